@@ -1,0 +1,47 @@
+// The normalised manifest: what a revision stores and what every engine reads.
+// Shorthands are expanded (a bare range becomes `{ range, optional: false }`, a bare
+// instance count becomes `{ min, max }`) so that consumers never branch on spelling.
+import type { ParsedManifest, ParsedService, Tier } from './schema.ts';
+
+export interface Dependency {
+  readonly range: string;
+  readonly optional: boolean;
+}
+
+export interface InstanceBounds {
+  readonly min: number;
+  readonly max: number;
+}
+
+export type ServiceSpec = Omit<ParsedService, 'dependsOn' | 'instances'> & {
+  readonly tier: Tier;
+  readonly dependsOn: Readonly<Record<string, Dependency>>;
+  readonly instances: InstanceBounds;
+};
+
+export interface Manifest {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly services: Readonly<Record<string, ServiceSpec>>;
+}
+
+export function normalizeManifest(parsed: ParsedManifest): Manifest {
+  const services: Record<string, ServiceSpec> = {};
+  for (const serviceName of Object.keys(parsed.services).sort()) {
+    services[serviceName] = normalizeService(parsed.services[serviceName]!);
+  }
+  return { name: parsed.name, ...(parsed.description ? { description: parsed.description } : {}), services };
+}
+
+function normalizeService(service: ParsedService): ServiceSpec {
+  const dependsOn: Record<string, Dependency> = {};
+  for (const target of Object.keys(service.dependsOn).sort()) {
+    const dep = service.dependsOn[target]!;
+    dependsOn[target] = typeof dep === 'string' ? { range: dep, optional: false } : dep;
+  }
+  const instances =
+    typeof service.instances === 'number'
+      ? { min: service.instances, max: service.instances }
+      : { min: service.instances.min, max: service.instances.max };
+  return { ...service, dependsOn, instances };
+}

@@ -1,0 +1,167 @@
+// The one source of truth for `baton.yaml`. The validator, the TypeScript types, the
+// JSON Schema for editors (schema/baton.schema.json) and the OpenAPI document all derive
+// from these definitions; nothing else may describe the manifest's shape.
+import { z } from 'zod';
+import semver from 'semver';
+
+export const TIERS = ['critical', 'high', 'medium', 'low'] as const;
+export type Tier = (typeof TIERS)[number];
+/** Lower rank = more critical. */
+export const TIER_RANK: Record<Tier, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+export const LIMITS = {
+  manifestBytes: 1024 * 1024,
+  services: 10_000,
+  dependenciesPerService: 200,
+  routesPerService: 100,
+  nameLength: 63,
+} as const;
+
+/** DNS-label names: they become hostnames, env values, Kubernetes object names. */
+export const NAME_PATTERN = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const DURATION_PATTERN = /^\d+(ms|s|m|h)$/;
+const PERCENT_OR_COUNT = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/)]);
+
+const duration = (what: string) =>
+  z.string().regex(DURATION_PATTERN, { error: `${what} must be a duration such as 500ms, 5s, 2m or 1h` });
+
+const semverString = z
+  .string()
+  .refine((v) => semver.valid(v) !== null, { error: 'must be a semantic version such as 1.4.2' });
+
+const semverRange = z
+  .string()
+  .refine((v) => semver.validRange(v) !== null, { error: 'must be a semver range such as ^2.1.0 or >=1.2 <2' });
+
+const name = z
+  .string()
+  .max(LIMITS.nameLength)
+  .regex(NAME_PATTERN, {
+    error: 'must be lowercase letters, digits and dashes, start with a letter and not end with a dash',
+  });
+
+const RunSchema = z
+  .strictObject({
+    command: z.string().min(1).describe('Executable to start, e.g. `node`.'),
+    args: z.array(z.string()).default([]).describe('Arguments passed to the command.'),
+    cwd: z.string().optional().describe('Working directory, relative to the manifest file.'),
+  })
+  .describe('How to start the service as a local process (the `process` runtime).');
+
+const ResourcesSchema = z.strictObject({
+  cpu: z
+    .union([z.number().positive(), z.string().regex(/^\d+m$/)])
+    .optional()
+    .describe('CPU cores (0.5) or millicores ("500m").'),
+  memory: z
+    .string()
+    .regex(/^\d+(Ki|Mi|Gi)$/, { error: 'memory must be a size such as 256Mi or 1Gi' })
+    .optional(),
+});
+
+const PortSchema = z.strictObject({
+  name: name,
+  port: z.number().int().min(1).max(65535).optional().describe('Fixed port; allocated when absent.'),
+  protocol: z.enum(['http', 'tcp']).default('http'),
+});
+
+const HealthSchema = z
+  .strictObject({
+    http: z
+      .strictObject({ path: z.string().startsWith('/').default('/healthz'), port: z.string().optional() })
+      .optional(),
+    tcp: z.strictObject({ port: z.string().optional() }).optional(),
+    command: z.strictObject({ command: z.string().min(1), args: z.array(z.string()).default([]) }).optional(),
+    interval: duration('interval').default('5s'),
+    timeout: duration('timeout').default('2s'),
+    failureThreshold: z.number().int().min(1).max(100).default(3),
+    successThreshold: z.number().int().min(1).max(100).default(1),
+    startupGrace: duration('startupGrace').default('30s'),
+  })
+  .refine((h) => [h.http, h.tcp, h.command].filter(Boolean).length <= 1, {
+    error: 'choose one probe: http, tcp or command',
+  });
+
+const DependencySchema = z.union([
+  semverRange,
+  z.strictObject({
+    range: semverRange,
+    optional: z.boolean().default(false).describe('The service works (degraded) without it.'),
+  }),
+]);
+
+const RouteSchema = z.strictObject({
+  path: z.string().startsWith('/').describe('Path prefix matched by the gateway.'),
+  host: z.string().optional(),
+  methods: z.array(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])).optional(),
+  stripPrefix: z.boolean().default(false),
+  timeout: duration('timeout').optional(),
+});
+
+const RolloutSchema = z.strictObject({
+  strategy: z.enum(['rolling', 'canary']).default('rolling'),
+  maxSurge: PERCENT_OR_COUNT.default(1),
+  maxUnavailable: PERCENT_OR_COUNT.default(0),
+  autoRollback: z.boolean().default(true),
+  deadline: duration('deadline').default('5m'),
+  canarySteps: z.array(z.number().int().min(1).max(100)).optional().describe('Traffic percentages, e.g. [5, 25, 100].'),
+});
+
+const InstancesSchema = z.union([
+  z.number().int().min(0).max(1000),
+  z
+    .strictObject({ min: z.number().int().min(0).max(1000), max: z.number().int().min(1).max(1000) })
+    .refine((i) => i.min <= i.max, { error: 'min must not exceed max' }),
+]);
+
+const VolumeSchema = z.strictObject({
+  name: name,
+  path: z.string().startsWith('/'),
+  size: z.string().regex(/^\d+(Mi|Gi)$/).optional(),
+  readOnly: z.boolean().default(false),
+});
+
+export const ServiceSchema = z
+  .strictObject({
+    version: semverString.describe('The version of the service this revision runs.'),
+    tier: z.enum(TIERS).describe('How critical the service is to the business.'),
+    owner: z.string().optional(),
+    description: z.string().optional(),
+    run: RunSchema.optional(),
+    image: z.string().optional().describe('Container image (the `kubernetes` runtime).'),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+    resources: ResourcesSchema.optional(),
+    placement: z.strictObject({ labels: z.record(z.string(), z.string()).default({}) }).optional(),
+    volumes: z.array(VolumeSchema).default([]),
+    instances: InstancesSchema.default(1),
+    mode: z.enum(['pet', 'cattle']).default('cattle'),
+    ports: z.array(PortSchema).default([]),
+    health: HealthSchema.optional(),
+    dependsOn: z
+      .record(z.string(), DependencySchema)
+      .default({})
+      .describe('Services this one calls, each with the semver range it accepts.'),
+    routes: z.array(RouteSchema).max(LIMITS.routesPerService).default([]),
+    rollout: RolloutSchema.default({
+      strategy: 'rolling',
+      maxSurge: 1,
+      maxUnavailable: 0,
+      autoRollback: true,
+      deadline: '5m',
+    }),
+  })
+  .refine((s) => s.run !== undefined || s.image !== undefined, {
+    error: 'a service needs `run` (a local process) or `image` (a container), or both',
+  });
+
+export const ManifestSchema = z
+  .strictObject({
+    name: name.describe('Name of the architecture.'),
+    description: z.string().optional(),
+    services: z.record(z.string(), ServiceSchema).describe('Every service of the architecture, by name.'),
+  })
+  .describe('Baton architecture manifest (baton.yaml).');
+
+/** What zod hands back: defaults applied, shorthands not yet expanded. */
+export type ParsedManifest = z.output<typeof ManifestSchema>;
+export type ParsedService = z.output<typeof ServiceSchema>;

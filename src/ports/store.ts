@@ -1,0 +1,68 @@
+// The Store port: everything Baton persists. Async everywhere so that PostgreSQL (and a
+// network between control plane and database) fits the same interface as SQLite.
+import type { NewRevision, Revision, RevisionSummary } from '../domain/revisions/revision.ts';
+
+export interface NewEvent {
+  /** Dotted kind, e.g. `revision.applied`, `instance.started`. */
+  readonly kind: string;
+  readonly service?: string | undefined;
+  readonly revision?: number | undefined;
+  /** Who or what caused it: a user, `controller`, `health`. */
+  readonly actor: string;
+  readonly message: string;
+  readonly data?: Readonly<Record<string, unknown>> | undefined;
+  /** ISO 8601. */
+  readonly time: string;
+}
+
+export interface StoredEvent extends NewEvent {
+  /** Strictly increasing across the whole log; the resume point of every watch. */
+  readonly seq: number;
+}
+
+export interface EventQuery {
+  /** Only events with a sequence number greater than this. */
+  readonly after?: number | undefined;
+  readonly limit?: number | undefined;
+  readonly service?: string | undefined;
+  readonly kinds?: readonly string[] | undefined;
+}
+
+export interface RevisionQuery {
+  /** Only revisions numbered below this (paging backwards). */
+  readonly before?: number | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** Thrown when a conditional write loses a race; the caller re-reads and retries or reports 409. */
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+}
+
+export interface Store {
+  /**
+   * Appends a revision numbered `latest + 1` whose parent is the latest, together with its
+   * events, in one transaction: after a crash the revision is either whole or absent.
+   * With `expectedParent` the append fails with StoreConflictError unless the latest
+   * revision is still that one (optimistic concurrency between concurrent applies).
+   */
+  appendRevision(
+    revision: NewRevision,
+    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+  ): Promise<Revision>;
+  getRevision(number: number): Promise<Revision | undefined>;
+  latestRevision(): Promise<Revision | undefined>;
+  /** Newest first. */
+  listRevisions(query?: RevisionQuery): Promise<RevisionSummary[]>;
+  /** Newest first, with manifests: the history a rollback planner searches. */
+  revisionHistory(limit: number): Promise<Revision[]>;
+
+  appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]>;
+  /** Oldest first. */
+  readEvents(query?: EventQuery): Promise<StoredEvent[]>;
+  lastEventSeq(): Promise<number>;
+  /** Called after every commit that added events, with the highest new sequence number. */
+  onEvents(listener: (lastSeq: number) => void): () => void;
+
+  close(): Promise<void>;
+}
