@@ -20,7 +20,10 @@ export const LIMITS = {
 /** DNS-label names: they become hostnames, env values, Kubernetes object names. */
 export const NAME_PATTERN = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DURATION_PATTERN = /^\d+(ms|s|m|h)$/;
-const PERCENT_OR_COUNT = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/)]);
+const PERCENT_OR_COUNT = z.union([
+  z.number().int().min(0),
+  z.string().regex(/^\d{1,3}%$/, { error: 'must be a count such as 1 or a percentage such as "25%"' }),
+]);
 
 const duration = (what: string) =>
   z.string().regex(DURATION_PATTERN, { error: `${what} must be a duration such as 500ms, 5s, 2m or 1h` });
@@ -29,16 +32,13 @@ const semverString = z
   .string()
   .refine((v) => semver.valid(v) !== null, { error: 'must be a semantic version such as 1.4.2' });
 
-const semverRange = z
-  .string()
-  .refine((v) => semver.validRange(v) !== null, { error: 'must be a semver range such as ^2.1.0 or >=1.2 <2' });
+const semverRange = z.string().refine((v) => semver.validRange(v) !== null, {
+  error: 'must be a semver range such as ^2.1.0 or >=1.2 <2',
+});
 
-const name = z
-  .string()
-  .max(LIMITS.nameLength)
-  .regex(NAME_PATTERN, {
-    error: 'must be lowercase letters, digits and dashes, start with a letter and not end with a dash',
-  });
+const name = z.string().max(LIMITS.nameLength).regex(NAME_PATTERN, {
+  error: 'must be lowercase letters, digits and dashes, start with a letter and not end with a dash',
+});
 
 const RunSchema = z
   .strictObject({
@@ -50,7 +50,10 @@ const RunSchema = z
 
 const ResourcesSchema = z.strictObject({
   cpu: z
-    .union([z.number().positive(), z.string().regex(/^\d+m$/)])
+    .union([
+      z.number().positive(),
+      z.string().regex(/^\d+m$/, { error: 'cpu must be cores such as 0.5 or millicores such as "500m"' }),
+    ])
     .optional()
     .describe('CPU cores (0.5) or millicores ("500m").'),
   memory: z
@@ -104,7 +107,10 @@ const RolloutSchema = z.strictObject({
   maxUnavailable: PERCENT_OR_COUNT.default(0),
   autoRollback: z.boolean().default(true),
   deadline: duration('deadline').default('5m'),
-  canarySteps: z.array(z.number().int().min(1).max(100)).optional().describe('Traffic percentages, e.g. [5, 25, 100].'),
+  canarySteps: z
+    .array(z.number().int().min(1).max(100))
+    .optional()
+    .describe('Traffic percentages, e.g. [5, 25, 100].'),
 });
 
 const InstancesSchema = z.union([
@@ -117,7 +123,10 @@ const InstancesSchema = z.union([
 const VolumeSchema = z.strictObject({
   name: name,
   path: z.string().startsWith('/'),
-  size: z.string().regex(/^\d+(Mi|Gi)$/).optional(),
+  size: z
+    .string()
+    .regex(/^\d+(Mi|Gi)$/, { error: 'size must be a size such as 512Mi or 10Gi' })
+    .optional(),
   readOnly: z.boolean().default(false),
 });
 
@@ -129,7 +138,14 @@ export const ServiceSchema = z
     description: z.string().optional(),
     run: RunSchema.optional(),
     image: z.string().optional().describe('Container image (the `kubernetes` runtime).'),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+          error: 'must be letters, digits and underscores, not starting with a digit',
+        }),
+        z.string(),
+      )
+      .default({}),
     resources: ResourcesSchema.optional(),
     placement: z.strictObject({ labels: z.record(z.string(), z.string()).default({}) }).optional(),
     volumes: z.array(VolumeSchema).default([]),
@@ -138,7 +154,7 @@ export const ServiceSchema = z
     ports: z.array(PortSchema).default([]),
     health: HealthSchema.optional(),
     dependsOn: z
-      .record(z.string(), DependencySchema)
+      .record(name, DependencySchema)
       .default({})
       .describe('Services this one calls, each with the semver range it accepts.'),
     routes: z.array(RouteSchema).max(LIMITS.routesPerService).default([]),
@@ -158,7 +174,7 @@ export const ManifestSchema = z
   .strictObject({
     name: name.describe('Name of the architecture.'),
     description: z.string().optional(),
-    services: z.record(z.string(), ServiceSchema).describe('Every service of the architecture, by name.'),
+    services: z.record(name, ServiceSchema).describe('Every service of the architecture, by name.'),
   })
   .describe('Baton architecture manifest (baton.yaml).');
 

@@ -1,0 +1,39 @@
+import type { Migration } from '../migrations.ts';
+
+// Append only: a released migration is never edited. Tables are created in the first
+// schema of the search_path (the store's own schema when it has one).
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'revisions and events',
+    sql: `
+      CREATE TABLE revisions (
+        number        integer PRIMARY KEY,
+        parent        integer REFERENCES revisions (number),
+        hash          text NOT NULL,
+        author        text NOT NULL,
+        message       text NOT NULL,
+        source_json   jsonb NOT NULL,
+        created_at    timestamptz NOT NULL,
+        service_count integer NOT NULL,
+        manifest_text text NOT NULL,
+        -- json, not jsonb: the manifest is stored and returned whole, never queried into,
+        -- and json keeps its key order (the order services are listed in).
+        manifest_json json NOT NULL
+      );
+
+      CREATE TABLE events (
+        seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        time      timestamptz NOT NULL,
+        kind      text NOT NULL,
+        service   text,
+        revision  integer,
+        actor     text NOT NULL,
+        message   text NOT NULL,
+        data_json jsonb
+      );
+      CREATE INDEX events_by_service ON events (service, seq);
+      CREATE INDEX events_by_kind ON events (kind, seq);
+    `,
+  },
+];

@@ -1,0 +1,384 @@
+// The production Store: PostgreSQL, shared by several control-plane replicas. Every write
+// takes one advisory transaction lock, which serialises revision numbering and also makes
+// events commit in seq order: with concurrent writers a watcher reading `seq > n` could
+// otherwise see seq 11 commit before seq 10 and skip 10 forever.
+import pg from 'pg';
+import type { Manifest } from '../../../domain/manifest/model.ts';
+import type {
+  NewRevision,
+  Revision,
+  RevisionSource,
+  RevisionSummary,
+} from '../../../domain/revisions/revision.ts';
+import { StoreConflictError } from '../../../ports/store.ts';
+import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
+import { pendingMigrations } from '../migrations.ts';
+import { announce, eventRow, isoTime, kindsFilter, pageLimit, storedEvent } from '../store-values.ts';
+import type { EventRow } from '../store-values.ts';
+import { listenForEvents } from './event-listener.ts';
+import type { EventListener } from './event-listener.ts';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
+
+/** Unquoted-identifier shape, short enough that `baton_events_<schema>` fits in 63 bytes. */
+const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,48}$/;
+
+export async function openPostgresStore(options: {
+  connectionString: string;
+  schema?: string;
+}): Promise<Store> {
+  const { connectionString, schema } = options;
+  if (schema !== undefined && !SCHEMA_PATTERN.test(schema)) {
+    throw new Error(`schema ${JSON.stringify(schema)} must be lowercase letters, digits and _ (at most 49)`);
+  }
+  const pool = new pg.Pool({ connectionString });
+  // An idle client whose connection dies is dropped by the pool; the next query opens a
+  // new one. Without a listener the 'error' event would crash the process.
+  pool.on('error', () => {});
+  if (schema !== undefined) {
+    // Queued on the client before anything the pool hands it out for. It can only fail on a
+    // broken connection, which the query that follows reports.
+    pool.on('connect', (client) => void client.query(`SET search_path TO ${schema}`).catch(() => {}));
+  }
+  try {
+    const namespace = schema ?? (await currentSchema(pool));
+    await migrate(pool, schema, namespace);
+    const store = new PostgresStore(pool, {
+      writeLock: `baton:write:${namespace}`,
+      channel: schema === undefined ? 'baton_events' : `baton_events_${schema}`,
+    });
+    await store.listen(connectionString);
+    return store;
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+}
+
+async function currentSchema(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+  return rows[0]?.schema ?? '';
+}
+
+/**
+ * Each migration in its own transaction under an advisory lock, so that replicas starting
+ * together apply it once: the loser of the lock finds it applied and moves on.
+ */
+async function migrate(pool: pg.Pool, schema: string | undefined, namespace: string): Promise<void> {
+  const lockKey = `baton:migrate:${namespace}`;
+  const lockedVersion = async (client: pg.PoolClient) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const { rows } = await client.query<{ version: number }>(
+      'SELECT coalesce(max(version), 0) AS version FROM schema_migrations',
+    );
+    return rows[0]!.version;
+  };
+  const database = schema === undefined ? 'PostgreSQL database' : `PostgreSQL schema ${schema}`;
+  const current = await inTransaction(pool, lockedVersion);
+  for (const migration of pendingMigrations(POSTGRES_MIGRATIONS, current, database)) {
+    await inTransaction(pool, async (client) => {
+      if ((await lockedVersion(client)) >= migration.version) return;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+    });
+  }
+}
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+      client.release();
+    } catch (rollbackError) {
+      client.release(rollbackError as Error); // the connection is broken: do not reuse it
+    }
+    if ((error as { constraint?: string }).constraint === 'revisions_pkey') {
+      throw new StoreConflictError('another revision with this number was recorded first', { cause: error });
+    }
+    throw error;
+  }
+}
+
+interface SummaryRow {
+  number: number;
+  parent: number | null;
+  hash: string;
+  author: string;
+  message: string;
+  source_json: RevisionSource;
+  created_at: Date;
+  service_count: number;
+}
+
+interface RevisionRow extends SummaryRow {
+  manifest_text: string;
+  manifest_json: Manifest;
+}
+
+interface EventTableRow {
+  seq: string; // bigint
+  time: Date;
+  kind: string;
+  service: string | null;
+  revision: number | null;
+  actor: string;
+  message: string;
+  data_json: Record<string, unknown> | null;
+}
+
+const SUMMARY_COLUMNS = 'number, parent, hash, author, message, source_json, created_at, service_count';
+const REVISION_COLUMNS = `${SUMMARY_COLUMNS}, manifest_text, manifest_json`;
+const EVENT_COLUMNS = 'seq, time, kind, service, revision, actor, message, data_json';
+
+class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+  readonly #writeLock: string;
+  readonly #channel: string;
+  readonly #listeners = new Set<(lastSeq: number) => void>();
+  #listener: EventListener | undefined;
+  #closed = false;
+
+  constructor(pool: pg.Pool, options: { writeLock: string; channel: string }) {
+    this.#pool = pool;
+    this.#writeLock = options.writeLock;
+    this.#channel = options.channel;
+  }
+
+  /** Resolves once LISTEN is in place: every commit after that reaches the listeners. */
+  async listen(connectionString: string): Promise<void> {
+    this.#listener = await listenForEvents({
+      connectionString,
+      channel: this.#channel,
+      onNotify: (lastSeq) => announce(this.#listeners, lastSeq),
+      // Notifications sent while the connection was down are lost: announce where the log is now.
+      onReconnect: () => {
+        this.lastEventSeq().then(
+          (lastSeq) => {
+            if (lastSeq > 0) announce(this.#listeners, lastSeq);
+          },
+          () => {}, // the next notification carries the news instead
+        );
+      },
+    });
+  }
+
+  async appendRevision(
+    revision: NewRevision,
+    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+  ): Promise<Revision> {
+    const createdAt = isoTime(revision.createdAt, 'revision createdAt');
+    const events = options.events.map(eventRow);
+    const number = await inTransaction(this.#pool, async (client) => {
+      await this.#lockWrites(client);
+      const { rows } = await client.query<{ number: number | null }>(
+        'SELECT max(number) AS number FROM revisions',
+      );
+      const latest = rows[0]!.number;
+      if (latest !== options.expectedParent) {
+        throw new StoreConflictError(
+          `expected the latest revision to be ${options.expectedParent ?? 'none'}, but it is ${latest ?? 'none'}`,
+        );
+      }
+      const number = (latest ?? 0) + 1;
+      await client.query(
+        `INSERT INTO revisions (${REVISION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::json)`,
+        [
+          number,
+          latest,
+          revision.hash,
+          revision.author,
+          revision.message,
+          JSON.stringify(revision.source),
+          createdAt,
+          Object.keys(revision.manifest.services).length,
+          revision.manifestText,
+          JSON.stringify(revision.manifest),
+        ],
+      );
+      await this.#insertEvents(client, events);
+      return number;
+    });
+    const { hash, manifestText, manifest, author, message, source } = revision;
+    return {
+      number,
+      parent: options.expectedParent,
+      hash,
+      manifestText,
+      manifest,
+      author,
+      message,
+      source,
+      createdAt,
+    };
+  }
+
+  async getRevision(number: number): Promise<Revision | undefined> {
+    if (!Number.isSafeInteger(number)) return undefined;
+    const { rows } = await this.#pool.query<RevisionRow>(
+      `SELECT ${REVISION_COLUMNS} FROM revisions WHERE number = $1`,
+      [number],
+    );
+    return rows[0] && toRevision(rows[0]);
+  }
+
+  async latestRevision(): Promise<Revision | undefined> {
+    const { rows } = await this.#pool.query<RevisionRow>(
+      `SELECT ${REVISION_COLUMNS} FROM revisions ORDER BY number DESC LIMIT 1`,
+    );
+    return rows[0] && toRevision(rows[0]);
+  }
+
+  async listRevisions(query: RevisionQuery = {}): Promise<RevisionSummary[]> {
+    const params: unknown[] = [];
+    const where = query.before === undefined ? [] : [`number < $${params.push(query.before)}`];
+    const rows = await this.#select<SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM revisions`,
+      where,
+      'number DESC',
+      pageLimit(query.limit),
+      params,
+    );
+    return rows.map(toSummary);
+  }
+
+  async revisionHistory(limit: number): Promise<Revision[]> {
+    const rows = await this.#select<RevisionRow>(
+      `SELECT ${REVISION_COLUMNS} FROM revisions`,
+      [],
+      'number DESC',
+      pageLimit(limit),
+      [],
+    );
+    return rows.map(toRevision);
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    if (events.length === 0) return [];
+    const rows = events.map(eventRow);
+    return inTransaction(this.#pool, async (client) => {
+      await this.#lockWrites(client);
+      return this.#insertEvents(client, rows);
+    });
+  }
+
+  async readEvents(query: EventQuery = {}): Promise<StoredEvent[]> {
+    const limit = pageLimit(query.limit);
+    const kinds = kindsFilter(query.kinds);
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (query.after !== undefined) where.push(`seq > $${params.push(query.after)}`);
+    if (query.service !== undefined) where.push(`service = $${params.push(query.service)}`);
+    if (kinds !== undefined) where.push(`kind = ANY($${params.push(kinds)}::text[])`);
+    const rows = await this.#select<EventTableRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events`,
+      where,
+      'seq',
+      limit,
+      params,
+    );
+    return rows.map((row) =>
+      storedEvent(Number(row.seq), { ...row, time: row.time.toISOString(), data: row.data_json }),
+    );
+  }
+
+  async lastEventSeq(): Promise<number> {
+    const { rows } = await this.#pool.query<{ seq: string }>(
+      'SELECT coalesce(max(seq), 0) AS seq FROM events',
+    );
+    return Number(rows[0]!.seq);
+  }
+
+  onEvents(listener: (lastSeq: number) => void): () => void {
+    const subscription = (lastSeq: number) => listener(lastSeq);
+    this.#listeners.add(subscription);
+    return () => void this.#listeners.delete(subscription);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    await this.#listener?.close();
+    await this.#pool.end();
+  }
+
+  async #lockWrites(client: pg.PoolClient): Promise<void> {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#writeLock]);
+  }
+
+  /** Inserts in order, and NOTIFYs inside the transaction: listeners hear of it only on commit. */
+  async #insertEvents(client: pg.PoolClient, rows: readonly EventRow[]): Promise<StoredEvent[]> {
+    if (rows.length === 0) return [];
+    const { rows: inserted } = await client.query<{ seq: string }>(
+      `INSERT INTO events (time, kind, service, revision, actor, message, data_json)
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::jsonb[])
+       RETURNING seq`,
+      [
+        rows.map((r) => r.time),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.service),
+        rows.map((r) => r.revision),
+        rows.map((r) => r.actor),
+        rows.map((r) => r.message),
+        rows.map((r) => r.dataJson),
+      ],
+    );
+    // Identity values are drawn row by row in unnest order, so sorted seqs match the input order.
+    const seqs = inserted.map((r) => Number(r.seq)).sort((a, b) => a - b);
+    await client.query('SELECT pg_notify($1, $2)', [this.#channel, String(seqs.at(-1))]);
+    return rows.map((row, i) =>
+      storedEvent(seqs[i]!, {
+        ...row,
+        data: row.dataJson === null ? null : (JSON.parse(row.dataJson) as Record<string, unknown>),
+      }),
+    );
+  }
+
+  async #select<Row extends pg.QueryResultRow>(
+    from: string,
+    where: readonly string[],
+    orderBy: string,
+    limit: number | undefined,
+    params: unknown[],
+  ): Promise<Row[]> {
+    let sql = from;
+    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
+    sql += ` ORDER BY ${orderBy}`;
+    if (limit !== undefined) sql += ` LIMIT $${params.push(limit)}`;
+    return (await this.#pool.query<Row>(sql, params)).rows;
+  }
+}
+
+function toSummary(row: SummaryRow): RevisionSummary {
+  return {
+    number: row.number,
+    parent: row.parent,
+    hash: row.hash,
+    author: row.author,
+    message: row.message,
+    source: row.source_json,
+    createdAt: row.created_at.toISOString(),
+    services: row.service_count,
+  };
+}
+
+function toRevision(row: RevisionRow): Revision {
+  const { services: _services, ...summary } = toSummary(row);
+  return { ...summary, manifestText: row.manifest_text, manifest: row.manifest_json };
+}

@@ -1,0 +1,38 @@
+import type { Migration } from '../migrations.ts';
+
+// Append only: a released migration is never edited.
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'revisions and events',
+    sql: `
+      CREATE TABLE revisions (
+        number        INTEGER PRIMARY KEY,
+        parent        INTEGER REFERENCES revisions (number),
+        hash          TEXT NOT NULL,
+        author        TEXT NOT NULL,
+        message       TEXT NOT NULL,
+        source_json   TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        service_count INTEGER NOT NULL,
+        -- The large columns last: SQLite reads a row's columns in order, through its overflow
+        -- pages, so listing summaries never touches a megabyte manifest.
+        manifest_text TEXT NOT NULL,
+        manifest_json TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE events (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        time      TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        service   TEXT,
+        revision  INTEGER,
+        actor     TEXT NOT NULL,
+        message   TEXT NOT NULL,
+        data_json TEXT
+      ) STRICT;
+      CREATE INDEX events_by_service ON events (service, seq);
+      CREATE INDEX events_by_kind ON events (kind, seq);
+    `,
+  },
+];

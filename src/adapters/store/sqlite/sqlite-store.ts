@@ -1,0 +1,345 @@
+// The embedded Store: one SQLite file (WAL), written by one control-plane process.
+// node:sqlite is synchronous, so each call runs to completion without yielding: calls
+// from one process are serialised for free, and BEGIN IMMEDIATE serialises them against
+// another process (a CLI) opening the same file; busy_timeout lets a writer wait up to 5 s
+// for the other, blocking this thread meanwhile, which is fine for one short write.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { SQLInputValue, StatementSync } from 'node:sqlite';
+import type { Manifest } from '../../../domain/manifest/model.ts';
+import type {
+  NewRevision,
+  Revision,
+  RevisionSource,
+  RevisionSummary,
+} from '../../../domain/revisions/revision.ts';
+import { StoreConflictError } from '../../../ports/store.ts';
+import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
+import { pendingMigrations } from '../migrations.ts';
+import { announce, eventRow, isoTime, kindsFilter, pageLimit, storedEventFromRow } from '../store-values.ts';
+import type { EventRow } from '../store-values.ts';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
+
+export async function openSqliteStore(options: { path: string /* ':memory:' allowed */ }): Promise<Store> {
+  const { path } = options;
+  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new DatabaseSync(path);
+  try {
+    // WAL with synchronous=NORMAL already survives kill -9 (a commit is in the WAL, in the
+    // OS page cache, before COMMIT returns); only an OS crash or power cut could lose the
+    // last commits. FULL syncs the WAL at every commit so that an acknowledged revision
+    // number is never handed out twice, even then. Writes here are few: the fsync is cheap.
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec('PRAGMA foreign_keys = ON');
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db);
+}
+
+function migrate(db: DatabaseSync, path: string): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    INTEGER PRIMARY KEY,
+      name       TEXT NOT NULL,
+      applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    ) STRICT`);
+  const current = () =>
+    (
+      db.prepare('SELECT coalesce(max(version), 0) AS version FROM schema_migrations').get() as {
+        version: number;
+      }
+    ).version;
+  for (const migration of pendingMigrations(SQLITE_MIGRATIONS, current(), path)) {
+    inTransaction(db, () => {
+      if (current() >= migration.version) return; // another process got there first
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)').run(
+        migration.version,
+        migration.name,
+      );
+    });
+  }
+}
+
+function inTransaction<T>(db: DatabaseSync, work: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+interface RevisionRow {
+  number: number;
+  parent: number | null;
+  hash: string;
+  manifest_text: string;
+  manifest_json: string;
+  author: string;
+  message: string;
+  source_json: string;
+  created_at: string;
+  service_count: number;
+}
+
+type SummaryRow = Omit<RevisionRow, 'manifest_text' | 'manifest_json'>;
+
+interface EventTableRow {
+  seq: number;
+  time: string;
+  kind: string;
+  service: string | null;
+  revision: number | null;
+  actor: string;
+  message: string;
+  data_json: string | null;
+}
+
+const SUMMARY_COLUMNS = 'number, parent, hash, author, message, source_json, created_at, service_count';
+const REVISION_COLUMNS = `${SUMMARY_COLUMNS}, manifest_text, manifest_json`;
+const EVENT_COLUMNS = 'seq, time, kind, service, revision, actor, message, data_json';
+
+class SqliteStore implements Store {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #listeners = new Set<(lastSeq: number) => void>();
+  #closed = false;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  async appendRevision(
+    revision: NewRevision,
+    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+  ): Promise<Revision> {
+    const createdAt = isoTime(revision.createdAt, 'revision createdAt');
+    const events = options.events.map(eventRow);
+    const { number, stored } = inTransaction(this.#db, () => {
+      const latest = this.#latestNumber();
+      if (latest !== options.expectedParent) {
+        throw new StoreConflictError(
+          `expected the latest revision to be ${options.expectedParent ?? 'none'}, but it is ${latest ?? 'none'}`,
+        );
+      }
+      const number = (latest ?? 0) + 1;
+      this.#statement(
+        `INSERT INTO revisions (${REVISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        number,
+        latest,
+        revision.hash,
+        revision.author,
+        revision.message,
+        JSON.stringify(revision.source),
+        createdAt,
+        Object.keys(revision.manifest.services).length,
+        revision.manifestText,
+        JSON.stringify(revision.manifest),
+      );
+      return { number, stored: this.#insertEvents(events) };
+    });
+    this.#announce(stored);
+    const { hash, manifestText, manifest, author, message, source } = revision;
+    return {
+      number,
+      parent: options.expectedParent,
+      hash,
+      manifestText,
+      manifest,
+      author,
+      message,
+      source,
+      createdAt,
+    };
+  }
+
+  async getRevision(number: number): Promise<Revision | undefined> {
+    const row = this.#statement(`SELECT ${REVISION_COLUMNS} FROM revisions WHERE number = ?`).get(number);
+    return row === undefined ? undefined : toRevision(row as unknown as RevisionRow);
+  }
+
+  async latestRevision(): Promise<Revision | undefined> {
+    const row = this.#statement(
+      `SELECT ${REVISION_COLUMNS} FROM revisions ORDER BY number DESC LIMIT 1`,
+    ).get();
+    return row === undefined ? undefined : toRevision(row as unknown as RevisionRow);
+  }
+
+  async listRevisions(query: RevisionQuery = {}): Promise<RevisionSummary[]> {
+    const limit = pageLimit(query.limit);
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (query.before !== undefined) {
+      where.push('number < ?');
+      params.push(query.before);
+    }
+    const rows = this.#select(
+      `SELECT ${SUMMARY_COLUMNS} FROM revisions`,
+      where,
+      'number DESC',
+      limit,
+      params,
+    );
+    return (rows as unknown as SummaryRow[]).map(toSummary);
+  }
+
+  async revisionHistory(limit: number): Promise<Revision[]> {
+    const rows = this.#select(
+      `SELECT ${REVISION_COLUMNS} FROM revisions`,
+      [],
+      'number DESC',
+      pageLimit(limit),
+      [],
+    );
+    return (rows as unknown as RevisionRow[]).map(toRevision);
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    if (events.length === 0) return [];
+    const rows = events.map(eventRow);
+    const stored = inTransaction(this.#db, () => this.#insertEvents(rows));
+    this.#announce(stored);
+    return stored;
+  }
+
+  async readEvents(query: EventQuery = {}): Promise<StoredEvent[]> {
+    const limit = pageLimit(query.limit);
+    const kinds = kindsFilter(query.kinds);
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (query.after !== undefined) {
+      where.push('seq > ?');
+      params.push(query.after);
+    }
+    if (query.service !== undefined) {
+      where.push('service = ?');
+      params.push(query.service);
+    }
+    if (kinds !== undefined) {
+      where.push('kind IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(kinds));
+    }
+    const rows = this.#select(`SELECT ${EVENT_COLUMNS} FROM events`, where, 'seq', limit, params);
+    return (rows as unknown as EventTableRow[]).map((row) =>
+      storedEventFromRow(row.seq, eventFromTable(row)),
+    );
+  }
+
+  async lastEventSeq(): Promise<number> {
+    return (this.#statement('SELECT coalesce(max(seq), 0) AS seq FROM events').get() as { seq: number }).seq;
+  }
+
+  onEvents(listener: (lastSeq: number) => void): () => void {
+    // A fresh function per subscription, so subscribing the same listener twice is two subscriptions.
+    const subscription = (lastSeq: number) => listener(lastSeq);
+    this.#listeners.add(subscription);
+    return () => void this.#listeners.delete(subscription);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#db.close();
+  }
+
+  #latestNumber(): number | null {
+    return (this.#statement('SELECT max(number) AS number FROM revisions').get() as { number: number | null })
+      .number;
+  }
+
+  #insertEvents(rows: readonly EventRow[]): StoredEvent[] {
+    const insert = this.#statement(
+      'INSERT INTO events (time, kind, service, revision, actor, message, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    return rows.map((row) => {
+      const { lastInsertRowid } = insert.run(
+        row.time,
+        row.kind,
+        row.service,
+        row.revision,
+        row.actor,
+        row.message,
+        row.dataJson,
+      );
+      return storedEventFromRow(Number(lastInsertRowid), row);
+    });
+  }
+
+  #announce(stored: readonly StoredEvent[]): void {
+    const last = stored.at(-1);
+    if (last !== undefined) announce(this.#listeners, last.seq);
+  }
+
+  /** Queries differ only by which filters are present: a handful of shapes, each prepared once. */
+  #select(
+    from: string,
+    where: readonly string[],
+    orderBy: string,
+    limit: number | undefined,
+    params: SQLInputValue[],
+  ): unknown[] {
+    let sql = from;
+    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
+    sql += ` ORDER BY ${orderBy}`;
+    if (limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(limit);
+    }
+    return this.#statement(sql).all(...params);
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+function toSummary(row: SummaryRow): RevisionSummary {
+  return {
+    number: row.number,
+    parent: row.parent,
+    hash: row.hash,
+    author: row.author,
+    message: row.message,
+    source: JSON.parse(row.source_json) as RevisionSource,
+    createdAt: row.created_at,
+    services: row.service_count,
+  };
+}
+
+function toRevision(row: RevisionRow): Revision {
+  const { services: _services, ...summary } = toSummary(row);
+  return {
+    ...summary,
+    manifestText: row.manifest_text,
+    manifest: JSON.parse(row.manifest_json) as Manifest,
+  };
+}
+
+function eventFromTable(row: EventTableRow): EventRow {
+  return {
+    time: row.time,
+    kind: row.kind,
+    service: row.service,
+    revision: row.revision,
+    actor: row.actor,
+    message: row.message,
+    dataJson: row.data_json,
+  };
+}

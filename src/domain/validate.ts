@@ -1,0 +1,35 @@
+// The whole validation of an architecture: syntax, schema, then the dependency graph.
+// Every problem, whichever stage found it, comes back located in the source text.
+import { checkGraph } from './graph/check-graph.ts';
+import { buildGraph, type DependencyGraph } from './graph/dependency-graph.ts';
+import type { Manifest } from './manifest/model.ts';
+import { parseManifest } from './manifest/parse.ts';
+import { isError, type Problem } from './problems.ts';
+
+export interface ValidArchitecture {
+  readonly manifest: Manifest;
+  readonly graph: DependencyGraph;
+}
+
+export type ArchitectureValidation =
+  | { readonly ok: true; readonly value: ValidArchitecture; readonly warnings: readonly Problem[] }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
+
+export function validateArchitecture(text: string, options: { file?: string } = {}): ArchitectureValidation {
+  const parsed = parseManifest(text, options);
+  if (!parsed.ok) return parsed;
+  const { manifest, locate } = parsed.value;
+  const graph = buildGraph(manifest);
+  const located = checkGraph(manifest, graph).map((problem): Problem => {
+    const at = locate(problem.path);
+    return { ...problem, file: options.file, line: at?.line, column: at?.column };
+  });
+  const problems = [...parsed.warnings, ...located];
+  const errors = problems.filter(isError);
+  if (errors.length > 0) return { ok: false, problems: sortByPosition(problems) };
+  return { ok: true, value: { manifest, graph }, warnings: sortByPosition(problems) };
+}
+
+function sortByPosition(problems: readonly Problem[]): Problem[] {
+  return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}

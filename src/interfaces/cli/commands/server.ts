@@ -1,0 +1,148 @@
+// server and up: run the control plane in the foreground.
+import { InvalidArgumentError, type Command } from 'commander';
+import { pino } from 'pino';
+import { BatonError } from '../../../domain/errors.ts';
+import { DEFAULT_PORT, startControlPlane, type ControlPlane } from '../../../server.ts';
+import { author } from '../context.ts';
+import { CliExit, EXIT } from '../exit-codes.ts';
+import { readManifestFile } from '../manifest-file.ts';
+import { createOutput, printProblems, type Output } from '../output.ts';
+import { printPlan } from '../plan-view.ts';
+
+interface ServeOptions {
+  listen: { host: string; port: number };
+  store?: string;
+  stateDir: string;
+  requireToken?: boolean;
+  logLevel: string;
+}
+
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || !Number.isInteger(port) || port > 65535) {
+    throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:7070 or 0.0.0.0:7070');
+  }
+  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
+
+function serveOptions(command: Command): Command {
+  return command
+    .option('--listen <host:port>', 'address of the API', parseListen, {
+      host: '127.0.0.1',
+      port: DEFAULT_PORT,
+    })
+    .option('--store <path|url>', 'SQLite file or postgres:// URL (default: <state-dir>/state.db)')
+    .option(
+      '--state-dir <dir>',
+      'local state: database, API token',
+      process.env['BATON_STATE_DIR'] ?? '.baton',
+    )
+    .option('--require-token', 'require the bearer token even on loopback')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info');
+}
+
+export function registerServerCommands(program: Command): void {
+  serveOptions(
+    program
+      .command('server')
+      .description('Run the control plane API in the foreground')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  baton server\n  baton server --listen 0.0.0.0:7070   # remote access: requires the token in .baton/token\n  baton server --store postgres://baton@db/baton',
+      ),
+  ).action(async (options: ServeOptions) => {
+    const out = createOutput({ json: false });
+    const plane = await start(options, out);
+    out.line(`Baton control plane listening on ${plane.url} (Ctrl-C to stop)`);
+    announceToken(out, plane, options.stateDir);
+    await untilSignal();
+    await plane.close();
+  });
+
+  serveOptions(
+    program
+      .command('up')
+      .description('Run the control plane and apply a manifest, in the foreground; Ctrl-C stops everything')
+      .requiredOption('-f, --file <path>', 'manifest file')
+      .option('-m, --message <text>', 'message for the revision', 'baton up')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  baton up -f examples/shop/baton.yaml\n  npm start   # the same, on the example shop',
+      ),
+  ).action(async (options: ServeOptions & { file: string; message: string; logLevel: string }) => {
+    const out = createOutput({ json: false });
+    const text = await readManifestFile(options.file, out);
+    const plane = await start(
+      { ...options, logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel },
+      out,
+    );
+    try {
+      const outcome = await plane.engine.apply(
+        { text, file: options.file },
+        { author: author(), message: options.message },
+      );
+      printPlan(out, outcome.plan);
+      out.line(
+        outcome.applied
+          ? `\n${out.style('green', '✓')} recorded revision ${outcome.revision.number} of ${outcome.revision.manifest.name}`
+          : `\n${out.style('green', '✓')} revision ${outcome.revision.number} is current`,
+      );
+    } catch (error) {
+      await plane.close();
+      if (error instanceof BatonError) {
+        printProblems(out, error.problems);
+        out.error(`baton up: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
+        throw new CliExit(EXIT.invalid);
+      }
+      throw error;
+    }
+    out.line(`API: ${plane.url}   (try: npx baton status, npx baton history, npx baton graph)`);
+    announceToken(out, plane, options.stateDir);
+    out.line(out.style('gray', 'Ctrl-C to stop.'));
+    await untilSignal();
+    out.line('stopping…');
+    await plane.close();
+  });
+}
+
+async function start(options: ServeOptions, out: Output): Promise<ControlPlane> {
+  try {
+    return await startControlPlane({
+      host: options.listen.host,
+      port: options.listen.port,
+      stateDir: options.stateDir,
+      store: options.store,
+      requireToken: options.requireToken,
+      logger: pino({ level: options.logLevel }, pino.destination(2)),
+    });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      out.error(`baton: ${options.listen.host}:${options.listen.port} is already in use`);
+      out.error('  hint: is another Baton running? Stop it, or choose another address with --listen');
+      throw new CliExit(EXIT.unavailable);
+    }
+    out.error(`baton: cannot start the control plane: ${e.message}`);
+    throw new CliExit(EXIT.unavailable);
+  }
+}
+
+function announceToken(out: Output, plane: ControlPlane, stateDir: string): void {
+  if (plane.token)
+    out.line(
+      `Clients need the bearer token in ${stateDir}/token (export BATON_TOKEN=$(cat ${stateDir}/token)).`,
+    );
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,43 @@
+// What every command needs: where the server is, how to authenticate, how to print.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_PORT } from '../../server.ts';
+import { ApiClient } from './client.ts';
+import { createOutput, type Output } from './output.ts';
+
+export interface GlobalOptions {
+  server?: string;
+  output?: string;
+}
+
+export interface CommandContext {
+  readonly out: Output;
+  readonly client: ApiClient;
+}
+
+export const DEFAULT_SERVER = `http://127.0.0.1:${DEFAULT_PORT}`;
+
+export function contextOf(command: Command): CommandContext {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const out = createOutput({ json: options.output === 'json' });
+  const server = options.server ?? process.env['BATON_SERVER'] ?? DEFAULT_SERVER;
+  return { out, client: new ApiClient({ server, token: resolveToken(), out }) };
+}
+
+/** BATON_TOKEN wins; otherwise the token a local server wrote to .baton/token, if any. */
+function resolveToken(): string | undefined {
+  const fromEnv = process.env['BATON_TOKEN'];
+  if (fromEnv) return fromEnv;
+  try {
+    return (
+      readFileSync(join(process.env['BATON_STATE_DIR'] ?? '.baton', 'token'), 'utf8').trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+export function author(): string {
+  return process.env['BATON_AUTHOR'] ?? process.env['USER'] ?? process.env['LOGNAME'] ?? 'unknown';
+}

@@ -1,0 +1,97 @@
+// The control plane's HTTP application: auth, body limits, validation, problem+json errors,
+// the /v1 routes and the OpenAPI document generated from them.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import { BatonError } from '../../domain/errors.ts';
+import { LIMITS } from '../../domain/manifest/schema.ts';
+import { bearerToken, tokenMatches } from './auth.ts';
+import { openApiDocument } from './openapi.ts';
+import { problemResponse } from './problem.ts';
+import { honoPath, parseOrThrow, readBody, type Route } from './route-table.ts';
+import { v1Routes, type RouteDependencies } from './routes.ts';
+
+/** A manifest may be 1 MiB; JSON escaping can nearly double it. */
+const MAX_BODY_BYTES = 2 * LIMITS.manifestBytes + 64 * 1024;
+
+export interface HttpAppOptions extends RouteDependencies {
+  readonly logger: Logger;
+  readonly version: string;
+  /** When set, every /v1 request except the health check needs `Authorization: Bearer <token>`. */
+  readonly token?: string | undefined;
+}
+
+export function createHttpApp(options: HttpAppOptions): Hono {
+  const { logger, token } = options;
+  const routes = v1Routes(options);
+  const openapi = openApiDocument(routes, options.version);
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof BatonError) return problemResponse(error, c.req.path);
+    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
+    return problemResponse(
+      new BatonError('internal', 'internal error; the control plane logged the details'),
+      c.req.path,
+    );
+  });
+  app.notFound((c) =>
+    problemResponse(
+      new BatonError('not-found', `no route for ${c.req.method} ${c.req.path}`, {
+        hint: 'the API is described at GET /v1/openapi.json',
+      }),
+      c.req.path,
+    ),
+  );
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger.debug(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
+
+  app.get('/v1/healthz', (c) => c.json({ status: 'ok' }));
+
+  if (token !== undefined) {
+    app.use('/v1/*', async (c, next) => {
+      const presented = bearerToken(c.req.header('authorization'));
+      if (presented === undefined || !tokenMatches(presented, token)) {
+        throw new BatonError('unauthorized', 'missing or wrong bearer token', {
+          hint: 'set BATON_TOKEN (the server wrote it to .baton/token on first start)',
+        });
+      }
+      await next();
+    });
+  }
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new BatonError('payload-too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`, {
+          hint: `a manifest may be at most ${LIMITS.manifestBytes} bytes`,
+        });
+      },
+    }),
+  );
+
+  app.get('/v1/openapi.json', (c) => c.json(openapi));
+  for (const r of routes) app.on(r.method.toUpperCase(), honoPath(r.path), (c) => handle(r, c));
+  return app;
+}
+
+async function handle(r: Route, c: Context): Promise<Response> {
+  const body = r.body ? parseOrThrow(r.body, await readBody(c, r.acceptsYaml ?? false), 'body') : undefined;
+  const query = r.query ? parseOrThrow(r.query, c.req.query(), 'query') : undefined;
+  const params = r.params ? parseOrThrow(r.params, c.req.param(), 'path') : undefined;
+  return r.handler({ body, query, params, c });
+}

@@ -1,0 +1,53 @@
+// The HTTP edge of the error catalogue: status codes and RFC 9457 problem+json bodies.
+// Domain errors know nothing of HTTP; this is the one place that maps them.
+import type { BatonError } from '../../domain/errors.ts';
+import { ERRORS, type ErrorCode } from '../../domain/errors.ts';
+
+export const STATUS: Record<ErrorCode, number> = {
+  'bad-request': 400,
+  unauthorized: 401,
+  'not-found': 404,
+  'unsupported-media-type': 415,
+  'payload-too-large': 413,
+  'manifest-invalid': 422,
+  'manifest-too-large': 413,
+  'revision-not-found': 404,
+  'service-not-found': 404,
+  'no-revision': 409,
+  'plan-breaks-ranges': 409,
+  'rollback-refused': 409,
+  'concurrent-change': 409,
+  internal: 500,
+};
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  hint?: string;
+  problems?: unknown[];
+  [extension: string]: unknown;
+}
+
+export function problemBody(error: BatonError, instance?: string): ProblemBody {
+  return {
+    type: `https://baton.dev/errors/${error.code}`,
+    title: ERRORS[error.code].title,
+    status: STATUS[error.code],
+    code: error.code,
+    detail: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.problems.length > 0 ? { problems: [...error.problems] } : {}),
+    ...(error.details ?? {}),
+    ...(instance ? { instance } : {}),
+  };
+}
+
+export function problemResponse(error: BatonError, instance?: string): Response {
+  const body = problemBody(error, instance);
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  if (error.code === 'unauthorized') headers['www-authenticate'] = 'Bearer realm="baton"';
+  return new Response(JSON.stringify(body), { status: body.status, headers });
+}
