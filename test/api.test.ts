@@ -8,13 +8,14 @@ import { parseDocument } from 'yaml';
 import { openSqliteStore } from '../src/adapters/store/sqlite/sqlite-store.ts';
 import { RevisionEngine } from '../src/engines/revisions/revision-engine.ts';
 import { createHttpApp } from '../src/interfaces/http/app.ts';
+import { systemClock } from '../src/ports/clock.ts';
 import type { Store } from '../src/ports/store.ts';
 import { REPO } from './support/baton-process.ts';
 
 const TOKEN = 'test-token-0123456789';
 
 function makeApp(store: Store, token?: string) {
-  const engine = new RevisionEngine({ store, clock: { now: () => new Date('2026-11-22T12:00:00Z') } });
+  const engine = new RevisionEngine({ store, clock: { ...systemClock, now: () => new Date('2026-11-22T12:00:00Z') } });
   return createHttpApp({ engine, store, logger: pino({ level: 'silent' }), version: 'test', token });
 }
 

@@ -365,31 +365,34 @@ export function storeContract(
     });
 
     describe('lifecycle', () => {
-      if (!capabilities.persistent) return;
-      it('keeps revisions and events across a reopen', () =>
-        withStore(async ({ store, reopen }) => {
-          assert.ok(reopen, `${adapterName} is persistent, so its opener must provide reopen()`);
-          const manifest = richManifest();
-          const first = await store.appendRevision(revision('one', manifest), {
-            expectedParent: null,
-            events: [event('revision.applied', { revision: 1 })],
-          });
-          await store.appendEvents([event('instance.started', { service: 'web' })]);
-          const events = await store.readEvents();
-          await store.close();
+      if (capabilities.persistent)
+        it('keeps revisions and events across a reopen', () =>
+          withStore(async ({ store, reopen }) => {
+            assert.ok(reopen, `${adapterName} is persistent, so its opener must provide reopen()`);
+            const manifest = richManifest();
+            const first = await store.appendRevision(revision('one', manifest), {
+              expectedParent: null,
+              events: [event('revision.applied', { revision: 1 })],
+            });
+            await store.appendEvents([event('instance.started', { service: 'web' })]);
+            const events = await store.readEvents();
+            await store.close();
 
-          const again = await reopen();
-          assert.deepEqual(await again.getRevision(1), first);
-          assert.deepEqual(await again.readEvents(), events);
-          assert.equal(await again.lastEventSeq(), events.at(-1)?.seq);
-          const second = await again.appendRevision(revision('two'), {
-            expectedParent: 1,
-            events: [event('b')],
-          });
-          assert.equal(second.number, 2);
-          assert.ok((await again.lastEventSeq()) > events.at(-1)!.seq, 'seq keeps increasing after a reopen');
-          await again.close();
-        }));
+            const again = await reopen();
+            assert.deepEqual(await again.getRevision(1), first);
+            assert.deepEqual(await again.readEvents(), events);
+            assert.equal(await again.lastEventSeq(), events.at(-1)?.seq);
+            const second = await again.appendRevision(revision('two'), {
+              expectedParent: 1,
+              events: [event('b')],
+            });
+            assert.equal(second.number, 2);
+            assert.ok(
+              (await again.lastEventSeq()) > events.at(-1)!.seq,
+              'seq keeps increasing after a reopen',
+            );
+            await again.close();
+          }));
 
       it('closes idempotently', () =>
         withStore(async ({ store }) => {
