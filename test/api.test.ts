@@ -15,7 +15,10 @@ import { REPO } from './support/baton-process.ts';
 const TOKEN = 'test-token-0123456789';
 
 function makeApp(store: Store, token?: string) {
-  const engine = new RevisionEngine({ store, clock: { ...systemClock, now: () => new Date('2026-11-22T12:00:00Z') } });
+  const engine = new RevisionEngine({
+    store,
+    clock: { ...systemClock, now: () => new Date('2026-11-22T12:00:00Z') },
+  });
   return createHttpApp({ engine, store, logger: pino({ level: 'silent' }), version: 'test', token });
 }
 

@@ -170,7 +170,7 @@ describe('checkGraph', () => {
           code: 'tier-inversion',
           message: 'critical service `orders` depends on low-tier `notifications`',
           path: ['services', 'orders', 'dependsOn', 'notifications'],
-          hint: "raise notifications' tier, or mark the dependency optional and degrade without it",
+          hint: 'raise the tier of notifications, or mark the dependency optional and degrade without it',
         },
       ]);
     });

@@ -4,7 +4,7 @@ import semver from 'semver';
 import type { Manifest } from '../manifest/model.ts';
 import { TIER_RANK } from '../manifest/schema.ts';
 import type { FieldPath, Problem } from '../problems.ts';
-import { closestName } from './closest-name.ts';
+import { didYouMean } from '../manifest/suggestions.ts';
 import { buildGraph, findCycles, graphMetrics } from './dependency-graph.ts';
 import type { DependencyGraph, ServiceMetrics } from './dependency-graph.ts';
 
@@ -73,7 +73,7 @@ function checkDependencies(manifest: Manifest, service: string, satisfies: Satis
         code: 'tier-inversion',
         message: `${spec.tier} service \`${service}\` depends on ${provider.tier}-tier \`${target}\``,
         path,
-        hint: `raise ${target}' tier, or mark the dependency optional and degrade without it`,
+        hint: `raise the tier of ${target}, or mark the dependency optional and degrade without it`,
       });
     }
   }
@@ -112,7 +112,7 @@ function absentProblem(
   optional: boolean,
   path: FieldPath,
 ): Problem {
-  const suggestion = closestName(
+  const suggestion = didYouMean(
     target,
     Object.keys(manifest.services).filter((name) => name !== service),
   );

@@ -10,7 +10,7 @@
 // least drastic. A lower bound on the moves still needed prunes the levels that are too shallow,
 // and a node budget turns a pathological history into a refusal rather than a hang.
 import semver from 'semver';
-import { closestName } from '../graph/closest-name.ts';
+import { didYouMean } from '../manifest/suggestions.ts';
 import { canonicalJson } from '../manifest/canonical.ts';
 import type { Manifest, ServiceSpec } from '../manifest/model.ts';
 import { createRangeChecker, type RangeChecker } from './range-check.ts';
@@ -402,7 +402,7 @@ function unknownService(head: HistoryEntry | undefined, service: string): Servic
   if (!head)
     return { ok: false, code: 'unknown-service', reason: 'there is no revision yet: nothing to roll back' };
   const names = Object.keys(head.manifest.services);
-  const suggestion = closestName(service, names);
+  const suggestion = didYouMean(service, names);
   return {
     ok: false,
     code: 'unknown-service',

@@ -1,5 +1,6 @@
 // What every command needs: where the server is, how to authenticate, how to print.
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PORT } from '../../server.ts';
@@ -39,5 +40,11 @@ function resolveToken(): string | undefined {
 }
 
 export function author(): string {
-  return process.env['BATON_AUTHOR'] ?? process.env['USER'] ?? process.env['LOGNAME'] ?? 'unknown';
+  const env = process.env['BATON_AUTHOR'] ?? process.env['USER'] ?? process.env['LOGNAME'];
+  if (env) return env;
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }
