@@ -1,6 +1,6 @@
 // The CLI end to end: the real binary against a real server process and a real SQLite file.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseDocument } from 'yaml';
@@ -202,5 +202,41 @@ describe('revisions of the example, end to end', () => {
     const missing = await runCli(['show', '99'], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /revision 99 does not exist/);
+  });
+});
+
+describe('a server that requires a token', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  let server: ServerProcess;
+  let stateDir: string;
+
+  before(async () => {
+    dir = await tempDir('token');
+    stateDir = join(dir.path, 'state');
+    server = await startServer(stateDir, ['--require-token']);
+  });
+  after(async () => {
+    await server.stop();
+    await dir.remove();
+  });
+
+  it('writes its token with mode 0600, refuses clients without it, and accepts the CLI that reads it', async () => {
+    const info = await stat(join(stateDir, 'token'));
+    assert.equal(info.mode & 0o777, 0o600);
+    const token = (await readFile(join(stateDir, 'token'), 'utf8')).trim();
+    assert.ok(token.length >= 32);
+
+    const anonymous = await runCli(['history'], {
+      BATON_SERVER: server.url,
+      BATON_STATE_DIR: join(dir.path, 'elsewhere'),
+    });
+    assert.equal(anonymous.code, 1);
+    assert.match(anonymous.stderr, /bearer token/);
+    assert.ok(!anonymous.stderr.includes(token), 'the token never appears in an error');
+
+    const withFile = await runCli(['history'], { BATON_SERVER: server.url, BATON_STATE_DIR: stateDir });
+    assert.equal(withFile.code, 0, withFile.stderr);
+    const withEnv = await runCli(['history'], { BATON_SERVER: server.url, BATON_TOKEN: token });
+    assert.equal(withEnv.code, 0, withEnv.stderr);
   });
 });

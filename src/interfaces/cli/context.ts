@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_PORT } from '../../server.ts';
+import { DEFAULT_PORT, isLoopback } from '../../server.ts';
 import { ApiClient } from './client.ts';
+import { CliExit, EXIT } from './exit-codes.ts';
 import { createOutput, type Output } from './output.ts';
 
 export interface GlobalOptions {
@@ -23,13 +24,21 @@ export function contextOf(command: Command): CommandContext {
   const options = command.optsWithGlobals<GlobalOptions>();
   const out = createOutput({ json: options.output === 'json' });
   const server = options.server ?? process.env['BATON_SERVER'] ?? DEFAULT_SERVER;
-  return { out, client: new ApiClient({ server, token: resolveToken(), out }) };
+  if (!URL.canParse(server) || !/^https?:$/.test(new URL(server).protocol)) {
+    out.error(`baton: --server / BATON_SERVER must be an http(s) URL, got \`${server}\``);
+    throw new CliExit(EXIT.usage);
+  }
+  return { out, client: new ApiClient({ server, token: resolveToken(server), out }) };
 }
 
-/** BATON_TOKEN wins; otherwise the token a local server wrote to .baton/token, if any. */
-function resolveToken(): string | undefined {
+/**
+ * BATON_TOKEN wins; otherwise the token a local server wrote to .baton/token — sent only to
+ * a server on this machine, so a local token never travels to a remote host.
+ */
+function resolveToken(server: string): string | undefined {
   const fromEnv = process.env['BATON_TOKEN'];
   if (fromEnv) return fromEnv;
+  if (!isLoopback(new URL(server).hostname.replace(/^\[|\]$/g, ''))) return undefined;
   try {
     return (
       readFileSync(join(process.env['BATON_STATE_DIR'] ?? '.baton', 'token'), 'utf8').trim() || undefined
