@@ -2,14 +2,23 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
+import { NetworkProber } from './adapters/prober/network-prober.ts';
+import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
+import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
+import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
+import { Controller } from './engines/controller/controller.ts';
+import { EventWriter, transitionEvent } from './engines/registry/event-writer.ts';
+import { Registry } from './engines/registry/registry.ts';
 import { RevisionEngine } from './engines/revisions/revision-engine.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
 import { systemClock } from './ports/clock.ts';
+import type { Prober } from './ports/prober.ts';
+import type { Runtime } from './ports/runtime.ts';
 import type { Store } from './ports/store.ts';
 
 export const BATON_VERSION = '0.1.0';
@@ -26,6 +35,18 @@ export interface ControlPlaneConfig {
   /** Require a bearer token even on loopback. */
   readonly requireToken?: boolean | undefined;
   readonly logger?: Logger | undefined;
+  /**
+   * What closing does to the instances: `baton up` stops them (Ctrl-C leaves nothing
+   * behind); `baton server` leaves them serving, to be adopted when it starts again.
+   */
+  readonly stopInstancesOnClose?: boolean | undefined;
+  /** Folder relative `run.cwd` paths resolve against when a revision does not say. */
+  readonly baseDir?: string | undefined;
+  /**
+   * `process` (the default) runs instances as local processes. `simulated` runs nothing:
+   * it exists for scale benchmarks and deterministic fault tests, never for real work.
+   */
+  readonly runtime?: 'process' | 'simulated' | undefined;
 }
 
 export interface ControlPlane {
@@ -34,43 +55,101 @@ export interface ControlPlane {
   readonly token: string | undefined;
   readonly store: Store;
   readonly engine: RevisionEngine;
+  readonly registry: Registry;
+  readonly controller: Controller;
+  readonly runtime: Runtime;
   close(): Promise<void>;
 }
 
 export async function startControlPlane(config: ControlPlaneConfig): Promise<ControlPlane> {
   const logger = config.logger ?? pino({ level: 'info' }, pino.destination(2));
-  const store = await openStore(config.store ?? join(config.stateDir, 'state.db'));
-  const engine = new RevisionEngine({ store, clock: systemClock });
-  // This API will start processes: it is never reachable from another host without a token.
+  const clock = systemClock;
+  const stateDir = resolve(config.stateDir);
+  const store = await openStore(config.store ?? join(stateDir, 'state.db'));
+  const engine = new RevisionEngine({ store, clock });
+  // This API starts processes: it is never reachable from another host without a token.
   const token =
-    config.requireToken || !isLoopback(config.host) ? await loadOrCreateToken(config.stateDir) : undefined;
-  const app = createHttpApp({ engine, store, logger, version: BATON_VERSION, token });
-
+    config.requireToken || !isLoopback(config.host) ? await loadOrCreateToken(stateDir) : undefined;
+  const events = new EventWriter(store, logger);
+  const registry = new Registry({
+    clock,
+    onTransition: (report) => events.push(transitionEvent(report, clock.now().toISOString())),
+    onIllegal: (record, to, cause, reason) =>
+      logger.error(
+        { instance: record.id, from: record.phase, to, cause, reason },
+        'illegal instance transition refused (a bug)',
+      ),
+  });
+  // Listen first: instances are told the API's URL, which a `:0` port only reveals now.
+  // Until everything is wired, requests get 503 (and retry) rather than a half-built API.
+  let fetch: (request: Request) => Response | Promise<Response> = () =>
+    Response.json({ status: 'starting' }, { status: 503, headers: { 'retry-after': '1' } });
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    const s = serve({ fetch: (request) => fetch(request), hostname: config.host, port: config.port }, () =>
+      resolve(s),
+    );
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   logger.info(
-    { url, store: describeStore(config.store, config.stateDir), auth: token ? 'bearer' : 'loopback' },
+    { url, store: describeStore(config.store, stateDir), auth: token ? 'bearer' : 'loopback' },
     'listening',
   );
+
+  const { runtime, prober } = await openRuntime(config.runtime ?? 'process', {
+    stateDir,
+    serverUrl: url,
+    token,
+  });
+  const controller = new Controller({
+    store,
+    runtime,
+    registry,
+    prober,
+    revisions: engine,
+    clock,
+    logger,
+    defaultBaseDir: config.baseDir ?? process.cwd(),
+  });
+  await controller.start();
+  const running = { registry, controller, runtime };
+  fetch = createHttpApp({ engine, store, running, logger, version: BATON_VERSION, token }).fetch;
 
   return {
     url,
     token,
     store,
     engine,
+    registry,
+    controller,
+    runtime,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      await controller.stop({ stopInstances: config.stopInstancesOnClose ?? false });
+      await runtime.close();
+      await new Promise<void>((done) => {
+        server.close(() => done());
         // Open SSE streams would hold close() forever; they resume with Last-Event-ID.
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      await events.drain();
       await store.close();
     },
+  };
+}
+
+async function openRuntime(
+  kind: 'process' | 'simulated',
+  options: { stateDir: string; serverUrl: string; token: string | undefined },
+): Promise<{ runtime: Runtime; prober: Prober }> {
+  if (kind === 'simulated') {
+    const runtime = createSimulatedRuntime({ clock: systemClock });
+    return { runtime, prober: new SimulatedProber(runtime) };
+  }
+  return {
+    runtime: await createProcessRuntime({ ...options, clock: systemClock }),
+    prober: new NetworkProber(),
   };
 }
 

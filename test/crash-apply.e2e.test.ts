@@ -26,7 +26,7 @@ describe('kill -9 during apply', () => {
     const stateDir = join(dir.path, 'state');
     let variant = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const server = await startServer(stateDir);
+      const server = await startServer(stateDir, ['--runtime', 'simulated']);
       const killAfter = Math.floor(Math.random() * APPLIES_PER_ROUND);
       const inFlight: Promise<unknown>[] = [];
       for (let i = 0; i < APPLIES_PER_ROUND; i++) {
@@ -44,7 +44,7 @@ describe('kill -9 during apply', () => {
       await server.exited;
       await Promise.all(inFlight);
 
-      const restarted = await startServer(stateDir);
+      const restarted = await startServer(stateDir, ['--runtime', 'simulated']);
       try {
         await assertHistoryIntact(restarted.url);
       } finally {

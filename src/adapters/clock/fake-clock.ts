@@ -40,6 +40,8 @@ export class FakeClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     const until = this.#now + ms;
+    // Promises that resolved before this call may still create timers due in this window.
+    await settle();
     for (;;) {
       this.#pending = this.#pending.filter((p) => !p.cancelled);
       const next = this.#pending.reduce<Pending | undefined>(

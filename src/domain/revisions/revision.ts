@@ -1,7 +1,7 @@
 import type { Manifest } from '../manifest/model.ts';
 
 /** Why a revision exists. A rollback is a new revision that remembers what it came from. */
-export type RevisionSource =
+export type RevisionSource = (
   | { readonly kind: 'apply' }
   | { readonly kind: 'rollback'; readonly toRevision: number; readonly reason?: string | undefined }
   | {
@@ -10,7 +10,14 @@ export type RevisionSource =
       /** Every service that moved, with the version it left, the one it returned to, and why. */
       readonly moves: readonly ServiceMove[];
       readonly reason?: string | undefined;
-    };
+    }
+) & {
+  /**
+   * The folder the manifest came from: relative `run.cwd` paths resolve against it. A
+   * rollback keeps the folder of the revision it restores.
+   */
+  readonly baseDir?: string | undefined;
+};
 
 export interface ServiceMove {
   readonly service: string;

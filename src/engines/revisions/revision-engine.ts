@@ -27,6 +27,8 @@ export interface ManifestInput {
   readonly text: string;
   /** Where the text came from, for error locations (`shop/baton.yaml:12:5`). */
   readonly file?: string | undefined;
+  /** Absolute folder of the manifest: relative `run.cwd` paths resolve against it. */
+  readonly baseDir?: string | undefined;
 }
 
 export interface ChangeOptions {
@@ -86,7 +88,10 @@ export class RevisionEngine {
     const { manifest, warnings } = validOrThrow(input);
     const latest = await this.#store.latestRevision();
     const plan = this.#planAgainstLatest(manifest, warnings, latest);
-    return this.#record(latest, plan, manifest, input.text, { kind: 'apply' }, options);
+    const source: RevisionSource = input.baseDir
+      ? { kind: 'apply', baseDir: input.baseDir }
+      : { kind: 'apply' };
+    return this.#record(latest, plan, manifest, input.text, source, options);
   }
 
   async planRollback(request: RollbackRequest): Promise<RollbackPlan> {
@@ -96,7 +101,7 @@ export class RevisionEngine {
       const base = this.#planAgainstLatest(target.manifest, [], latest);
       return {
         ...base,
-        source: { kind: 'rollback', toRevision: target.number },
+        source: { kind: 'rollback', toRevision: target.number, ...baseDirOf(target) },
         manifest: target.manifest,
         moves: [],
       };
@@ -114,7 +119,12 @@ export class RevisionEngine {
     const base = this.#planAgainstLatest(result.manifest, [], latest);
     return {
       ...base,
-      source: { kind: 'rollback-service', service: request.service, moves: result.moves },
+      source: {
+        kind: 'rollback-service',
+        service: request.service,
+        moves: result.moves,
+        ...baseDirOf(latest),
+      },
       manifest: result.manifest,
       moves: result.moves,
     };
@@ -315,6 +325,10 @@ export function invalidManifest(problems: readonly Problem[], file: string | und
     `${errors.length} problem${errors.length === 1 ? '' : 's'} in ${file ?? 'the manifest'}`,
     { problems },
   );
+}
+
+function baseDirOf(revision: Revision): { baseDir?: string } {
+  return revision.source.baseDir ? { baseDir: revision.source.baseDir } : {};
 }
 
 function defaultMessage(source: RevisionSource): string {

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { BATON_VERSION } from '../../server.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerManifestCommands } from './commands/manifest.ts';
+import { registerOperateCommands } from './commands/operate.ts';
 import { registerRevisionCommands } from './commands/revisions.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerStatusCommand } from './commands/status.ts';
@@ -32,10 +33,19 @@ Getting started:
 Environment: BATON_SERVER, BATON_TOKEN, BATON_STATE_DIR, NO_COLOR.`,
   );
 
+// `baton history | head` closes the pipe early; that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 registerManifestCommands(program);
 registerRevisionCommands(program);
 registerGraphCommand(program);
 registerStatusCommand(program);
+registerOperateCommands(program);
 registerServerCommands(program);
 
 try {

@@ -10,6 +10,7 @@ import { openApiDocument } from './openapi.ts';
 import { problemResponse } from './problem.ts';
 import { honoPath, parseOrThrow, readBody, type Route } from './route-table.ts';
 import { v1Routes, type RouteDependencies } from './routes.ts';
+import { runtimeRoutes, type RuntimeRouteDependencies } from './runtime-routes.ts';
 
 /** A manifest may be 1 MiB; JSON escaping can nearly double it. */
 const MAX_BODY_BYTES = 2 * LIMITS.manifestBytes + 64 * 1024;
@@ -19,11 +20,16 @@ export interface HttpAppOptions extends RouteDependencies {
   readonly version: string;
   /** When set, every /v1 request except the health check needs `Authorization: Bearer <token>`. */
   readonly token?: string | undefined;
+  /** The running side (registry, controller, runtime); absent in a revisions-only API. */
+  readonly running?: Omit<RuntimeRouteDependencies, 'engine'> | undefined;
 }
 
 export function createHttpApp(options: HttpAppOptions): Hono {
   const { logger, token } = options;
-  const routes = v1Routes(options);
+  const routes = [
+    ...v1Routes(options),
+    ...(options.running ? runtimeRoutes({ engine: options.engine, ...options.running }) : []),
+  ];
   const openapi = openApiDocument(routes, options.version);
   const app = new Hono();
 

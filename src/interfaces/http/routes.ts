@@ -103,7 +103,7 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       },
       handler: async ({ body }) => {
         const outcome = await engine.apply(
-          { text: body.manifest, file: body.file },
+          { text: body.manifest, file: body.file, baseDir: body.baseDir },
           { author: body.author ?? 'anonymous', message: body.message, force: body.force },
         );
         return json(

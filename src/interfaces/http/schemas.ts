@@ -9,6 +9,12 @@ export const ManifestRequest = z.strictObject({
 });
 
 export const ApplyRequest = ManifestRequest.extend({
+  baseDir: z
+    .string()
+    .max(4096)
+    .refine((p) => p.startsWith('/'), { error: 'must be an absolute path' })
+    .optional()
+    .describe('Absolute folder of the manifest, against which relative `run.cwd` paths resolve.'),
   message: z.string().max(2000).optional(),
   author: z.string().max(200).optional(),
   force: z.boolean().default(false).describe('Record the revision even if a rollout step breaks a range.'),

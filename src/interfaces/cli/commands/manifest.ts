@@ -1,10 +1,12 @@
 // validate and apply: the manifest's way in.
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { validateArchitecture } from '../../../domain/validate.ts';
 import { author, contextOf } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { readManifestFile } from '../manifest-file.ts';
 import { createOutput, printProblems } from '../output.ts';
+import { followRollout } from '../follow-rollout.ts';
 import { printPlan, type PlanJson } from '../plan-view.ts';
 
 export function registerManifestCommands(program: Command): void {
@@ -47,44 +49,71 @@ export function registerManifestCommands(program: Command): void {
 
   program
     .command('apply')
-    .description('Record a manifest as a new revision of the architecture')
+    .description('Record a manifest as a new revision, then follow the rollout until it converges or fails')
     .requiredOption('-f, --file <path>', 'manifest file (- for stdin)')
     .option('-m, --message <text>', 'why this change (kept in history)')
     .option('--dry-run', 'print the plan, record nothing')
     .option('--force', 'record even if a rollout step breaks a dependency range')
+    .option('--no-wait', 'return once the revision is recorded, without following the rollout')
+    .option('--timeout <seconds>', 'how long to follow the rollout', Number, 900)
     .option('-o, --output <format>', 'text or json', 'text')
     .addHelpText(
       'after',
-      '\nExamples:\n  baton apply -f baton.yaml -m "payments 1.5.0"\n  baton apply -f baton.yaml --dry-run',
+      [
+        '',
+        'Examples:',
+        '  baton apply -f baton.yaml -m "payments 1.5.0"',
+        '  baton apply -f baton.yaml --dry-run',
+        '  baton apply -f baton.yaml --no-wait',
+        '',
+        'Exit codes: 0 recorded and converged; 1 invalid, refused, or the rollout failed (see history:',
+        'a failed rollout with autoRollback is rolled back); 3 server unreachable.',
+      ].join('\n'),
     )
-    .action(
-      async (
-        options: { file: string; message?: string; dryRun?: boolean; force?: boolean },
-        command: Command,
-      ) => {
-        const { out, client } = contextOf(command);
-        const manifest = await readManifestFile(options.file, out);
-        if (options.dryRun) {
-          const plan = await client.post<PlanJson>('/v1/plan', { manifest, file: options.file });
-          if (out.json) return out.printJson(plan);
-          printPlan(out, plan);
-          if (!plan.rollout.ok) throw new CliExit(EXIT.invalid);
-          return;
-        }
-        const result = await client.post<{ applied: boolean; revision: { number: number }; plan: PlanJson }>(
-          '/v1/apply',
-          {
-            manifest,
-            file: options.file,
-            message: options.message,
-            author: author(),
-            force: options.force ?? false,
-          },
-        );
-        if (out.json) return out.printJson(result);
-        printPlan(out, result.plan);
-        if (result.applied)
-          out.line(`\n${out.style('green', '✓')} recorded revision ${result.revision.number}`);
-      },
-    );
+    .action(async (options: ApplyOptions, command: Command) => {
+      const { out, client } = contextOf(command);
+      const manifest = await readManifestFile(options.file, out);
+      if (options.dryRun) {
+        const plan = await client.post<PlanJson>('/v1/plan', { manifest, file: options.file });
+        if (out.json) return out.printJson(plan);
+        printPlan(out, plan);
+        if (!plan.rollout.ok) throw new CliExit(EXIT.invalid);
+        return;
+      }
+      // Events after this point tell whether *this* apply converged or failed.
+      const { last } = await client.get<{ last: number }>('/v1/events?limit=1');
+      const result = await client.post<ApplyResult>('/v1/apply', {
+        manifest,
+        file: options.file,
+        ...(options.file === '-' ? {} : { baseDir: dirname(resolve(options.file)) }),
+        message: options.message,
+        author: author(),
+        force: options.force ?? false,
+      });
+      if (out.json && !options.wait) return out.printJson(result);
+      if (!out.json) printPlan(out, result.plan);
+      if (result.applied && !out.json)
+        out.line(`\n${out.style('green', '✓')} recorded revision ${result.revision.number}`);
+      if (!options.wait) return;
+      await followRollout(client, out, result.revision.number, {
+        afterSeq: result.applied ? last : 0,
+        timeoutMs: options.timeout * 1000,
+      });
+      if (out.json) out.printJson(result);
+    });
+}
+
+interface ApplyOptions {
+  file: string;
+  message?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  wait: boolean;
+  timeout: number;
+}
+
+interface ApplyResult {
+  applied: boolean;
+  revision: { number: number };
+  plan: PlanJson;
 }

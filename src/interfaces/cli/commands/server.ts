@@ -1,5 +1,6 @@
 // server and up: run the control plane in the foreground.
-import { InvalidArgumentError, type Command } from 'commander';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { pino } from 'pino';
 import { BatonError } from '../../../domain/errors.ts';
 import { DEFAULT_PORT, startControlPlane, type ControlPlane } from '../../../server.ts';
@@ -7,7 +8,10 @@ import { author } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { readManifestFile } from '../manifest-file.ts';
 import { createOutput, printProblems, type Output } from '../output.ts';
+import { ApiClient } from '../client.ts';
+import { followRollout } from '../follow-rollout.ts';
 import { printPlan } from '../plan-view.ts';
+import { printStatus, type StatusJson } from './status.ts';
 
 interface ServeOptions {
   listen: { host: string; port: number };
@@ -15,6 +19,7 @@ interface ServeOptions {
   stateDir: string;
   requireToken?: boolean;
   logLevel: string;
+  runtime: 'process' | 'simulated';
 }
 
 export function parseListen(value: string): { host: string; port: number } {
@@ -39,7 +44,12 @@ function serveOptions(command: Command): Command {
       process.env['BATON_STATE_DIR'] ?? '.baton',
     )
     .option('--require-token', 'require the bearer token even on loopback')
-    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info');
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .addOption(
+      new Option('--runtime <kind>', 'where instances run; `simulated` is for tests and benchmarks only')
+        .choices(['process', 'simulated'])
+        .default('process'),
+    );
 }
 
 export function registerServerCommands(program: Command): void {
@@ -73,47 +83,59 @@ export function registerServerCommands(program: Command): void {
   ).action(async (options: ServeOptions & { file: string; message: string; logLevel: string }) => {
     const out = createOutput({ json: false });
     const text = await readManifestFile(options.file, out);
+    const baseDir = dirname(resolve(options.file));
     const plane = await start(
       { ...options, logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel },
       out,
+      { stopInstancesOnClose: true, baseDir },
     );
+    const stopped = untilSignal();
     try {
+      const afterSeq = await plane.store.lastEventSeq();
       const outcome = await plane.engine.apply(
-        { text, file: options.file },
+        { text, file: options.file, baseDir },
         { author: author(), message: options.message },
       );
       printPlan(out, outcome.plan);
-      out.line(
-        outcome.applied
-          ? `\n${out.style('green', '✓')} recorded revision ${outcome.revision.number} of ${outcome.revision.manifest.name}`
-          : `\n${out.style('green', '✓')} revision ${outcome.revision.number} is current`,
-      );
+      out.line(`API: ${plane.url}`);
+      announceToken(out, plane, options.stateDir);
+      const client = new ApiClient({ server: plane.url, token: plane.token, out });
+      await Promise.race([
+        followRollout(client, out, outcome.revision.number, { afterSeq, timeoutMs: 15 * 60_000 }),
+        stopped,
+      ]);
+      out.line();
+      printStatus(out, await client.get<StatusJson>('/v1/status'));
+      out.line(`\nAPI: ${plane.url}   (try: npx baton status -w, npx baton logs web -f, npx baton graph)`);
+      out.line(out.style('gray', 'Ctrl-C stops Baton and every instance it started.'));
+      await stopped;
     } catch (error) {
+      out.line('stopping…');
       await plane.close();
-      if (error instanceof BatonError) {
-        printProblems(out, error.problems);
-        out.error(`baton up: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
-        throw new CliExit(EXIT.invalid);
-      }
-      throw error;
+      if (!(error instanceof BatonError)) throw error;
+      printProblems(out, error.problems);
+      out.error(`baton up: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
+      throw new CliExit(EXIT.invalid);
     }
-    out.line(`API: ${plane.url}   (try: npx baton status, npx baton history, npx baton graph)`);
-    announceToken(out, plane, options.stateDir);
-    out.line(out.style('gray', 'Ctrl-C to stop.'));
-    await untilSignal();
-    out.line('stopping…');
+    out.line('stopping every instance…');
     await plane.close();
   });
 }
 
-async function start(options: ServeOptions, out: Output): Promise<ControlPlane> {
+async function start(
+  options: ServeOptions,
+  out: Output,
+  extra: { stopInstancesOnClose: boolean; baseDir?: string } = { stopInstancesOnClose: false },
+): Promise<ControlPlane> {
   try {
     return await startControlPlane({
+      ...extra,
       host: options.listen.host,
       port: options.listen.port,
       stateDir: options.stateDir,
       store: options.store,
       requireToken: options.requireToken,
+      runtime: options.runtime,
       logger: pino({ level: options.logLevel }, pino.destination(2)),
     });
   } catch (error) {

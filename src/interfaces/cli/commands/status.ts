@@ -1,59 +1,122 @@
-// status: what the architecture is made of now.
+// status: the running architecture, once or live.
 import type { Command } from 'commander';
-import type { ServiceDetail, ServiceSummary } from '../../../engines/revisions/revision-engine.ts';
+import type { ServiceState } from '../../../engines/controller/controller.ts';
+import type { InstanceRecord } from '../../../engines/registry/registry.ts';
+import type { ServiceDetail } from '../../../engines/revisions/revision-engine.ts';
+import type { ApiClient } from '../client.ts';
 import { contextOf } from '../context.ts';
-import { table, tier } from '../output.ts';
+import { relativeTime, table, tier, type Output } from '../output.ts';
+
+export interface StatusJson {
+  readonly revision: number | null;
+  readonly services: (ServiceState & { tier?: string })[];
+  readonly instances: InstanceRecord[];
+}
+
+const PHASE_STYLE = {
+  running: 'green',
+  updating: 'yellow',
+  deploying: 'yellow',
+  scaling: 'yellow',
+  'rolling-back': 'magenta',
+  degraded: 'red',
+  failed: 'red',
+  destroying: 'gray',
+  offline: 'gray',
+} as const;
 
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('Services of the current revision (or one service in detail)')
-    .argument('[service]', 'show one service: spec, consumers, blast radius')
+    .description('The running architecture: per service desired, ready, version and phase; per instance rows')
+    .argument('[service]', 'one service in detail: spec, consumers, blast radius, instances')
+    .option('-w, --watch', 'keep the table live until Ctrl-C')
     .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (service: string | undefined, _options: unknown, command: Command) => {
+    .addHelpText('after', '\nExamples:\n  baton status\n  baton status -w\n  baton status orders')
+    .action(async (service: string | undefined, options: { watch?: boolean }, command: Command) => {
       const { out, client } = contextOf(command);
-      if (service) {
-        const s = await client.get<ServiceDetail>(`/v1/services/${encodeURIComponent(service)}`);
-        if (out.json) return out.printJson(s);
-        out.line(`${out.style('bold', s.name)} ${s.version}  ${tier(out, s.tier)}  ${s.owner ?? ''}`);
-        if (s.description) out.line(s.description);
-        out.line(
-          `instances: ${s.instances.min === s.instances.max ? s.instances.min : `${s.instances.min}–${s.instances.max}`}  mode: ${s.mode}`,
-        );
-        out.line(
-          `depends on: ${
-            Object.entries(s.dependsOn)
-              .map(([t, d]) => `${t} ${d.range}${d.optional ? ' (optional)' : ''}`)
-              .join(', ') || '—'
-          }`,
-        );
-        out.line(`used by: ${s.consumers.map((c) => `${c.service} (${c.range})`).join(', ') || '—'}`);
-        out.line(
-          `blast radius: ${s.blastRadius.map((b) => `${b.service} [${b.tier}]`).join(', ') || 'none'}`,
-        );
-        return;
+      if (service) return showService(out, client, service);
+      if (!options.watch || out.json) {
+        const status = await client.get<StatusJson>('/v1/status');
+        return out.json ? out.printJson(status) : printStatus(out, status);
       }
-      const { revision, services } = await client.get<{
-        revision: number | null;
-        services: ServiceSummary[];
-      }>('/v1/services');
-      if (out.json) return out.printJson({ revision, services });
-      if (revision === null) return out.line('Nothing applied yet. Start with `baton apply -f baton.yaml`.');
-      out.line(`revision ${revision}: ${services.length} services`);
-      table(
-        out,
-        ['SERVICE', 'VERSION', 'TIER', 'INSTANCES', 'MODE', 'OWNER', 'DEPENDS ON'],
-        services.map((s) => [
-          s.name,
-          s.version,
-          tier(out, s.tier),
-          s.instances.min === s.instances.max
-            ? String(s.instances.min)
-            : `${s.instances.min}-${s.instances.max}`,
-          s.mode,
-          s.owner ?? '',
-          Object.keys(s.dependsOn).join(', '),
-        ]),
-      );
+      for (;;) {
+        const status = await client.get<StatusJson>('/v1/status');
+        if (out.color) process.stdout.write('\x1b[H\x1b[2J');
+        printStatus(out, status);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
     });
+}
+
+export function printStatus(out: Output, status: StatusJson, options: { instances?: boolean } = {}): void {
+  if (status.revision === null)
+    return out.line('Nothing applied yet. Start with `baton apply -f baton.yaml`.');
+  const settled = status.services.filter((s) => s.settled).length;
+  out.line(`revision ${status.revision}: ${settled}/${status.services.length} services settled`);
+  table(
+    out,
+    ['SERVICE', 'TIER', 'VERSION', 'DESIRED', 'READY', 'PHASE', 'WAITING FOR'],
+    status.services.map((s) => [
+      s.service,
+      s.tier ? tier(out, s.tier) : '',
+      s.version ?? '—',
+      String(s.desired),
+      String(s.ready),
+      out.style(PHASE_STYLE[s.phase] ?? 'white', s.phase),
+      s.waitingFor.join(', '),
+    ]),
+  );
+  if (options.instances === false || status.instances.length === 0) return;
+  out.line();
+  table(
+    out,
+    ['INSTANCE', 'VERSION', 'PHASE', 'ADDRESS', 'NODE', 'RESTARTS', 'SINCE', 'HEALTH'],
+    [...status.instances]
+      .sort((a, b) => a.service.localeCompare(b.service) || a.id.localeCompare(b.id))
+      .map((i) => [
+        i.id,
+        i.version,
+        i.phase,
+        i.address && i.port ? `${i.address}:${i.port}` : '—',
+        i.node ?? '—',
+        String(i.restarts),
+        relativeTime(i.since),
+        i.health,
+      ]),
+  );
+}
+
+async function showService(out: Output, client: ApiClient, service: string): Promise<void> {
+  const s = await client.get<ServiceDetail>(`/v1/services/${encodeURIComponent(service)}`);
+  const { instances } = await client.get<{ instances: InstanceRecord[] }>(
+    `/v1/instances?service=${encodeURIComponent(service)}`,
+  );
+  if (out.json) return out.printJson({ ...s, instances });
+  out.line(`${out.style('bold', s.name)} ${s.version}  ${tier(out, s.tier)}  ${s.owner ?? ''}`);
+  if (s.description) out.line(s.description);
+  const bounds =
+    s.instances.min === s.instances.max ? s.instances.min : `${s.instances.min}–${s.instances.max}`;
+  out.line(`instances: ${bounds}  mode: ${s.mode}`);
+  const deps = Object.entries(s.dependsOn).map(
+    ([t, d]) => `${t} ${d.range}${d.optional ? ' (optional)' : ''}`,
+  );
+  out.line(`depends on: ${deps.join(', ') || '—'}`);
+  out.line(`used by: ${s.consumers.map((c) => `${c.service} (${c.range})`).join(', ') || '—'}`);
+  out.line(`blast radius: ${s.blastRadius.map((b) => `${b.service} [${b.tier}]`).join(', ') || 'none'}`);
+  if (instances.length === 0) return;
+  out.line();
+  table(
+    out,
+    ['INSTANCE', 'VERSION', 'PHASE', 'ADDRESS', 'RESTARTS', 'SINCE', 'HEALTH'],
+    instances.map((i) => [
+      i.id,
+      i.version,
+      i.phase,
+      i.address && i.port ? `${i.address}:${i.port}` : '—',
+      String(i.restarts),
+      relativeTime(i.since),
+      i.health,
+    ]),
+  );
 }

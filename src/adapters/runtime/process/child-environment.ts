@@ -1,0 +1,43 @@
+// The environment an instance starts with. Deliberately not the control plane's own: that
+// may hold the operator's secrets (BATON_TOKEN, cloud credentials), and a service gets only
+// what its manifest gives it plus what any program needs to run at all.
+import type { InstanceSpec } from '../../../ports/runtime.ts';
+
+const INHERITED = ['PATH', 'HOME', 'LANG', 'TZ', 'NODE_OPTIONS'] as const;
+
+export interface ChildEnvironmentInput {
+  readonly spec: InstanceSpec;
+  readonly ports: Readonly<Record<string, number>>;
+  readonly primaryPort: number;
+  /** Marks the process as this control plane's: how a restarted one finds it without a record. */
+  readonly stateDir: string;
+  readonly serverUrl?: string | undefined;
+  readonly token?: string | undefined;
+  /** The control plane's environment, of which only a few variables pass. */
+  readonly inherited: Readonly<Record<string, string | undefined>>;
+}
+
+/** `admin-http` → `PORT_ADMIN_HTTP`. */
+export function portVariable(name: string): string {
+  return `PORT_${name.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export function childEnvironment(input: ChildEnvironmentInput): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED) {
+    const value = input.inherited[name];
+    if (value !== undefined) env[name] = value;
+  }
+  Object.assign(env, input.spec.env);
+  // Baton's variables come last: a manifest cannot fake another instance's identity or owner.
+  for (const [name, port] of Object.entries(input.ports)) env[portVariable(name)] = String(port);
+  env.PORT = String(input.primaryPort);
+  env.BATON_SERVICE = input.spec.service;
+  env.BATON_INSTANCE = input.spec.id;
+  env.BATON_VERSION = input.spec.version;
+  env.BATON_REVISION = String(input.spec.revision);
+  env.BATON_HOME = input.stateDir;
+  if (input.serverUrl !== undefined) env.BATON_SERVER = input.serverUrl;
+  if (input.token !== undefined) env.BATON_TOKEN = input.token;
+  return env;
+}

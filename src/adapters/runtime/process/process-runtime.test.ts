@@ -1,0 +1,497 @@
+import assert from 'node:assert/strict';
+import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runtimeContract } from '../../../ports/runtime.contract.ts';
+import type { Behaviour } from '../../../ports/runtime.contract.ts';
+import type { InstanceSpec, LogLine, RunningInstance, RuntimeEvent } from '../../../ports/runtime.ts';
+import { createProcessRuntime, findOwnedProcesses } from './process-runtime.ts';
+import type { ProcessRuntime, ProcessRuntimeOptions } from './process-runtime.ts';
+
+// A small service: answers on PORT (and PORT_ADMIN), and does on request what the tests need.
+// Env switches: IGNORE_TERM (survives SIGTERM), GRANDCHILD (spawns a process of its own).
+const SERVICE = String.raw`
+const http = require('node:http');
+if (process.env.IGNORE_TERM) process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
+if (process.env.GRANDCHILD)
+  require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+console.log('hello from ' + process.env.BATON_INSTANCE);
+console.error('warning from ' + process.env.BATON_INSTANCE);
+const routes = {
+  '/healthz': () => 'ok',
+  '/env': () => JSON.stringify(process.env),
+  '/node': () => JSON.stringify({ execPath: process.execPath, version: process.version }),
+  '/say': (q) => void console.log(q.get('line')),
+  '/warn': (q) => void console.error(q.get('line')),
+  '/write': (q) => void process.stdout.write('x'.repeat(Number(q.get('bytes')) - 1) + '\n'),
+};
+const serve = (req, res) => {
+  const url = new URL(req.url, 'http://localhost');
+  const route = routes[url.pathname];
+  if (!route) res.statusCode = 404;
+  res.end(route ? (route(url.searchParams) ?? '') : '');
+};
+http.createServer(serve).listen(Number(process.env.PORT), '127.0.0.1');
+if (process.env.PORT_ADMIN) http.createServer(serve).listen(Number(process.env.PORT_ADMIN), '127.0.0.1');
+`;
+
+const DEADLINE_MS = 10_000;
+
+function specFor(
+  behaviour: Behaviour,
+  id: string,
+  cwd: string,
+  env: Record<string, string> = {},
+): InstanceSpec {
+  const base = {
+    id,
+    service: 'orders',
+    version: '1.2.3',
+    revision: 7,
+    cwd,
+    env: { GREETING: 'hello', ...env },
+    ports: [{ name: 'http' }, { name: 'admin' }],
+  };
+  if (behaviour === 'serve') return { ...base, command: 'node', args: ['-e', SERVICE] };
+  if (behaviour === 'crash') return { ...base, command: 'node', args: ['-e', 'process.exit(3)'] };
+  return { ...base, command: 'baton-no-such-command', args: [] };
+}
+
+/** Polls until the predicate holds (real time has no other way), failing after a deadline. */
+async function waitFor(predicate: () => boolean | Promise<boolean>, description: string): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function settle<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no outcome within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** GET once the instance listens: right after `start` it may still be booting. */
+async function getWhenUp(port: number, path: string): Promise<{ status: number; body: string }> {
+  let response: { status: number; body: string } | undefined;
+  await waitFor(async () => {
+    response = await get(port, path).catch(() => undefined);
+    return response !== undefined;
+  }, `an answer on port ${port}`);
+  return response!;
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function record(runtime: ProcessRuntime): RuntimeEvent[] {
+  const events: RuntimeEvent[] = [];
+  runtime.subscribe((event) => events.push(event));
+  return events;
+}
+
+const exitOf = (events: RuntimeEvent[], id: string) =>
+  events.find((e): e is Extract<RuntimeEvent, { type: 'exited' }> => e.type === 'exited' && e.id === id);
+
+const byId = (instances: RunningInstance[]) => instances.toSorted((a, b) => a.id.localeCompare(b.id));
+
+/**
+ * Stops what each still-open runtime lists, then checks that no process carrying this state
+ * folder's mark is left: anything else would be an orphan the runtime failed to stop.
+ */
+async function cleanup(stateDir: string, runtimes: Iterable<ProcessRuntime>): Promise<void> {
+  for (const runtime of runtimes) {
+    const instances = await runtime.list();
+    await Promise.all(instances.map((i) => runtime.stop(i.id, { graceMs: 1_000 })));
+    await runtime.close();
+  }
+  const leaked = await findOwnedProcesses(stateDir);
+  for (const { pid } of leaked) process.kill(pid, 'SIGKILL');
+  await rm(stateDir, { recursive: true, force: true });
+  assert.deepEqual(leaked, [], 'no process with this BATON_HOME outlives the test');
+}
+
+runtimeContract('process', async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'baton-runtime-'));
+  const runtime = await createProcessRuntime({ stateDir });
+  let count = 0;
+  return {
+    runtime,
+    spec: (behaviour) => specFor(behaviour, `orders-${++count}`, stateDir),
+    environmentOf: async (instance) => JSON.parse((await getWhenUp(instance.port, '/env')).body),
+    killFromOutside: (instance) => process.kill(instance.pid!, 'SIGKILL'),
+    waitFor,
+    settle,
+    cleanup: () => cleanup(stateDir, [runtime]),
+  };
+});
+
+interface Scenario {
+  readonly stateDir: string;
+  open(options?: Partial<ProcessRuntimeOptions>): Promise<ProcessRuntime>;
+  /** The control plane dies: its runtime stops watching, its instances keep running. */
+  die(runtime: ProcessRuntime): Promise<void>;
+  spec(env?: Record<string, string>): InstanceSpec;
+  recordPath(id: string): string;
+  logPath(id: string, file?: string): string;
+}
+
+async function scenario(work: (s: Scenario) => Promise<void>): Promise<void> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'baton-runtime-'));
+  const open = new Set<ProcessRuntime>();
+  let count = 0;
+  const s: Scenario = {
+    stateDir,
+    async open(options = {}) {
+      const runtime = await createProcessRuntime({ stateDir, ...options });
+      open.add(runtime);
+      return runtime;
+    },
+    async die(runtime) {
+      open.delete(runtime);
+      await runtime.close();
+    },
+    spec: (env = {}) => specFor('serve', `orders-${++count}`, stateDir, env),
+    recordPath: (id) => join(stateDir, 'instances', id, 'instance.json'),
+    logPath: (id, file = 'stdout.log') => join(stateDir, 'instances', id, file),
+  };
+  try {
+    await work(s);
+  } finally {
+    await cleanup(stateDir, open);
+  }
+}
+
+describe('process runtime', () => {
+  describe('starting', () => {
+    it('runs `node` as the Node running Baton', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const instance = await runtime.start(s.spec());
+        const node = JSON.parse((await getWhenUp(instance.port, '/node')).body);
+        assert.deepEqual(node, { execPath: process.execPath, version: process.version });
+      }));
+
+    it("passes on a minimal environment, never the control plane's secrets", () =>
+      scenario(async (s) => {
+        process.env.BATON_TOKEN = 'operator-secret';
+        process.env.BATON_TEST_SECRET = 'do-not-leak';
+        try {
+          const runtime = await s.open();
+          const instance = await runtime.start(s.spec());
+          const env = JSON.parse((await getWhenUp(instance.port, '/env')).body);
+          assert.equal(env.BATON_TOKEN, undefined);
+          assert.equal(env.BATON_TEST_SECRET, undefined);
+          assert.equal(env.BATON_SERVER, undefined);
+          assert.equal(env.PATH, process.env.PATH);
+          assert.equal(env.BATON_HOME, s.stateDir, 'the mark by which a restarted control plane finds it');
+        } finally {
+          delete process.env.BATON_TOKEN;
+          delete process.env.BATON_TEST_SECRET;
+        }
+      }));
+
+    it('passes on the token and server it was given', () =>
+      scenario(async (s) => {
+        const runtime = await s.open({ token: 'instance-token', serverUrl: 'http://127.0.0.1:7070' });
+        const instance = await runtime.start(s.spec());
+        const env = JSON.parse((await getWhenUp(instance.port, '/env')).body);
+        assert.equal(env.BATON_TOKEN, 'instance-token');
+        assert.equal(env.BATON_SERVER, 'http://127.0.0.1:7070');
+      }));
+
+    it('rejects a missing command, saying which one and where', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const spec = { ...s.spec(), command: 'baton-no-such-command' };
+        await assert.rejects(runtime.start(spec), (error: Error) => {
+          assert.match(error.message, /command "baton-no-such-command" not found/);
+          assert.ok(error.message.includes(s.stateDir), error.message);
+          return true;
+        });
+        assert.equal(await exists(join(s.stateDir, 'instances', spec.id)), false, 'nothing left on disk');
+      }));
+
+    it('rejects a missing working directory, saying so', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const cwd = join(s.stateDir, 'nowhere');
+        await assert.rejects(runtime.start({ ...s.spec(), cwd }), (error: Error) => {
+          assert.match(error.message, /working directory .*nowhere does not exist/);
+          return true;
+        });
+      }));
+
+    it('writes an instance record with the start time of the process', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const instance = await runtime.start(s.spec());
+        const written = JSON.parse(await readFile(s.recordPath(instance.id), 'utf8'));
+        assert.deepEqual(written.instance, instance);
+        const stat = await readFile(`/proc/${instance.pid}/stat`, 'latin1');
+        assert.equal(written.startTicks, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      }));
+  });
+
+  describe('stopping', () => {
+    it('SIGKILLs an instance that ignores SIGTERM once graceMs has passed', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const events = record(runtime);
+        const instance = await runtime.start(s.spec({ IGNORE_TERM: '1' }));
+        await getWhenUp(instance.port, '/healthz'); // its SIGTERM handler is in place
+        await runtime.stop(instance.id, { graceMs: 300 });
+        assert.equal(exitOf(events, instance.id)?.signal, 'SIGKILL');
+        assert.match(await readFile(s.logPath(instance.id), 'utf8'), /ignoring SIGTERM/);
+      }));
+
+    it('stops the whole process group, children of the instance included', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const instance = await runtime.start(s.spec({ GRANDCHILD: '1' }));
+        await waitFor(
+          async () => (await findOwnedProcesses(s.stateDir)).length === 2,
+          'the instance and its child',
+        );
+        await runtime.stop(instance.id, { graceMs: 2_000 });
+        assert.deepEqual(await findOwnedProcesses(s.stateDir), []);
+      }));
+
+    it('kills what an instance that died by itself left behind', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const events = record(runtime);
+        const instance = await runtime.start(s.spec({ GRANDCHILD: '1' }));
+        await waitFor(
+          async () => (await findOwnedProcesses(s.stateDir)).length === 2,
+          'the instance and its child',
+        );
+        process.kill(instance.pid!, 'SIGKILL');
+        await waitFor(() => exitOf(events, instance.id) !== undefined, 'the exit');
+        await waitFor(async () => (await findOwnedProcesses(s.stateDir)).length === 0, 'no leftover');
+      }));
+
+    it('removes the record but keeps the logs', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const instance = await runtime.start(s.spec());
+        await getWhenUp(instance.port, '/healthz');
+        await runtime.stop(instance.id, { graceMs: 2_000 });
+        assert.equal(await exists(s.recordPath(instance.id)), false);
+        assert.match(await readFile(s.logPath(instance.id), 'utf8'), /hello from orders-1/);
+      }));
+  });
+
+  describe('logs', () => {
+    it('writes output to per-instance files, tails them and follows new lines', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const one = await runtime.start(s.spec());
+        const two = await runtime.start(s.spec());
+        await getWhenUp(one.port, '/healthz');
+        await getWhenUp(two.port, '/healthz');
+        for (const line of ['line-1', 'line-2', 'line-3']) await get(one.port, `/say?line=${line}`);
+        assert.equal(
+          await readFile(s.logPath(one.id), 'utf8'),
+          'hello from orders-1\nline-1\nline-2\nline-3\n',
+        );
+        assert.equal(await readFile(s.logPath(one.id, 'stderr.log'), 'utf8'), 'warning from orders-1\n');
+
+        const tailed = await collect(runtime.logs({ service: 'orders', tail: 2 }));
+        assert.deepEqual(tailed, [
+          { instance: one.id, stream: 'stdout', line: 'line-2' },
+          { instance: one.id, stream: 'stdout', line: 'line-3' },
+          { instance: one.id, stream: 'stderr', line: 'warning from orders-1' },
+          { instance: two.id, stream: 'stdout', line: 'hello from orders-2' },
+          { instance: two.id, stream: 'stderr', line: 'warning from orders-2' },
+        ]);
+        assert.deepEqual(await collect(runtime.logs({ service: 'payments', tail: 2 })), []);
+
+        const abort = new AbortController();
+        const followed: LogLine[] = [];
+        const following = (async () => {
+          const query = { service: 'orders', instance: one.id, tail: 1, follow: true, signal: abort.signal };
+          for await (const line of runtime.logs(query)) followed.push(line);
+        })();
+        // The tail arriving means the follow has taken its starting point.
+        await waitFor(() => followed.length === 2, 'the tail');
+        await get(one.port, '/say?line=after-1');
+        await get(one.port, '/warn?line=after-2');
+        await waitFor(() => followed.length === 4, 'the followed lines');
+        abort.abort();
+        await following;
+
+        // Following a whole service takes in the instances started meanwhile.
+        const service = new AbortController();
+        const serviceLines: LogLine[] = [];
+        const followingService = (async () => {
+          const query = { service: 'orders', tail: 1, follow: true, signal: service.signal };
+          for await (const line of runtime.logs(query)) serviceLines.push(line);
+        })();
+        await waitFor(() => serviceLines.length === 4, 'the tail of both instances');
+        const three = await runtime.start(s.spec());
+        await waitFor(() => serviceLines.length === 6, 'the lines of the new instance');
+        service.abort();
+        await followingService;
+        assert.deepEqual(serviceLines.slice(4), [
+          { instance: three.id, stream: 'stdout', line: 'hello from orders-3' },
+          { instance: three.id, stream: 'stderr', line: 'warning from orders-3' },
+        ]);
+
+        assert.deepEqual(followed, [
+          { instance: one.id, stream: 'stdout', line: 'line-3' },
+          { instance: one.id, stream: 'stderr', line: 'warning from orders-1' },
+          { instance: one.id, stream: 'stdout', line: 'after-1' },
+          { instance: one.id, stream: 'stderr', line: 'after-2' },
+        ]);
+      }));
+
+    it('rotates a log past logMaxBytes, keeping logFiles copies', () =>
+      scenario(async (s) => {
+        const runtime = await s.open({ logMaxBytes: 1_000, logFiles: 2, logCheckMs: 20 });
+        const instance = await runtime.start(s.spec());
+        await getWhenUp(instance.port, '/healthz');
+        const size = async (file: string) => (await stat(s.logPath(instance.id, file))).size;
+        for (let round = 1; round <= 3; round++) {
+          await get(instance.port, '/write?bytes=1500');
+          await waitFor(async () => (await size('stdout.log')) < 1_000, `rotation ${round}`);
+        }
+        assert.equal(await size('stdout.log.1'), 1_500);
+        assert.equal(await size('stdout.log.2'), 1_500);
+        assert.equal(await exists(s.logPath(instance.id, 'stdout.log.3')), false);
+        // The child writes on at the start of the truncated file, not at its old offset.
+        await get(instance.port, '/say?line=after');
+        assert.equal(await readFile(s.logPath(instance.id), 'utf8'), 'after\n');
+        const tail = await collect(runtime.logs({ service: 'orders', tail: 3 }));
+        assert.deepEqual(
+          tail.filter((l) => l.stream === 'stdout').map((l) => l.line.length),
+          [1_499, 1_499, 'after'.length],
+          'the tail reaches into the rotated copies',
+        );
+      }));
+  });
+
+  describe('after a control-plane restart', () => {
+    it('kills what is left of an instance that died while no control plane watched', () =>
+      scenario(async (s) => {
+        const first = await s.open();
+        const instance = await first.start(s.spec({ GRANDCHILD: '1' }));
+        await waitFor(
+          async () => (await findOwnedProcesses(s.stateDir)).length === 2,
+          'the instance and its child',
+        );
+        await s.die(first);
+        process.kill(instance.pid!, 'SIGKILL');
+        await waitFor(async () => (await findOwnedProcesses(s.stateDir)).length === 1, 'only the child left');
+
+        const second = await s.open();
+        assert.deepEqual(await second.list(), []);
+        assert.equal(await exists(s.recordPath(instance.id)), false, 'the stale record is removed');
+        await waitFor(async () => (await findOwnedProcesses(s.stateDir)).length === 0, 'no orphan');
+      }));
+
+    it('adopts running instances, stops them and sees them die', () =>
+      scenario(async (s) => {
+        const first = await s.open();
+        const one = await first.start(s.spec());
+        const two = await first.start(s.spec());
+        await s.die(first);
+
+        const second = await s.open();
+        const events = record(second);
+        assert.deepEqual(byId(await second.list()), byId([one, two]));
+
+        await second.stop(one.id, { graceMs: 2_000 });
+        assert.ok(exitOf(events, one.id), 'the stop of an adopted instance is reported');
+        assert.equal(await exists(s.recordPath(one.id)), false);
+        assert.equal(await exists(s.logPath(one.id)), true);
+
+        process.kill(two.pid!, 'SIGKILL');
+        await waitFor(() => exitOf(events, two.id) !== undefined, 'the exit of the adopted instance');
+        assert.deepEqual(exitOf(events, two.id)?.code, null);
+        assert.deepEqual(await second.list(), []);
+      }));
+
+    it('does not adopt a record whose pid now belongs to another process', () =>
+      scenario(async (s) => {
+        const ghost = s.recordPath('ghost-1');
+        await mkdir(join(ghost, '..'), { recursive: true });
+        const instance = {
+          id: 'ghost-1',
+          service: 'orders',
+          version: '1.0.0',
+          revision: 1,
+          address: '127.0.0.1',
+          port: 1,
+          ports: {},
+          node: 'here',
+          // Alive, but this test process: its start time is not the recorded one.
+          pid: process.pid,
+          startedAt: '2026-01-01T00:00:00.000Z',
+        };
+        await writeFile(ghost, JSON.stringify({ instance, pgid: process.pid, startTicks: '1' }));
+        const corrupt = s.recordPath('corrupt-1');
+        await mkdir(join(corrupt, '..'), { recursive: true });
+        await writeFile(corrupt, '{ not json');
+
+        const runtime = await s.open();
+        assert.deepEqual(await runtime.list(), []);
+        assert.equal(await exists(ghost), false, 'the stale record is removed');
+        assert.equal(await exists(corrupt), false, 'the corrupt record is removed');
+        await runtime.stop('ghost-1', { graceMs: 100 }); // and certainly does not signal us
+      }));
+
+    it('finds a process that carries its mark but has no record', () =>
+      scenario(async (s) => {
+        const first = await s.open();
+        const started = await first.start(s.spec());
+        await s.die(first);
+        await rm(s.recordPath(started.id));
+
+        const second = await s.open();
+        const [found, ...others] = await second.list();
+        assert.deepEqual(others, []);
+        assert.ok(found);
+        const { startedAt, ...identity } = found;
+        const { startedAt: _, ...expected } = started;
+        assert.deepEqual(identity, expected);
+        assert.ok(!Number.isNaN(Date.parse(startedAt)), startedAt);
+        assert.equal(await exists(s.recordPath(started.id)), true, 'the record is written again');
+
+        await second.stop(started.id, { graceMs: 2_000 });
+        assert.deepEqual(await findOwnedProcesses(s.stateDir), []);
+      }));
+  });
+});

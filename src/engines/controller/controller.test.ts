@@ -1,0 +1,240 @@
+// The controller on the simulated runtime and a fake clock: deterministic, no real sleeps.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { FakeClock } from '../../adapters/clock/fake-clock.ts';
+import { SimulatedProber } from '../../adapters/runtime/simulated/simulated-prober.ts';
+import {
+  createSimulatedRuntime,
+  type SimulatedRuntime,
+} from '../../adapters/runtime/simulated/simulated-runtime.ts';
+import { openSqliteStore } from '../../adapters/store/sqlite/sqlite-store.ts';
+import type { Store } from '../../ports/store.ts';
+import { Registry } from '../registry/registry.ts';
+import { RevisionEngine } from '../revisions/revision-engine.ts';
+import { Controller } from './controller.ts';
+
+interface Harness {
+  clock: FakeClock;
+  store: Store;
+  runtime: SimulatedRuntime;
+  registry: Registry;
+  engine: RevisionEngine;
+  controller: Controller;
+  transitions: string[];
+}
+
+function manifest(
+  over: {
+    ordersVersion?: string;
+    ordersInstances?: number | string;
+    inventoryMode?: string;
+    deadline?: string;
+  } = {},
+) {
+  return `
+name: shop
+services:
+  inventory:
+    version: 1.0.0
+    tier: critical
+    mode: ${over.inventoryMode ?? 'pet'}
+    run: { command: node }
+    health: { http: { path: /healthz }, interval: 1s, startupGrace: 2s }
+  orders:
+    version: ${over.ordersVersion ?? '2.0.0'}
+    tier: critical
+    instances: ${over.ordersInstances ?? 3}
+    run: { command: node }
+    health: { http: { path: /healthz }, interval: 1s, failureThreshold: 2, startupGrace: 2s }
+    dependsOn: { inventory: ^1.0.0 }
+    rollout: { maxSurge: 1, maxUnavailable: 0, deadline: ${over.deadline ?? '30s'} }
+`;
+}
+
+async function harness(options: { failHealthOf?: (version: string) => boolean } = {}): Promise<Harness> {
+  const clock = new FakeClock();
+  const store = await openSqliteStore({ path: ':memory:' });
+  const runtime = createSimulatedRuntime({ clock, startLatencyMs: 100 });
+  const transitions: string[] = [];
+  const registry = new Registry({
+    clock,
+    onTransition: (r) => transitions.push(`${r.record.id}:${r.from}->${r.record.phase}`),
+    onIllegal: (record, to, cause, reason) =>
+      assert.fail(`illegal transition of ${record.id} to ${to} (${cause}): ${reason}`),
+  });
+  if (options.failHealthOf) {
+    runtime.subscribe((e) => {
+      if (e.type === 'started' && options.failHealthOf!(e.instance.version))
+        runtime.failHealth(e.instance.id);
+    });
+  }
+  const engine = new RevisionEngine({ store, clock });
+  const controller = new Controller({
+    store,
+    runtime,
+    registry,
+    prober: new SimulatedProber(runtime),
+    revisions: engine,
+    clock,
+    logger: pino({ level: 'silent' }),
+    defaultBaseDir: '/srv',
+    drainMs: 200,
+    stopGraceMs: 1000,
+    resyncMs: 10_000,
+  });
+  await controller.start();
+  return { clock, store, runtime, registry, engine, controller, transitions };
+}
+
+/** Advances fake time in small steps until `done` holds; fails after `maxMs` of fake time. */
+async function until(h: Harness, done: () => boolean, maxMs = 60_000, onStep?: () => void): Promise<void> {
+  for (let t = 0; t <= maxMs; t += 100) {
+    if (done()) return;
+    await h.clock.advance(100);
+    onStep?.();
+  }
+  assert.fail(`condition not reached within ${maxMs} ms of fake time`);
+}
+
+const settledAll = (h: Harness) => {
+  const states = h.controller.states();
+  return states.length > 0 && states.every((s) => s.settled);
+};
+
+describe('Controller on the simulated runtime', () => {
+  let h: Harness;
+  beforeEach(async () => (h = await harness()));
+  afterEach(async () => {
+    await h.controller.stop({ stopInstances: false });
+    await h.store.close();
+  });
+
+  it('brings a revision up: start → health → register, and records it converged', async () => {
+    await h.engine.apply({ text: manifest() }, { author: 'test' });
+    await until(h, () => settledAll(h));
+    assert.equal(h.registry.endpoints('orders').length, 3);
+    assert.equal(h.registry.endpoints('inventory').length, 1);
+    const anOrder = h.registry.instances('orders')[0]!.id;
+    const path = h.transitions.filter((t) => t.startsWith(anOrder + ':')).map((t) => t.split(':')[1]);
+    assert.deepEqual(path, ['provisioning->starting', 'starting->ready', 'ready->running']);
+    await until(h, () => h.controller.states().every((s) => s.phase === 'running'));
+    const converged = await h.store.readEvents({ kinds: ['revision.converged'] });
+    assert.deepEqual(
+      converged.map((e) => e.revision),
+      [1],
+    );
+  });
+
+  it('replaces a killed cattle instance with a new id, and restarts a killed pet in place', async () => {
+    await h.engine.apply({ text: manifest() }, { author: 'test' });
+    await until(h, () => settledAll(h));
+    const [victim] = h.registry.instances('orders');
+    h.runtime.kill(victim!.id);
+    assert.ok(
+      !h.registry.endpoints('orders').some((e) => e.instance === victim!.id),
+      'out of discovery at once',
+    );
+    await until(h, () => settledAll(h) && h.registry.endpoints('orders').length === 3);
+    assert.ok(!h.registry.instances('orders').some((i) => i.id === victim!.id), 'cattle: the old id is gone');
+
+    const [pet] = h.registry.instances('inventory');
+    h.runtime.kill(pet!.id);
+    await until(h, () => settledAll(h) && h.registry.endpoints('inventory').length === 1);
+    const after = h.registry.instances('inventory');
+    assert.deepEqual(
+      after.map((i) => i.id),
+      [pet!.id],
+      'pet: same id',
+    );
+    assert.equal(after[0]!.restarts, 1);
+  });
+
+  it('rolls an update within maxSurge 1 / maxUnavailable 0, providers first', async () => {
+    await h.engine.apply({ text: manifest() }, { author: 'test' });
+    await until(h, () => settledAll(h));
+    await h.engine.apply({ text: manifest({ ordersVersion: '2.1.0' }) }, { author: 'test' });
+    let maxAlive = 0;
+    let minServing = Infinity;
+    await until(
+      h,
+      () => settledAll(h) && h.registry.instances('orders').every((i) => i.version === '2.1.0'),
+      60_000,
+      () => {
+        const alive = h.registry
+          .instances('orders')
+          .filter((i) => !['stopped', 'failed', 'draining'].includes(i.phase));
+        maxAlive = Math.max(maxAlive, alive.length);
+        minServing = Math.min(minServing, h.registry.endpoints('orders').length);
+      },
+    );
+    assert.ok(maxAlive <= 4, `never more than 3 + 1 alive (saw ${maxAlive})`);
+    assert.ok(minServing >= 3, `never fewer than 3 serving (saw ${minServing})`);
+    assert.equal(h.registry.endpoints('orders', '^2.1.0').length, 3);
+  });
+
+  it('scales within bounds, and restarts by rolling', async () => {
+    await h.engine.apply({ text: manifest({ ordersInstances: '{ min: 1, max: 4 }' }) }, { author: 'test' });
+    await until(h, () => settledAll(h));
+    h.controller.scale('orders', 1);
+    await until(h, () => settledAll(h) && h.registry.instances('orders').length === 1);
+    h.controller.restart('orders');
+    const before = h.registry.instances('orders')[0]!.id;
+    await until(h, () => settledAll(h) && h.registry.instances('orders')[0]?.id !== before);
+  });
+});
+
+describe('Controller: failures', () => {
+  it('rolls back automatically to the last converged revision when new instances never turn healthy', async () => {
+    const h = await harness({ failHealthOf: (version) => version === '9.9.9' });
+    try {
+      await h.engine.apply({ text: manifest() }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      await h.engine.apply(
+        { text: manifest({ ordersVersion: '9.9.9', deadline: '10s' }) },
+        { author: 'test' },
+      );
+      await until(h, () => h.controller.states().length > 0 && h.controller.states().some((s) => !s.settled));
+      await until(
+        h,
+        () => (h.controller.state('orders')?.version ?? '') === '2.0.0' && settledAll(h),
+        120_000,
+      );
+      const latest = await h.engine.latest();
+      assert.equal(latest!.number, 3);
+      assert.deepEqual(latest!.source, { kind: 'rollback', toRevision: 1 });
+      assert.match(latest!.message, /9\.9\.9 never became healthy/);
+      const failed = await h.store.readEvents({ kinds: ['rollout.failed'] });
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]!.revision, 2);
+      assert.ok(h.registry.endpoints('orders').length === 3, 'the old version kept serving throughout');
+    } finally {
+      await h.controller.stop({ stopInstances: false });
+      await h.store.close();
+    }
+  });
+
+  it('alerts and marks the service failed when a pet keeps dying', async () => {
+    const h = await harness();
+    try {
+      await h.engine.apply({ text: manifest() }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      // Kill the pet every time it comes back.
+      await until(
+        h,
+        () => h.controller.state('inventory')?.phase === 'failed',
+        300_000,
+        () => {
+          for (const i of h.registry.instances('inventory'))
+            if (i.phase === 'starting' || i.phase === 'running') h.runtime.kill(i.id);
+        },
+      );
+      const alerts = await h.store.readEvents({ kinds: ['alert.restarts-exhausted'] });
+      assert.equal(alerts.length, 1);
+      assert.equal(alerts[0]!.service, 'inventory');
+    } finally {
+      await h.controller.stop({ stopInstances: false });
+      await h.store.close();
+    }
+  });
+});

@@ -1,0 +1,556 @@
+// The controller: keeps the running architecture converged on the current revision,
+// forever. Level-triggered — every pass for a service re-reads desired state (the current
+// revision, overrides) and observed state (the registry) and acts on `nextStep`'s decision.
+// Events (exits, health changes, new revisions) only say *which* service to look at.
+// See ARCHITECTURE.md beside this file.
+import { isAbsolute, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { healthPolicy } from '../../domain/health/health-tracker.ts';
+import { serviceStatus, type ServiceOperation, type ServicePhase } from '../../domain/lifecycle/index.ts';
+import type { ServiceSpec } from '../../domain/manifest/model.ts';
+import { nextStep, type Action, type StepOutput } from '../../domain/reconcile/next-step.ts';
+import type { Revision } from '../../domain/revisions/revision.ts';
+import { planRollout } from '../../domain/revisions/rollout-plan.ts';
+import { parseDuration } from '../../domain/health/duration.ts';
+import type { Clock } from '../../ports/clock.ts';
+import { probeTarget, type Prober } from '../../ports/prober.ts';
+import type { InstanceSpec, Runtime, RuntimeEvent } from '../../ports/runtime.ts';
+import type { NewEvent, Store } from '../../ports/store.ts';
+import { HealthChecker } from '../health/health-checker.ts';
+import type { Registry, InstanceRecord } from '../registry/registry.ts';
+import type { RevisionEngine } from '../revisions/revision-engine.ts';
+import { WorkQueue, type ReconcileResult } from './work-queue.ts';
+import { desiredService, specHash } from './desired-state.ts';
+
+export interface ControllerOptions {
+  readonly store: Store;
+  readonly runtime: Runtime;
+  readonly registry: Registry;
+  readonly prober: Prober;
+  readonly revisions: RevisionEngine;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Where relative `run.cwd` paths resolve when a revision does not say. */
+  readonly defaultBaseDir: string;
+  readonly newId?: (service: string) => string;
+  /** Failed restarts after which a pet is left failed and alerted on. */
+  readonly maxRestarts?: number;
+  /** Time a deregistered instance keeps serving in-flight requests before SIGTERM. */
+  readonly drainMs?: number;
+  /** SIGTERM → SIGKILL. */
+  readonly stopGraceMs?: number;
+  readonly resyncMs?: number;
+  readonly concurrency?: number;
+}
+
+export interface ServiceState {
+  readonly service: string;
+  /** The revision this state was computed against. */
+  readonly revision: number | null;
+  readonly phase: ServicePhase;
+  readonly desired: number;
+  readonly ready: number;
+  readonly version: string | undefined;
+  readonly settled: boolean;
+  readonly waitingFor: readonly string[];
+}
+
+const RESTART_BACKOFF_BASE_MS = 500;
+const RESTART_BACKOFF_MAX_MS = 30_000;
+const WAITING_RECHECK_MS = 500;
+/** A pet that has served this long gets its restart budget back. */
+const STABLE_AFTER_MS = 60_000;
+
+export class Controller {
+  readonly #o: Required<Omit<ControllerOptions, 'newId'>> & { newId: (service: string) => string };
+  readonly #queue: WorkQueue;
+  readonly #health: HealthChecker;
+  readonly #overrides = new Map<string, { replicas?: number; restartGeneration?: number }>();
+  readonly #states = new Map<string, ServiceState>();
+  readonly #stopping = new Set<string>();
+  readonly #unsubscribe: (() => void)[] = [];
+  #revision: Revision | undefined;
+  #parent: Revision | undefined;
+  #stepOrder: Map<string, number> = new Map();
+  #lastConverged = 0;
+  #rollbackRequested = new Set<number>();
+  /** Services that have settled at least once: before that, not settling is a deploy. */
+  readonly #everSettled = new Set<string>();
+
+  constructor(options: ControllerOptions) {
+    this.#o = {
+      maxRestarts: 5,
+      drainMs: 500,
+      stopGraceMs: 10_000,
+      resyncMs: 30_000,
+      concurrency: 8,
+      newId: (service) => `${service}-${randomBytes(4).toString('hex')}`,
+      ...options,
+    };
+    this.#queue = new WorkQueue({
+      clock: options.clock,
+      concurrency: this.#o.concurrency,
+      resyncMs: this.#o.resyncMs,
+      reconcile: (key) => this.#reconcile(key),
+      onError: (key, error, attempt, retryInMs) =>
+        this.#o.logger.warn({ service: key, err: error, attempt, retryInMs }, 'reconcile failed; retrying'),
+      onTerminal: (key, error) => this.#o.logger.error({ service: key, error }, 'reconcile gave up'),
+    });
+    this.#health = new HealthChecker({
+      clock: options.clock,
+      prober: options.prober,
+      onChange: (id, change, detail) => this.#onHealth(id, change, detail),
+    });
+  }
+
+  /** Adopts what the runtime already runs, then reconciles every service. */
+  async start(): Promise<void> {
+    const { store, runtime } = this.#o;
+    this.#unsubscribe.push(runtime.subscribe((event) => this.#onRuntime(event)));
+    this.#unsubscribe.push(store.onEvents(() => void this.#refreshRevision()));
+    const converged = await store.readEvents({ kinds: ['revision.converged'] });
+    this.#lastConverged = converged.at(-1)?.revision ?? 0;
+    await this.#refreshRevision();
+    for (const instance of await runtime.list()) await this.#adopt(instance);
+    this.#queue.start();
+    for (const service of this.#knownServices()) this.#queue.add(service);
+  }
+
+  /**
+   * Stops reconciling. With `stopInstances` (`baton up` on Ctrl-C) every instance is stopped
+   * too; without (`baton server` exiting) they keep serving and are adopted on restart.
+   */
+  async stop(options: { stopInstances: boolean }): Promise<void> {
+    for (const u of this.#unsubscribe.splice(0)) u();
+    await this.#queue.stop();
+    this.#health.unwatchAll();
+    if (options.stopInstances) {
+      await Promise.all(
+        this.#o.registry.instances().map((r) => this.#o.runtime.stop(r.id, { graceMs: this.#o.stopGraceMs })),
+      );
+    }
+  }
+
+  /** Resolves once every service of the current revision has settled (for tests and `baton up`). */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  states(): ServiceState[] {
+    return [...this.#states.values()].sort((a, b) => a.service.localeCompare(b.service));
+  }
+
+  state(service: string): ServiceState | undefined {
+    return this.#states.get(service);
+  }
+
+  scale(service: string, replicas: number): void {
+    this.#overrides.set(service, { ...this.#overrides.get(service), replicas });
+    this.#queue.add(service);
+  }
+
+  restart(service: string): void {
+    const current = this.#overrides.get(service) ?? {};
+    this.#overrides.set(service, { ...current, restartGeneration: (current.restartGeneration ?? 0) + 1 });
+    this.#queue.add(service);
+  }
+
+  // ── reconcile ────────────────────────────────────────────────────────────────────────
+
+  async #reconcile(service: string): Promise<ReconcileResult> {
+    const revision = this.#revision;
+    const spec = revision?.manifest.services[service];
+    const desired = spec ? desiredService(service, spec, this.#overrides.get(service)) : undefined;
+    const instances = this.#o.registry.instances(service);
+    const now = this.#o.clock.now().getTime();
+    const waitingFor = this.#waitingFor(service);
+    const step = nextStep({ desired, instances, maxRestarts: this.#o.maxRestarts, waitingFor });
+
+    let requeueMs: number | undefined;
+    const starts: Promise<void>[] = [];
+    for (const action of step.actions) {
+      const delay = this.#execute(action, service, spec, desired?.specHash, revision, now, starts);
+      if (delay !== undefined) requeueMs = Math.min(requeueMs ?? delay, delay);
+    }
+    await Promise.all(starts);
+    for (const record of instances) {
+      if (
+        record.phase === 'running' &&
+        record.restarts > 0 &&
+        now - Date.parse(record.since) > STABLE_AFTER_MS
+      ) {
+        this.#o.registry.resetRestarts(record.id);
+      }
+    }
+    await this.#record(service, revision, spec, step, waitingFor, instances);
+    if (spec && revision && !step.settled) {
+      const deadline = Date.parse(revision.createdAt) + parseDuration(spec.rollout.deadline);
+      if (now >= deadline) await this.#rolloutFailed(service, revision);
+      else requeueMs = Math.min(requeueMs ?? deadline - now, deadline - now);
+    }
+    if (step.settled && revision) await this.#maybeConverged(revision);
+    // Waiting is woken when a provider settles; the timer covers a provider that settled
+    // while this pass was deciding to wait (passes of different services run in parallel).
+    if (!step.settled && waitingFor.length > 0)
+      requeueMs = Math.min(requeueMs ?? WAITING_RECHECK_MS, WAITING_RECHECK_MS);
+    return requeueMs === undefined
+      ? { kind: 'done' }
+      : { kind: 'requeue-after', ms: Math.max(10, requeueMs) };
+  }
+
+  /** Returns a delay after which the service should be looked at again, if the action must wait. */
+  #execute(
+    action: Action,
+    service: string,
+    spec: ServiceSpec | undefined,
+    hash: string | undefined,
+    revision: Revision | undefined,
+    now: number,
+    starts: Promise<void>[],
+  ): number | undefined {
+    const { registry } = this.#o;
+    switch (action.kind) {
+      case 'start': {
+        if (!spec || !hash || !revision) return undefined;
+        const record = registry.add({
+          id: this.#o.newId(service),
+          service,
+          version: spec.version,
+          revision: revision.number,
+          specHash: hash,
+        });
+        starts.push(this.#launch(record, spec, revision, 'spawned'));
+        return undefined;
+      }
+      case 'restart': {
+        const record = registry.get(action.id);
+        if (!record || !spec || !revision) return undefined;
+        const wait = Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_BASE_MS * 2 ** record.restarts);
+        const failedFor = now - Date.parse(record.since);
+        if (failedFor < wait) return wait - failedFor;
+        starts.push(this.#launch(record, spec, revision, 'restart'));
+        return undefined;
+      }
+      case 'forget':
+        this.#health.unwatch(action.id);
+        registry.remove(action.id);
+        return undefined;
+      case 'stop':
+        void this.#takeDown(action.id, action.reason.startsWith('scale') ? 'scale-in' : desiredCause(spec));
+        return undefined;
+    }
+  }
+
+  async #launch(
+    record: InstanceRecord,
+    spec: ServiceSpec,
+    revision: Revision,
+    cause: 'spawned' | 'restart',
+  ): Promise<void> {
+    const { registry, runtime } = this.#o;
+    if (!spec.run) {
+      registry.transition(
+        record.id,
+        'failed',
+        'start-failed',
+        'no `run` section: the process runtime needs one',
+      );
+      return;
+    }
+    const baseDir = revisionBaseDir(revision) ?? this.#o.defaultBaseDir;
+    const cwd = spec.run.cwd
+      ? isAbsolute(spec.run.cwd)
+        ? spec.run.cwd
+        : resolve(baseDir, spec.run.cwd)
+      : baseDir;
+    const instanceSpec: InstanceSpec = {
+      id: record.id,
+      service: record.service,
+      version: spec.version,
+      revision: revision.number,
+      command: spec.run.command,
+      args: spec.run.args,
+      cwd,
+      env: spec.env,
+      ports: spec.ports.length > 0 ? spec.ports : [{ name: 'http' }],
+    };
+    if (cause === 'spawned') registry.transition(record.id, 'starting', 'spawned');
+    else registry.transition(record.id, 'starting', 'restart');
+    try {
+      const running = await runtime.start(instanceSpec);
+      registry.located(record.id, running);
+      const target = probeTarget(spec.health, running, cwd, spec.env);
+      if (!target.ok) {
+        registry.transition(record.id, 'failed', 'start-failed', target.detail);
+        return;
+      }
+      this.#health.watch(running, healthPolicy(spec.health), target.target);
+    } catch (error) {
+      registry.transition(record.id, 'failed', 'start-failed', (error as Error).message);
+      this.#queue.addAfter(record.service, RESTART_BACKOFF_BASE_MS);
+    }
+  }
+
+  async #takeDown(id: string, cause: 'scale-in' | 'rollout' | 'destroy' | 'replaced'): Promise<void> {
+    const { registry, runtime, clock } = this.#o;
+    const record = registry.get(id);
+    if (!record || this.#stopping.has(id)) return;
+    this.#stopping.add(id);
+    this.#health.unwatch(id);
+    const wasServing = record.phase === 'running' || record.phase === 'unhealthy';
+    const drained = registry.transition(id, wasServing ? 'draining' : 'stopped', cause);
+    if (!drained) this.#stopping.delete(id);
+    // Out of discovery first; the process keeps answering in-flight requests while
+    // gateways and clients catch up with the change.
+    if (wasServing && this.#o.drainMs > 0)
+      await new Promise<void>((r) => clock.setTimeout(r, this.#o.drainMs));
+    await runtime.stop(id, { graceMs: this.#o.stopGraceMs });
+    if (registry.get(id)?.phase === 'draining') registry.transition(id, 'stopped', 'drained');
+    registry.remove(id);
+    this.#stopping.delete(id);
+    this.#queue.add(record.service);
+  }
+
+  // ── facts from the world ────────────────────────────────────────────────────────────
+
+  #onRuntime(event: RuntimeEvent): void {
+    if (event.type !== 'exited') return;
+    const record = this.#o.registry.get(event.id);
+    if (!record || this.#stopping.has(event.id)) return;
+    this.#health.unwatch(event.id);
+    const how = event.signal ? `killed by ${event.signal}` : `exit code ${event.code}`;
+    this.#o.registry.transition(event.id, 'failed', 'exited', how);
+    this.#queue.add(record.service);
+  }
+
+  #onHealth(
+    id: string,
+    change: 'ready' | 'unhealthy' | 'recovered' | 'startup-failed',
+    detail: string,
+  ): void {
+    const { registry } = this.#o;
+    const record = registry.get(id);
+    if (!record) return;
+    switch (change) {
+      case 'ready':
+        registry.transition(id, 'ready', 'readiness-passed', detail);
+        registry.transition(id, 'running', 'registered', detail);
+        break;
+      case 'unhealthy':
+        registry.transition(id, 'unhealthy', 'probe-failed', detail);
+        break;
+      case 'recovered':
+        registry.transition(id, 'running', 'probe-recovered', detail);
+        break;
+      case 'startup-failed':
+        this.#health.unwatch(id);
+        registry.transition(id, 'failed', 'start-failed', `never became ready: ${detail}`);
+        void this.#o.runtime.stop(id, { graceMs: this.#o.stopGraceMs });
+        break;
+    }
+    this.#queue.add(record.service);
+  }
+
+  async #adopt(instance: Awaited<ReturnType<Runtime['list']>>[number]): Promise<void> {
+    const { registry, store } = this.#o;
+    const revision =
+      instance.revision === this.#revision?.number
+        ? this.#revision
+        : await store.getRevision(instance.revision);
+    const spec = revision?.manifest.services[instance.service];
+    const hash = spec ? specHash(spec) : 'unknown';
+    registry.add({
+      id: instance.id,
+      service: instance.service,
+      version: instance.version,
+      revision: instance.revision,
+      specHash: hash,
+    });
+    registry.transition(instance.id, 'starting', 'adopted');
+    registry.located(instance.id, instance);
+    if (!spec || !revision) return;
+    const baseDir = revisionBaseDir(revision) ?? this.#o.defaultBaseDir;
+    const target = probeTarget(
+      spec.health,
+      instance,
+      spec.run?.cwd ? resolve(baseDir, spec.run.cwd) : baseDir,
+      spec.env,
+    );
+    if (target.ok) this.#health.watch(instance, healthPolicy(spec.health), target.target);
+  }
+
+  async #refreshRevision(): Promise<void> {
+    const latest = await this.#o.store.latestRevision();
+    if (!latest || latest.number === this.#revision?.number) return;
+    this.#revision = latest;
+    this.#parent = latest.parent === null ? undefined : await this.#o.store.getRevision(latest.parent);
+    const plan = planRollout(this.#parent?.manifest, latest.manifest);
+    this.#stepOrder = new Map(plan.steps.map((s) => [s.service, s.index]));
+    for (const service of this.#knownServices()) this.#queue.add(service);
+  }
+
+  /** Dependency order: a service's update waits for the steps before it to settle. */
+  #waitingFor(service: string): string[] {
+    const mine = this.#stepOrder.get(service);
+    if (mine === undefined) return [];
+    return [...this.#stepOrder]
+      .filter(([other, index]) => {
+        const state = this.#states.get(other);
+        return index < mine && (state?.settled !== true || state.revision !== this.#revision?.number);
+      })
+      .map(([other]) => other);
+  }
+
+  #knownServices(): string[] {
+    return [
+      ...new Set([...Object.keys(this.#revision?.manifest.services ?? {}), ...this.#o.registry.services()]),
+    ];
+  }
+
+  // ── status, events, convergence, auto-rollback ──────────────────────────────────────
+
+  async #record(
+    service: string,
+    revision: Revision | undefined,
+    spec: ServiceSpec | undefined,
+    step: StepOutput,
+    waitingFor: string[],
+    instances: readonly InstanceRecord[],
+  ): Promise<void> {
+    const operation: ServiceOperation | undefined = step.settled
+      ? undefined
+      : !spec
+        ? 'destroy'
+        : step.progress.outdated > 0
+          ? revision?.source.kind === 'apply'
+            ? 'rollout'
+            : 'rollback'
+          : !this.#everSettled.has(service)
+            ? 'deploy'
+            : step.progress.updated !== step.progress.desired
+              ? 'scale'
+              : undefined;
+    const status = serviceStatus({
+      desired: step.progress.desired,
+      targetVersion: spec?.version ?? '',
+      instances: this.#o.registry.instances(service).map((r) => ({ phase: r.phase, version: r.version })),
+      operation,
+      restartsExhausted: step.exhausted.length > 0,
+    });
+    const previous = this.#states.get(service);
+    const state: ServiceState = {
+      service,
+      revision: revision?.number ?? null,
+      phase: status.phase,
+      desired: step.progress.desired,
+      ready: step.progress.serving,
+      version: spec?.version,
+      settled: step.settled,
+      waitingFor: step.settled ? [] : waitingFor,
+    };
+    if (step.settled) this.#everSettled.add(service);
+    if (step.settled && !previous?.settled) {
+      // Dependency order: whoever waited for this service may go on now.
+      for (const other of this.#states.values())
+        if (other.waitingFor.includes(service)) this.#queue.add(other.service);
+    }
+    if (!spec && instances.length === 0) this.#states.delete(service);
+    else this.#states.set(service, state);
+    const events: NewEvent[] = [];
+    const time = this.#o.clock.now().toISOString();
+    if (previous?.phase !== state.phase) {
+      events.push({
+        kind: `service.${state.phase}`,
+        service,
+        revision: revision?.number,
+        actor: 'controller',
+        message: `${service} is ${state.phase} (${status.cause})`,
+        data: {
+          from: previous?.phase ?? null,
+          cause: status.cause,
+          desired: state.desired,
+          ready: state.ready,
+        },
+        time,
+      });
+    }
+    if (step.exhausted.length > 0 && previous?.phase !== 'failed') {
+      events.push({
+        kind: 'alert.restarts-exhausted',
+        service,
+        revision: revision?.number,
+        actor: 'controller',
+        message: `${service}: instance ${step.exhausted.join(', ')} failed ${this.#o.maxRestarts} restarts in a row; a person must look`,
+        data: { instances: step.exhausted },
+        time,
+      });
+    }
+    if (events.length > 0) await this.#o.store.appendEvents(events);
+  }
+
+  /** `revision` is the one the settling pass reconciled, even if a newer one arrived since. */
+  async #maybeConverged(revision: Revision): Promise<void> {
+    if (revision.number <= this.#lastConverged) return;
+    const services = Object.keys(revision.manifest.services);
+    const settledHere = (s: string) => {
+      const state = this.#states.get(s);
+      return state?.settled === true && state.revision === revision.number;
+    };
+    if (!services.every(settledHere)) return;
+    this.#lastConverged = revision.number;
+    await this.#o.store.appendEvents([
+      {
+        kind: 'revision.converged',
+        revision: revision.number,
+        actor: 'controller',
+        message: `revision ${revision.number}: every service runs its desired version, healthy`,
+        time: this.#o.clock.now().toISOString(),
+      },
+    ]);
+  }
+
+  async #rolloutFailed(service: string, revision: Revision): Promise<void> {
+    if (this.#rollbackRequested.has(revision.number)) return;
+    this.#rollbackRequested.add(revision.number);
+    const spec = revision.manifest.services[service];
+    const target = this.#lastConverged;
+    const rollback =
+      spec?.rollout.autoRollback &&
+      revision.source.kind === 'apply' &&
+      target > 0 &&
+      target < revision.number;
+    await this.#o.store.appendEvents([
+      {
+        kind: 'rollout.failed',
+        service,
+        revision: revision.number,
+        actor: 'controller',
+        message: `${service} did not become healthy within ${spec?.rollout.deadline}${rollback ? `; rolling back to revision ${target}` : ''}`,
+        data: { deadline: spec?.rollout.deadline, rollbackTo: rollback ? target : null },
+        time: this.#o.clock.now().toISOString(),
+      },
+    ]);
+    if (!rollback) return;
+    try {
+      await this.#o.revisions.rollback(
+        { to: target },
+        {
+          author: 'controller',
+          message: `automatic rollback: ${service} ${spec?.version} never became healthy within ${spec?.rollout.deadline}`,
+          force: true,
+        },
+      );
+    } catch (error) {
+      this.#o.logger.error({ err: error, service, revision: revision.number }, 'automatic rollback failed');
+    }
+  }
+}
+
+function desiredCause(spec: ServiceSpec | undefined): 'rollout' | 'destroy' {
+  return spec ? 'rollout' : 'destroy';
+}
+
+function revisionBaseDir(revision: Revision): string | undefined {
+  return revision.source.baseDir;
+}

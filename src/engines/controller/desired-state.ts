@@ -1,0 +1,49 @@
+// What a service should be, derived from the current revision and the operator's overrides
+// (scale, rolling restart). Pure.
+import { canonicalJson } from '../../domain/manifest/canonical.ts';
+import type { ServiceSpec } from '../../domain/manifest/model.ts';
+import type { DesiredService } from '../../domain/reconcile/next-step.ts';
+import { createHash } from 'node:crypto';
+
+export interface Overrides {
+  /** `baton scale`: instances wanted, within the manifest's min..max. */
+  readonly replicas?: number | undefined;
+  /** `baton restart`: bumping it changes the spec hash, which rolls every instance. */
+  readonly restartGeneration?: number | undefined;
+}
+
+/**
+ * The part of a spec that a running instance embodies. Fields only the gateway or people
+ * read (owner, description, routes, tier, dependency ranges, rollout policy, instance
+ * bounds) change without restarting anything.
+ */
+export function specHash(spec: ServiceSpec, restartGeneration = 0): string {
+  const { version, run, image, env, resources, placement, volumes, mode, ports, health } = spec;
+  const embodied = {
+    version,
+    run,
+    image,
+    env,
+    resources,
+    placement,
+    volumes,
+    mode,
+    ports,
+    health,
+    restartGeneration,
+  };
+  return createHash('sha256').update(canonicalJson(embodied)).digest('hex').slice(0, 16);
+}
+
+export function desiredService(name: string, spec: ServiceSpec, overrides: Overrides = {}): DesiredService {
+  const { min, max } = spec.instances;
+  const replicas = Math.min(max, Math.max(min, overrides.replicas ?? min));
+  return {
+    service: name,
+    specHash: specHash(spec, overrides.restartGeneration),
+    replicas,
+    mode: spec.mode,
+    maxSurge: spec.rollout.maxSurge,
+    maxUnavailable: spec.rollout.maxUnavailable,
+  };
+}

@@ -1,0 +1,119 @@
+// Runs each watched instance's probe on a schedule and folds the results into its health
+// (domain/health/health-tracker.ts), reporting transitions. Time comes from the Clock port
+// so that tests drive it with a fake clock.
+//
+// Scheduling: the first probe runs at once; the next starts `intervalMs` after the previous
+// one started, or as soon as it finishes if it took longer — never two at once for one
+// instance, so a slow instance is not buried under its own probes.
+import {
+  HEALTH_STATUSES,
+  initialHealth,
+  recordProbe,
+  type HealthChange,
+  type HealthPolicy,
+  type HealthState,
+} from '../../domain/health/health-tracker.ts';
+import type { Clock, Timer } from '../../ports/clock.ts';
+import type { Prober, ProbeResult, ProbeTarget } from '../../ports/prober.ts';
+import type { RunningInstance } from '../../ports/runtime.ts';
+
+export interface HealthCheckerOptions {
+  readonly clock: Clock;
+  readonly prober: Prober;
+  /**
+   * Called on every transition, with the detail of the probe that caused it. It must not
+   * throw: there is no caller to hand the error to, so it surfaces as an unhandled rejection.
+   */
+  readonly onChange: (instanceId: string, change: HealthChange, detail: string) => void;
+}
+
+interface Watch {
+  readonly id: string;
+  policy: HealthPolicy;
+  target: ProbeTarget;
+  state: HealthState;
+  timer: Timer | undefined;
+  inFlight: AbortController | undefined;
+}
+
+export class HealthChecker {
+  readonly #clock: Clock;
+  readonly #prober: Prober;
+  readonly #onChange: HealthCheckerOptions['onChange'];
+  readonly #watches = new Map<string, Watch>();
+
+  constructor(options: HealthCheckerOptions) {
+    this.#clock = options.clock;
+    this.#prober = options.prober;
+    this.#onChange = options.onChange;
+  }
+
+  /**
+   * Starts probing an instance. Watching one already watched only updates its policy and
+   * target (from the next probe on) and keeps its health, so a level-triggered caller may
+   * call this on every pass.
+   */
+  watch(instance: RunningInstance, policy: HealthPolicy, target: ProbeTarget): void {
+    const existing = this.#watches.get(instance.id);
+    if (existing !== undefined) {
+      existing.policy = policy;
+      existing.target = target;
+      return;
+    }
+    const watch: Watch = {
+      id: instance.id,
+      policy,
+      target,
+      state: initialHealth(Date.parse(instance.startedAt)),
+      timer: undefined,
+      inFlight: undefined,
+    };
+    this.#watches.set(instance.id, watch);
+    this.#probe(watch);
+  }
+
+  /** Stops probing: cancels the next probe and aborts the one in flight. Unknown ids are ignored. */
+  unwatch(id: string): void {
+    const watch = this.#watches.get(id);
+    if (watch === undefined) return;
+    this.#watches.delete(id);
+    watch.timer?.cancel();
+    watch.inFlight?.abort();
+  }
+
+  unwatchAll(): void {
+    for (const id of [...this.#watches.keys()]) this.unwatch(id);
+  }
+
+  /** The current health of a watched instance. */
+  health(id: string): HealthState | undefined {
+    return this.#watches.get(id)?.state;
+  }
+
+  #probe(watch: Watch): void {
+    watch.timer = undefined;
+    const controller = new AbortController();
+    watch.inFlight = controller;
+    const startedAt = this.#clock.now().getTime();
+    this.#prober.probe(watch.target, watch.policy.timeoutMs, controller.signal).then(
+      (result) => this.#record(watch, controller, startedAt, result),
+      // The port promises never to reject; should a prober break that promise, the instance
+      // fails its probe rather than silently dropping out of health checks.
+      (error: unknown) =>
+        this.#record(watch, controller, startedAt, { ok: false, detail: String(error), durationMs: 0 }),
+    );
+  }
+
+  #record(watch: Watch, controller: AbortController, at: number, result: ProbeResult): void {
+    if (controller.signal.aborted || this.#watches.get(watch.id) !== watch) return;
+    watch.inFlight = undefined;
+    const step = recordProbe(watch.state, { ok: result.ok, at, detail: result.detail }, watch.policy);
+    watch.state = step.state;
+    // A failed startup is final for this process; the controller replaces or restarts it.
+    if (step.state.status !== HEALTH_STATUSES.failed) {
+      const wait = Math.max(0, at + watch.policy.intervalMs - this.#clock.now().getTime());
+      watch.timer = this.#clock.setTimeout(() => this.#probe(watch), wait);
+    }
+    if (step.change !== undefined) this.#onChange(watch.id, step.change, result.detail);
+  }
+}

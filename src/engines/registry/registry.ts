@@ -1,0 +1,210 @@
+// The registry: every instance of every service, its phase and address, and the feed of
+// changes that discovery watchers (gateway, SDK, dashboard) follow.
+//
+// It lives in memory: after a control-plane restart it is rebuilt from the runtime (which
+// knows what runs) and health checks (which know what serves), so it cannot disagree with
+// the world for longer than a probe. Every transition is checked against the lifecycle
+// table and reported to `onTransition`, which the controller records in the event log.
+import semver from 'semver';
+import {
+  INITIAL_INSTANCE_PHASE,
+  transitionInstance,
+  type InstanceCause,
+  type InstancePhase,
+} from '../../domain/lifecycle/index.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { RunningInstance } from '../../ports/runtime.ts';
+
+export interface InstanceRecord {
+  readonly id: string;
+  readonly service: string;
+  readonly version: string;
+  readonly revision: number;
+  /** Identity of the spec it runs (see the controller): a change means it is outdated. */
+  readonly specHash: string;
+  readonly phase: InstancePhase;
+  readonly address: string | undefined;
+  readonly port: number | undefined;
+  readonly node: string | undefined;
+  readonly pid: number | undefined;
+  readonly startedAt: string | undefined;
+  /** ISO 8601: when it entered its current phase. */
+  readonly since: string;
+  /** Restarts in place (pets), reset once it has served for a stable period. */
+  readonly restarts: number;
+  /** Last health detail, e.g. `HTTP 503` or `ok`. */
+  readonly health: string;
+}
+
+export interface Endpoint {
+  readonly instance: string;
+  readonly address: string;
+  readonly port: number;
+  readonly version: string;
+}
+
+export interface RegistryChange {
+  /** Strictly increasing; the resume point of discovery watches. */
+  readonly version: number;
+  readonly service: string;
+  readonly instance: string;
+}
+
+export interface TransitionReport {
+  readonly record: InstanceRecord;
+  readonly from: InstancePhase;
+  readonly cause: InstanceCause;
+  readonly detail?: string | undefined;
+}
+
+export interface RegistryOptions {
+  readonly clock: Clock;
+  /** Every accepted transition (to record as an event) and every refused one (a bug to log). */
+  readonly onTransition?: (report: TransitionReport) => void;
+  readonly onIllegal?: (
+    record: InstanceRecord,
+    to: InstancePhase,
+    cause: InstanceCause,
+    reason: string,
+  ) => void;
+}
+
+export class Registry {
+  readonly #records = new Map<string, InstanceRecord>();
+  readonly #byService = new Map<string, Set<string>>();
+  readonly #listeners = new Set<(change: RegistryChange) => void>();
+  readonly #options: RegistryOptions;
+  #version = 0;
+
+  constructor(options: RegistryOptions) {
+    this.#options = options;
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  /** A new instance record, in the initial phase. */
+  add(init: {
+    id: string;
+    service: string;
+    version: string;
+    revision: number;
+    specHash: string;
+    restarts?: number;
+  }): InstanceRecord {
+    const record: InstanceRecord = {
+      ...init,
+      phase: INITIAL_INSTANCE_PHASE,
+      address: undefined,
+      port: undefined,
+      node: undefined,
+      pid: undefined,
+      startedAt: undefined,
+      since: this.#options.clock.now().toISOString(),
+      restarts: init.restarts ?? 0,
+      health: 'unknown',
+    };
+    this.#records.set(record.id, record);
+    let ids = this.#byService.get(record.service);
+    if (!ids) this.#byService.set(record.service, (ids = new Set()));
+    ids.add(record.id);
+    this.#changed(record);
+    return record;
+  }
+
+  /** Where a started process can be reached. */
+  located(id: string, instance: RunningInstance): void {
+    const record = this.#records.get(id);
+    if (!record) return;
+    this.#replace({
+      ...record,
+      address: instance.address,
+      port: instance.port,
+      node: instance.node,
+      pid: instance.pid,
+      startedAt: instance.startedAt,
+    });
+  }
+
+  /**
+   * Moves an instance to `to` if the lifecycle table allows it for `cause`. Returns false
+   * (and reports the refusal) otherwise: an illegal transition is a bug, never a crash.
+   */
+  transition(id: string, to: InstancePhase, cause: InstanceCause, detail?: string): boolean {
+    const record = this.#records.get(id);
+    if (!record) return false;
+    if (record.phase === to) return true;
+    const verdict = transitionInstance(record.phase, to, cause);
+    if (!verdict.ok) {
+      this.#options.onIllegal?.(record, to, cause, verdict.reason);
+      return false;
+    }
+    const next: InstanceRecord = {
+      ...record,
+      phase: to,
+      since: this.#options.clock.now().toISOString(),
+      restarts: cause === 'restart' ? record.restarts + 1 : record.restarts,
+      health: detail ?? record.health,
+    };
+    this.#replace(next);
+    this.#options.onTransition?.({ record: next, from: record.phase, cause, detail });
+    return true;
+  }
+
+  /** A pet that has served long enough gets its restart budget back. */
+  resetRestarts(id: string): void {
+    const record = this.#records.get(id);
+    if (record && record.restarts > 0) this.#replace({ ...record, restarts: 0 });
+  }
+
+  setHealth(id: string, detail: string): void {
+    const record = this.#records.get(id);
+    if (record && record.health !== detail) this.#replace({ ...record, health: detail });
+  }
+
+  remove(id: string): void {
+    const record = this.#records.get(id);
+    if (!record) return;
+    this.#records.delete(id);
+    this.#byService.get(record.service)?.delete(id);
+    this.#changed(record);
+  }
+
+  get(id: string): InstanceRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  instances(service?: string): InstanceRecord[] {
+    if (service === undefined) return [...this.#records.values()];
+    return [...(this.#byService.get(service) ?? [])].map((id) => this.#records.get(id)!);
+  }
+
+  services(): string[] {
+    return [...this.#byService].filter(([, ids]) => ids.size > 0).map(([name]) => name);
+  }
+
+  /** What discovery returns: only instances that are registered and healthy. */
+  endpoints(service: string, range?: string): Endpoint[] {
+    return this.instances(service)
+      .filter((r) => r.phase === 'running' && r.address !== undefined && r.port !== undefined)
+      .filter((r) => range === undefined || semver.satisfies(r.version, range))
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((r) => ({ instance: r.id, address: r.address!, port: r.port!, version: r.version }));
+  }
+
+  subscribe(listener: (change: RegistryChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #replace(record: InstanceRecord): void {
+    this.#records.set(record.id, record);
+    this.#changed(record);
+  }
+
+  #changed(record: InstanceRecord): void {
+    const change = { version: ++this.#version, service: record.service, instance: record.id };
+    for (const listener of this.#listeners) listener(change);
+  }
+}

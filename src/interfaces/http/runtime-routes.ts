@@ -1,0 +1,218 @@
+// The running architecture: status, instances, discovery (and its watch), scale, restart, logs.
+import type { Context } from 'hono';
+import { stream, streamSSE } from 'hono/streaming';
+import semver from 'semver';
+import { z } from 'zod';
+import { BatonError } from '../../domain/errors.ts';
+import { LIMITS, NAME_PATTERN } from '../../domain/manifest/schema.ts';
+import type { Controller } from '../../engines/controller/controller.ts';
+import type { Registry } from '../../engines/registry/registry.ts';
+import type { RevisionEngine } from '../../engines/revisions/revision-engine.ts';
+import type { Runtime } from '../../ports/runtime.ts';
+import { route, type Route } from './route-table.ts';
+import { ProblemSchema } from './schemas.ts';
+
+export interface RuntimeRouteDependencies {
+  readonly engine: RevisionEngine;
+  readonly registry: Registry;
+  readonly controller: Controller;
+  readonly runtime: Runtime;
+}
+
+const json = (body: unknown, status = 200): Response => Response.json(body, { status });
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: 'Problem', schema: ProblemSchema, contentType: 'application/problem+json' },
+    ]),
+  );
+
+const ServiceParam = z.strictObject({ name: z.string().max(LIMITS.nameLength).regex(NAME_PATTERN) });
+const DiscoveryParams = z.strictObject({ service: z.string().max(LIMITS.nameLength).regex(NAME_PATTERN) });
+const DiscoveryQuery = z.strictObject({
+  version: z
+    .string()
+    .max(256)
+    .refine((r) => semver.validRange(r) !== null, { error: 'must be a semver range, e.g. ^2.0.0' })
+    .optional(),
+});
+const EndpointSchema = z.object({
+  instance: z.string(),
+  address: z.string(),
+  port: z.number(),
+  version: z.string(),
+});
+
+export function runtimeRoutes({ engine, registry, controller, runtime }: RuntimeRouteDependencies): Route[] {
+  const requireService = async (name: string) => {
+    const latest = await engine.latest();
+    const spec = latest?.manifest.services[name];
+    if (!spec) {
+      throw new BatonError('service-not-found', `service \`${name}\` is not in the current revision`, {
+        hint: 'list services with `baton status`',
+      });
+    }
+    return spec;
+  };
+
+  return [
+    route({
+      method: 'get',
+      path: '/v1/status',
+      operationId: 'status',
+      tag: 'runtime',
+      summary:
+        'The running architecture: each service with desired and ready counts and its phase, and every instance.',
+      responses: { 200: { description: 'Status' } },
+      handler: async () => {
+        const latest = await engine.latest();
+        const services = controller.states().map((s) => ({
+          ...s,
+          tier: latest?.manifest.services[s.service]?.tier,
+        }));
+        return json({ revision: latest?.number ?? null, services, instances: registry.instances() });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/discovery/{service}',
+      operationId: 'discover',
+      tag: 'runtime',
+      summary:
+        'Healthy endpoints of a service, optionally of versions in a range. With `Accept: text/event-stream`, a watch: the full list again after every change (the SSE id is the registry version).',
+      params: DiscoveryParams,
+      query: DiscoveryQuery,
+      responses: {
+        200: {
+          description: 'Endpoints',
+          schema: z.object({ service: z.string(), version: z.number(), endpoints: z.array(EndpointSchema) }),
+        },
+      },
+      handler: ({ params, query, c }) => {
+        const snapshot = () => ({
+          service: params.service,
+          version: registry.version,
+          endpoints: registry.endpoints(params.service, query.version),
+        });
+        if (!(c.req.header('accept') ?? '').includes('text/event-stream')) return json(snapshot());
+        return watchDiscovery(c, registry, params.service, snapshot);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/instances',
+      operationId: 'instances',
+      tag: 'runtime',
+      summary: 'Every instance the registry knows, in every phase.',
+      query: z.strictObject({ service: z.string().max(LIMITS.nameLength).optional() }),
+      responses: { 200: { description: 'Instances' } },
+      handler: ({ query }) => json({ instances: registry.instances(query.service) }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/services/{name}/scale',
+      operationId: 'scale',
+      tag: 'runtime',
+      summary: "Set a service's instance count, within the manifest's min..max.",
+      params: ServiceParam,
+      body: z.strictObject({ instances: z.number().int().min(0).max(1000) }),
+      responses: { 202: { description: 'Accepted; the controller converges' }, ...problems(400, 404, 409) },
+      handler: async ({ params, body }) => {
+        const { min, max } = (await requireService(params.name)).instances;
+        if (body.instances < min || body.instances > max) {
+          throw new BatonError(
+            'bad-request',
+            `${params.name} may have ${min}–${max} instances, not ${body.instances}`,
+            {
+              hint: 'change `instances: { min, max }` in the manifest to allow more',
+            },
+          );
+        }
+        controller.scale(params.name, body.instances);
+        return json({ service: params.name, instances: body.instances }, 202);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/services/{name}/restart',
+      operationId: 'restart',
+      tag: 'runtime',
+      summary: 'Rolling restart: every instance replaced, honouring maxSurge and maxUnavailable.',
+      params: ServiceParam,
+      responses: { 202: { description: 'Accepted; the controller rolls' }, ...problems(404) },
+      handler: async ({ params }) => {
+        await requireService(params.name);
+        controller.restart(params.name);
+        return json({ service: params.name, restarting: true }, 202);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/services/{name}/logs',
+      operationId: 'logs',
+      tag: 'runtime',
+      summary:
+        "A service's instance logs as NDJSON lines ({instance, stream, line}); `follow` keeps streaming.",
+      params: ServiceParam,
+      query: z.strictObject({
+        instance: z.string().max(200).optional(),
+        tail: z.coerce.number().int().min(0).max(100_000).default(100),
+        follow: z.enum(['true', 'false']).default('false'),
+      }),
+      responses: { 200: { description: 'Log lines', contentType: 'application/x-ndjson' } },
+      handler: ({ params, query, c }) => {
+        c.header('content-type', 'application/x-ndjson');
+        return stream(c, async (out) => {
+          const abort = new AbortController();
+          out.onAbort(() => abort.abort());
+          const lines = runtime.logs({
+            service: params.name,
+            instance: query.instance,
+            tail: query.tail,
+            follow: query.follow === 'true',
+            signal: abort.signal,
+          });
+          for await (const line of lines) await out.write(JSON.stringify(line) + '\n');
+        });
+      },
+    }),
+  ];
+}
+
+function watchDiscovery(c: Context, registry: Registry, service: string, snapshot: () => unknown): Response {
+  return streamSSE(c, async (sse) => {
+    let wake: (() => void) | undefined;
+    let dirty = true;
+    const unsubscribe = registry.subscribe((change) => {
+      if (change.service !== service) return;
+      dirty = true;
+      wake?.();
+    });
+    sse.onAbort(() => {
+      unsubscribe();
+      wake?.();
+    });
+    try {
+      // Every message is the whole list, so a client that reconnects needs no history:
+      // the first message after (re)connecting is the truth.
+      while (!sse.aborted) {
+        if (dirty) {
+          dirty = false;
+          await sse.writeSSE({
+            id: String(registry.version),
+            event: 'endpoints',
+            data: JSON.stringify(snapshot()),
+          });
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (dirty) resolve();
+        });
+        wake = undefined;
+      }
+    } finally {
+      unsubscribe();
+    }
+  });
+}
