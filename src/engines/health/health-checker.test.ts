@@ -9,7 +9,7 @@ import type { HealthChange, HealthPolicy } from '../../domain/health/health-trac
 import { systemClock } from '../../ports/clock.ts';
 import type { Prober, ProbeResult, ProbeTarget } from '../../ports/prober.ts';
 import type { RunningInstance } from '../../ports/runtime.ts';
-import { HealthChecker } from './health-checker.ts';
+import { HealthChecker, STARTUP_PROBE_MS } from './health-checker.ts';
 
 const START = Date.parse('2026-01-01T00:00:00Z');
 const policy: HealthPolicy = {
@@ -117,13 +117,27 @@ describe('HealthChecker', () => {
   });
 
   it('measures the startup grace from when the instance started', async () => {
-    // Started 4 s ago with a 5 s grace: the first failure is forgiven, the next two are not.
-    const { clock, changes, checker } = setup('----');
+    // Started 4 s ago with a 5 s grace: failures in the first second are forgiven, the
+    // next two (probed at the startup cadence) are not.
+    const { clock, changes, checker } = setup('-'.repeat(100));
     checker.watch(instance('a', START - 4000), policy, target);
-    await advance(clock, 1000);
+    await advance(clock, 900);
     assert.deepEqual(changes, []);
     await advance(clock, 1000);
     assert.deepEqual(changes, ['a startup-failed HTTP 503']);
+  });
+
+  it('probes a starting instance at the startup cadence, then at its interval once ready', async () => {
+    // Three failures while the process comes up, then it answers.
+    const { clock, prober, changes, checker } = setup('---');
+    checker.watch(instance('a'), policy, target);
+    await advance(clock, 3 * STARTUP_PROBE_MS);
+    assert.deepEqual(changes, ['a ready HTTP 200'], 'ready within four startup probes, not four intervals');
+    const probes = prober.calls.length;
+    await advance(clock, policy.intervalMs - 1);
+    assert.equal(prober.calls.length, probes, 'no probe before the interval once ready');
+    await advance(clock, 1);
+    assert.equal(prober.calls.length, probes + 1);
   });
 
   it('stops probing an instance whose startup failed, and keeps its state until unwatched', async () => {

@@ -2,8 +2,9 @@
 // (domain/health/health-tracker.ts), reporting transitions. Time comes from the Clock port
 // so that tests drive it with a fake clock.
 //
-// Scheduling: the first probe runs at once; the next starts `intervalMs` after the previous
-// one started, or as soon as it finishes if it took longer — never two at once for one
+// Scheduling: the first probe runs at once; until the instance is first ready the next
+// follows within STARTUP_PROBE_MS, afterwards `intervalMs` after the previous one started,
+// or as soon as it finishes if it took longer — never two at once for one
 // instance, so a slow instance is not buried under its own probes.
 import {
   HEALTH_STATUSES,
@@ -16,6 +17,13 @@ import {
 import type { Clock, Timer } from '../../ports/clock.ts';
 import type { Prober, ProbeResult, ProbeTarget } from '../../ports/prober.ts';
 import type { RunningInstance } from '../../ports/runtime.ts';
+
+/**
+ * Until an instance is first ready it is probed this often (or at its interval, if shorter):
+ * the first probe usually comes before the process listens, and waiting a whole interval
+ * (5 s by default) after it would make every start, scale-out and rollout step that slow.
+ */
+export const STARTUP_PROBE_MS = 100;
 
 export interface HealthCheckerOptions {
   readonly clock: Clock;
@@ -111,7 +119,11 @@ export class HealthChecker {
     watch.state = step.state;
     // A failed startup is final for this process; the controller replaces or restarts it.
     if (step.state.status !== HEALTH_STATUSES.failed) {
-      const wait = Math.max(0, at + watch.policy.intervalMs - this.#clock.now().getTime());
+      const interval =
+        step.state.status === HEALTH_STATUSES.starting
+          ? Math.min(watch.policy.intervalMs, STARTUP_PROBE_MS)
+          : watch.policy.intervalMs;
+      const wait = Math.max(0, at + interval - this.#clock.now().getTime());
       watch.timer = this.#clock.setTimeout(() => this.#probe(watch), wait);
     }
     if (step.change !== undefined) this.#onChange(watch.id, step.change, result.detail);
