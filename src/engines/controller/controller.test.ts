@@ -173,6 +173,17 @@ describe('Controller on the simulated runtime', () => {
     assert.equal(h.registry.endpoints('orders', '^2.1.0').length, 3);
   });
 
+  it('replaces an instance that stays unhealthy, after it has been out of discovery for a while', async () => {
+    await h.engine.apply({ text: manifest() }, { author: 'test' });
+    await until(h, () => settledAll(h));
+    const [sick] = h.registry.instances('orders');
+    h.runtime.failHealth(sick!.id);
+    await until(h, () => h.registry.get(sick!.id)?.phase === 'unhealthy');
+    assert.ok(!h.registry.endpoints('orders').some((e) => e.instance === sick!.id), 'out of discovery');
+    await until(h, () => h.registry.get(sick!.id) === undefined && settledAll(h), 60_000);
+    assert.equal(h.registry.endpoints('orders').length, 3);
+  });
+
   it('scales within bounds, and restarts by rolling', async () => {
     await h.engine.apply({ text: manifest({ ordersInstances: '{ min: 1, max: 4 }' }) }, { author: 'test' });
     await until(h, () => settledAll(h));

@@ -20,7 +20,7 @@ import type { NewEvent, Store } from '../../ports/store.ts';
 import { HealthChecker } from '../health/health-checker.ts';
 import type { Registry, InstanceRecord } from '../registry/registry.ts';
 import type { RevisionEngine } from '../revisions/revision-engine.ts';
-import { WorkQueue, type ReconcileResult } from './work-queue.ts';
+import { WorkQueue, type ReconcileResult, type WorkQueueStats } from './work-queue.ts';
 import { desiredService, specHash } from './desired-state.ts';
 
 export interface ControllerOptions {
@@ -137,6 +137,11 @@ export class Controller {
     return this.#queue.idle();
   }
 
+  /** The work queue's counters (passes run, keys queued): for metrics and benchmarks. */
+  get queueStats(): WorkQueueStats {
+    return this.#queue.stats;
+  }
+
   states(): ServiceState[] {
     return [...this.#states.values()].sort((a, b) => a.service.localeCompare(b.service));
   }
@@ -174,13 +179,29 @@ export class Controller {
       if (delay !== undefined) requeueMs = Math.min(requeueMs ?? delay, delay);
     }
     await Promise.all(starts);
+    const unhealthyLimit = spec ? unhealthyGraceMs(spec) : 0;
     for (const record of instances) {
-      if (
-        record.phase === 'running' &&
-        record.restarts > 0 &&
-        now - Date.parse(record.since) > STABLE_AFTER_MS
-      ) {
+      const inPhaseFor = now - Date.parse(record.since);
+      if (record.phase === 'running' && record.restarts > 0 && inPhaseFor > STABLE_AFTER_MS) {
         this.#o.registry.resetRestarts(record.id);
+      }
+      if (record.phase !== 'unhealthy' || !spec) continue;
+      // Out of discovery already; if it does not recover, replace it (cattle) or restart it
+      // in place (pets), as the seed asks: remove the unhealthy, start healthy ones.
+      if (inPhaseFor < unhealthyLimit) {
+        requeueMs = Math.min(requeueMs ?? Infinity, unhealthyLimit - inPhaseFor);
+      } else if (spec.mode === 'pet') {
+        this.#health.unwatch(record.id);
+        this.#o.registry.transition(
+          record.id,
+          'failed',
+          'probe-failed',
+          `unhealthy for ${Math.round(inPhaseFor / 1000)} s`,
+        );
+        void this.#o.runtime.stop(record.id, { graceMs: this.#o.stopGraceMs });
+        this.#queue.add(service);
+      } else {
+        void this.#takeDown(record.id, 'replaced');
       }
     }
     await this.#record(service, revision, spec, step, waitingFor, instances);
@@ -545,6 +566,12 @@ export class Controller {
       this.#o.logger.error({ err: error, service, revision: revision.number }, 'automatic rollback failed');
     }
   }
+}
+
+/** How long an instance may stay unhealthy (out of discovery) before it is replaced or restarted. */
+function unhealthyGraceMs(spec: ServiceSpec): number {
+  const policy = healthPolicy(spec.health);
+  return Math.max(5_000, 2 * policy.failureThreshold * policy.intervalMs);
 }
 
 function desiredCause(spec: ServiceSpec | undefined): 'rollout' | 'destroy' {
