@@ -125,6 +125,21 @@ describe('the controller with real processes', () => {
     assert.equal(plane.registry.get(pet!.instance)!.restarts, 1);
   });
 
+  it("serves an instance's output through the logs API", async () => {
+    const [one] = await discover('api');
+    const response = await fetch(`${plane.url}/v1/services/api/logs?instance=${one!.instance}&tail=5`);
+    assert.match(response.headers.get('content-type') ?? '', /ndjson/);
+    const lines = (await response.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { instance: string; stream: string; line: string });
+    assert.ok(
+      lines.some(
+        (l) => l.instance === one!.instance && l.line === `${one!.instance} listening on ${one!.port}`,
+      ),
+    );
+  });
+
   it('records every transition in the event log, with its cause', async () => {
     const events = await plane.store.readEvents({ service: 'api', kinds: ['instance.failed'] });
     assert.ok(events.length >= 1);
