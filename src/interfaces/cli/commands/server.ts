@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { pino } from 'pino';
 import { BatonError } from '../../../domain/errors.ts';
+import { validateArchitecture } from '../../../domain/validate.ts';
 import { DEFAULT_PORT, startControlPlane, type ControlPlane } from '../../../server.ts';
 import { author } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
@@ -83,6 +84,16 @@ export function registerServerCommands(program: Command): void {
   ).action(async (options: ServeOptions & { file: string; message: string; logLevel: string }) => {
     const out = createOutput({ json: false });
     const text = await readManifestFile(options.file, out);
+    // A manifest that cannot be applied is reported before anything starts.
+    const validation = validateArchitecture(text, { file: options.file });
+    if (!validation.ok) {
+      printProblems(out, validation.problems);
+      const errors = validation.problems.filter((p) => p.severity === 'error').length;
+      out.error(
+        `baton up: ${errors} problem${errors === 1 ? '' : 's'} in ${options.file}; nothing was started`,
+      );
+      throw new CliExit(EXIT.invalid);
+    }
     const baseDir = dirname(resolve(options.file));
     const plane = await start(
       { ...options, logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel },
