@@ -2,7 +2,12 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const benches = [['manifest-scale.ts', '2000', '5']];
+const benches = [
+  ['manifest-scale.ts', '2000', '5'],
+  // Real processes (installs PM2 into bench/.peers on first run): ≈ 2 min and ≈ 20 s.
+  ['apply-50.ts', '50', '5'],
+  ['failover.ts', '10'],
+];
 for (const [file, ...args] of benches) {
   console.log(`\n== ${file} ${args.join(' ')}`);
   execFileSync(process.execPath, [join(import.meta.dirname, file!), ...args], { stdio: 'inherit' });
