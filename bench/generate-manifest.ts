@@ -14,15 +14,37 @@ function random(seed: number): () => number {
   };
 }
 
+export interface GenerateOptions {
+  /** Instances of every service; by default 1–3, varying with the service's number. */
+  readonly instances?: number | undefined;
+  /** Health probe interval of every service; by default the schema's (5s). */
+  readonly probeInterval?: string | undefined;
+}
+
+/** The manifest as YAML text, as `baton apply` receives it. */
+export function generateManifest(
+  count: number,
+  seed = 42,
+  minorBump = 0,
+  options: GenerateOptions = {},
+): string {
+  return stringify(generateArchitecture(count, seed, minorBump, options), { lineWidth: 0 });
+}
+
 /** Services are numbered; each depends only on lower numbers, so the graph is a DAG. */
-export function generateManifest(count: number, seed = 42, minorBump = 0): string {
+export function generateArchitecture(
+  count: number,
+  seed = 42,
+  minorBump = 0,
+  options: GenerateOptions = {},
+): { name: string; services: Record<string, Record<string, unknown>> } {
   const rnd = random(seed);
   const name = (i: number) => `svc-${i}`;
   const versions = Array.from({ length: count }, () => ({
     major: 1 + Math.floor(rnd() * 3),
     minor: Math.floor(rnd() * 10),
   }));
-  const services: Record<string, unknown> = {};
+  const services: Record<string, Record<string, unknown>> = {};
   for (let i = 0; i < count; i++) {
     const dependsOn: Record<string, string> = {};
     const deps = i === 0 ? 0 : Math.min(i, 3 + Math.floor(rnd() * 5));
@@ -37,10 +59,13 @@ export function generateManifest(count: number, seed = 42, minorBump = 0): strin
       tier: TIERS[Math.min(3, Math.floor((i / count) * 4))],
       owner: `team-${i % 40}`,
       run: { command: 'node', args: [`services/${name(i)}.js`] },
-      instances: 1 + (i % 3),
-      health: { http: { path: '/healthz' } },
+      instances: options.instances ?? 1 + (i % 3),
+      health: {
+        http: { path: '/healthz' },
+        ...(options.probeInterval === undefined ? {} : { interval: options.probeInterval }),
+      },
       dependsOn,
     };
   }
-  return stringify({ name: 'generated', services }, { lineWidth: 0 });
+  return { name: 'generated', services };
 }

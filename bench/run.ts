@@ -7,6 +7,8 @@ const benches = [
   // Real processes (installs PM2 into bench/.peers on first run): ≈ 2 min and ≈ 20 s.
   ['apply-50.ts', '50', '5'],
   ['failover.ts', '10'],
+  // Simulated runtime and fake clock, 100 and 10,000 services × 10 instances: ≈ 4 min.
+  ['controller-scale.ts', '100,10000', '10', '5'],
 ];
 for (const [file, ...args] of benches) {
   console.log(`\n== ${file} ${args.join(' ')}`);

@@ -249,3 +249,139 @@ describe('Controller: failures', () => {
     }
   });
 });
+
+/** A manifest of simple services: name → version, instances and the ranges it depends on. */
+function services(
+  specs: Record<string, { version: string; instances?: number; dependsOn?: Record<string, string> }>,
+  description = 'services',
+): string {
+  const lines = [`name: many`, `description: ${description}`, `services:`];
+  for (const [name, spec] of Object.entries(specs)) {
+    lines.push(
+      `  ${name}:`,
+      `    version: ${spec.version}`,
+      `    tier: high`,
+      `    instances: ${spec.instances ?? 1}`,
+      `    run: { command: node }`,
+      `    health: { http: { path: /healthz }, interval: 1s, startupGrace: 2s }`,
+      `    dependsOn: ${JSON.stringify(spec.dependsOn ?? {})}`,
+      `    rollout: { deadline: 30s }`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+const settledAt = (h: Harness, service: string, revision: number) => {
+  const state = h.controller.state(service);
+  return state?.settled === true && state.revision === revision;
+};
+
+describe('Controller: order and cost across services', () => {
+  let h: Harness;
+  beforeEach(async () => (h = await harness()));
+  afterEach(async () => {
+    await h.controller.stop({ stopInstances: false });
+    await h.store.close();
+  });
+
+  it('updates a consumer only once its provider has settled, and unrelated services side by side', async () => {
+    const v1 = { base: '1.0.0', api: '1.0.0', solo: '1.0.0' };
+    const text = (v: typeof v1) =>
+      services({
+        base: { version: v.base, instances: 3 },
+        api: { version: v.api, instances: 2, dependsOn: { base: '^1.0.0' } },
+        solo: { version: v.solo, instances: 2 },
+      });
+    await h.engine.apply({ text: text(v1) }, { author: 'test' });
+    await until(h, () => settledAll(h));
+    const { revision } = await h.engine.apply(
+      { text: text({ base: '1.1.0', api: '1.1.0', solo: '1.1.0' }) },
+      { author: 'test' },
+    );
+    const runs = (service: string) => h.registry.instances(service).some((i) => i.version === '1.1.0');
+    let baseSettledWhenApiStarted: boolean | undefined;
+    let baseSettledWhenSoloStarted: boolean | undefined;
+    const apiWaitedFor = new Set<string>();
+    await until(
+      h,
+      () => ['base', 'api', 'solo'].every((s) => settledAt(h, s, revision.number)),
+      60_000,
+      () => {
+        if (runs('api')) baseSettledWhenApiStarted ??= settledAt(h, 'base', revision.number);
+        if (runs('solo')) baseSettledWhenSoloStarted ??= settledAt(h, 'base', revision.number);
+        for (const s of h.controller.state('api')?.waitingFor ?? []) apiWaitedFor.add(s);
+      },
+    );
+    assert.equal(baseSettledWhenApiStarted, true, 'api rolled only after base had settled');
+    assert.equal(baseSettledWhenSoloStarted, false, 'solo shares no range with base: it did not wait');
+    assert.deepEqual([...apiWaitedFor], ['base']);
+    assert.deepEqual(await h.store.readEvents({ kinds: ['rollout.failed'] }), []);
+  });
+
+  it('reconciles only the changed service on a one-service change, and records the revision converged', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `svc-${i}`);
+    const text = (bumped?: string) =>
+      services(Object.fromEntries(names.map((n) => [n, { version: n === bumped ? '1.1.0' : '1.0.0' }])));
+    await h.engine.apply({ text: text() }, { author: 'test' });
+    await until(h, () => names.every((n) => settledAt(h, n, 1)));
+    const before = h.controller.queueStats.processed;
+    const { revision } = await h.engine.apply({ text: text('svc-7') }, { author: 'test' });
+    await until(h, () => settledAt(h, 'svc-7', revision.number));
+    assert.ok(
+      h.controller.queueStats.processed - before < names.length,
+      `passes for the one service only, not for all ${names.length}`,
+    );
+    assert.ok(
+      names.every((n) => settledAt(h, n, revision.number)),
+      'every state is at the new revision',
+    );
+    assert.equal(h.registry.instances('svc-7')[0]?.version, '1.1.0');
+    await until(h, () => h.registry.instances('svc-7').length === 1);
+    const converged = await h.store.readEvents({ kinds: ['revision.converged'] });
+    assert.deepEqual(
+      converged.map((e) => e.revision),
+      [1, revision.number],
+    );
+  });
+
+  it('records a revision that changes no service converged at once', async () => {
+    const specs = { a: { version: '1.0.0' }, b: { version: '2.0.0' } };
+    await h.engine.apply({ text: services(specs) }, { author: 'test' });
+    await until(h, () => settledAll(h));
+    const { revision } = await h.engine.apply({ text: services(specs, 'reworded') }, { author: 'test' });
+    await h.clock.advance(0);
+    const converged = await h.store.readEvents({ kinds: ['revision.converged'] });
+    assert.deepEqual(
+      converged.map((e) => e.revision),
+      [1, revision.number],
+    );
+  });
+
+  it('goes on with a step that waited for a removed service once that service is gone', async () => {
+    // lib 2.0.0 breaks old's range: the plan removes old first, then updates lib.
+    await h.engine.apply(
+      {
+        text: services({
+          lib: { version: '1.0.0' },
+          old: { version: '1.0.0', dependsOn: { lib: '^1.0.0' } },
+        }),
+      },
+      { author: 'test' },
+    );
+    await until(h, () => settledAll(h));
+    const { revision, plan } = await h.engine.apply(
+      { text: services({ lib: { version: '2.0.0' } }) },
+      { author: 'test' },
+    );
+    assert.deepEqual(
+      plan.rollout.steps.map((s) => s.service),
+      ['old', 'lib'],
+    );
+    await until(h, () => settledAt(h, 'lib', revision.number) && h.registry.instances('old').length === 0);
+    assert.deepEqual(
+      h.registry.instances('lib').map((i) => i.version),
+      ['2.0.0'],
+    );
+    assert.deepEqual(await h.store.readEvents({ kinds: ['rollout.failed'] }), []);
+  });
+});

@@ -6,10 +6,15 @@
 import { isAbsolute, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { healthPolicy } from '../../domain/health/health-tracker.ts';
+import { healthPolicy, type HealthPolicy } from '../../domain/health/health-tracker.ts';
 import { serviceStatus, type ServiceOperation, type ServicePhase } from '../../domain/lifecycle/index.ts';
-import type { ServiceSpec } from '../../domain/manifest/model.ts';
-import { nextStep, type Action, type StepOutput } from '../../domain/reconcile/next-step.ts';
+import type { Manifest, ServiceSpec } from '../../domain/manifest/model.ts';
+import {
+  nextStep,
+  type Action,
+  type DesiredService,
+  type StepOutput,
+} from '../../domain/reconcile/next-step.ts';
 import type { Revision } from '../../domain/revisions/revision.ts';
 import { planRollout } from '../../domain/revisions/rollout-plan.ts';
 import { parseDuration } from '../../domain/health/duration.ts';
@@ -21,7 +26,7 @@ import { HealthChecker } from '../health/health-checker.ts';
 import type { Registry, InstanceRecord } from '../registry/registry.ts';
 import type { RevisionEngine } from '../revisions/revision-engine.ts';
 import { WorkQueue, type ReconcileResult, type WorkQueueStats } from './work-queue.ts';
-import { desiredService, specHash } from './desired-state.ts';
+import { desiredService, specHash, type Overrides } from './desired-state.ts';
 
 export interface ControllerOptions {
   readonly store: Store;
@@ -44,6 +49,13 @@ export interface ControllerOptions {
   readonly concurrency?: number;
 }
 
+interface Derived {
+  spec: ServiceSpec;
+  overrides: Overrides | undefined;
+  desired: DesiredService;
+  readonly policy: HealthPolicy;
+}
+
 export interface ServiceState {
   readonly service: string;
   /** The revision this state was computed against. */
@@ -56,6 +68,8 @@ export interface ServiceState {
   readonly waitingFor: readonly string[];
 }
 
+/** A service without ports gets one, named `http`. */
+const DEFAULT_PORTS: InstanceSpec['ports'] = [{ name: 'http' }];
 const RESTART_BACKOFF_BASE_MS = 500;
 const RESTART_BACKOFF_MAX_MS = 30_000;
 const WAITING_RECHECK_MS = 500;
@@ -71,12 +85,27 @@ export class Controller {
   readonly #stopping = new Set<string>();
   readonly #unsubscribe: (() => void)[] = [];
   #revision: Revision | undefined;
-  #parent: Revision | undefined;
-  #stepOrder: Map<string, number> = new Map();
+  /**
+   * Dependency order, per step of the current plan: the services it shares a range with
+   * (providers and consumers, before or after the change) whose steps come earlier, which it
+   * waits for; and those whose steps come later, which wait for it.
+   */
+  #predecessors = new Map<string, readonly string[]>();
+  #successors = new Map<string, readonly string[]>();
+  /** Services of the current revision not settled at it: converged when empty. */
+  readonly #unsettled = new Set<string>();
+  /** One revision check at a time; an event that arrives meanwhile asks for one more. */
+  #refreshing: Promise<void> | undefined;
+  #refreshAgain = false;
   #lastConverged = 0;
   #rollbackRequested = new Set<number>();
   /** Services that have settled at least once: before that, not settling is a deploy. */
   readonly #everSettled = new Set<string>();
+  /**
+   * What each service's spec gives, worked out once per spec rather than once per pass:
+   * desiredService hashes the spec, and one health policy serves all of a service's watches.
+   */
+  readonly #derived = new Map<string, Derived>();
 
   constructor(options: ControllerOptions) {
     this.#o = {
@@ -108,7 +137,7 @@ export class Controller {
   async start(): Promise<void> {
     const { store, runtime } = this.#o;
     this.#unsubscribe.push(runtime.subscribe((event) => this.#onRuntime(event)));
-    this.#unsubscribe.push(store.onEvents(() => void this.#refreshRevision()));
+    this.#unsubscribe.push(store.onEvents(() => this.#onStoreEvents()));
     const converged = await store.readEvents({ kinds: ['revision.converged'] });
     this.#lastConverged = converged.at(-1)?.revision ?? 0;
     await this.#refreshRevision();
@@ -166,7 +195,7 @@ export class Controller {
   async #reconcile(service: string): Promise<ReconcileResult> {
     const revision = this.#revision;
     const spec = revision?.manifest.services[service];
-    const desired = spec ? desiredService(service, spec, this.#overrides.get(service)) : undefined;
+    const desired = spec ? this.#derivedOf(service, spec).desired : undefined;
     const instances = this.#o.registry.instances(service);
     const now = this.#o.clock.now().getTime();
     const waitingFor = this.#waitingFor(service);
@@ -179,8 +208,10 @@ export class Controller {
       if (delay !== undefined) requeueMs = Math.min(requeueMs ?? delay, delay);
     }
     await Promise.all(starts);
-    const unhealthyLimit = spec ? unhealthyGraceMs(spec) : 0;
+    const unhealthyLimit = spec ? unhealthyGraceMs(this.#derivedOf(service, spec).policy) : 0;
     for (const record of instances) {
+      // Only these two look at how long it has been in its phase (a parse per instance per pass adds up).
+      if (!(record.phase === 'running' && record.restarts > 0) && record.phase !== 'unhealthy') continue;
       const inPhaseFor = now - Date.parse(record.since);
       if (record.phase === 'running' && record.restarts > 0 && inPhaseFor > STABLE_AFTER_MS) {
         this.#o.registry.resetRestarts(record.id);
@@ -294,7 +325,7 @@ export class Controller {
       args: spec.run.args,
       cwd,
       env: spec.env,
-      ports: spec.ports.length > 0 ? spec.ports : [{ name: 'http' }],
+      ports: spec.ports.length > 0 ? spec.ports : DEFAULT_PORTS,
     };
     if (cause === 'spawned') registry.transition(record.id, 'starting', 'spawned');
     else registry.transition(record.id, 'starting', 'restart');
@@ -306,7 +337,7 @@ export class Controller {
         registry.transition(record.id, 'failed', 'start-failed', target.detail);
         return;
       }
-      this.#health.watch(running, healthPolicy(spec.health), target.target);
+      this.#health.watch(running, this.#derivedOf(record.service, spec).policy, target.target);
     } catch (error) {
       registry.transition(record.id, 'failed', 'start-failed', (error as Error).message);
       this.#queue.addAfter(record.service, RESTART_BACKOFF_BASE_MS);
@@ -401,26 +432,138 @@ export class Controller {
     if (target.ok) this.#health.watch(instance, healthPolicy(spec.health), target.target);
   }
 
-  async #refreshRevision(): Promise<void> {
-    const latest = await this.#o.store.latestRevision();
-    if (!latest || latest.number === this.#revision?.number) return;
-    this.#revision = latest;
-    this.#parent = latest.parent === null ? undefined : await this.#o.store.getRevision(latest.parent);
-    const plan = planRollout(this.#parent?.manifest, latest.manifest);
-    this.#stepOrder = new Map(plan.steps.map((s) => [s.service, s.index]));
-    for (const service of this.#knownServices()) this.#queue.add(service);
+  /** Every commit announces itself here; only a new revision matters, and most are instance events. */
+  #onStoreEvents(): void {
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return;
+    }
+    this.#refreshing = (async () => {
+      try {
+        do {
+          this.#refreshAgain = false;
+          await this.#refreshRevision();
+        } while (this.#refreshAgain);
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
   }
 
-  /** Dependency order: a service's update waits for the steps before it to settle. */
+  async #refreshRevision(): Promise<void> {
+    const { store } = this.#o;
+    // The summary is a row without the manifest: cheap to ask on every event.
+    const [newest] = await store.listRevisions({ limit: 1 });
+    if (!newest || newest.number === this.#revision?.number) return;
+    const latest = await store.latestRevision();
+    if (!latest || latest.number === this.#revision?.number) return;
+    const previous = this.#revision;
+    const parent =
+      latest.parent === null
+        ? undefined
+        : latest.parent === previous?.number
+          ? previous
+          : await store.getRevision(latest.parent);
+    if (latest.number <= (this.#revision?.number ?? 0)) return; // a newer one won meanwhile
+    const steps = planSteps(parent?.manifest, latest.manifest);
+    const order = new Map(steps.map((service, i) => [service, i]));
+    const predecessors = new Map<string, string[]>();
+    const successors = new Map<string, string[]>();
+    for (const later of steps) {
+      const neighbours = new Set([
+        ...Object.keys(latest.manifest.services[later]?.dependsOn ?? {}),
+        ...Object.keys(parent?.manifest.services[later]?.dependsOn ?? {}),
+      ]);
+      for (const neighbour of neighbours) {
+        const at = order.get(neighbour);
+        if (at === undefined || neighbour === later) continue;
+        const [first, second] = at < order.get(later)! ? [neighbour, later] : [later, neighbour];
+        append(predecessors, second, first);
+        append(successors, first, second);
+      }
+    }
+    this.#revision = latest;
+    this.#predecessors = predecessors;
+    this.#successors = successors;
+    for (const service of steps)
+      if (latest.manifest.services[service] === undefined) this.#derived.delete(service);
+    // A service the plan leaves alone, settled at the revision before, would be reconciled
+    // to exactly the same state: carry its state over instead of running a pass for it, so
+    // that a one-service change costs one service's passes however big the architecture.
+    const incremental = previous !== undefined && parent === previous;
+    if (incremental) {
+      for (const [service, state] of this.#states) {
+        if (!order.has(service) && state.settled && state.revision === previous.number)
+          this.#states.set(service, { ...state, revision: latest.number });
+      }
+    }
+    this.#unsettled.clear();
+    for (const service in latest.manifest.services)
+      if (!this.#settledHere(service)) this.#unsettled.add(service);
+    if (!incremental) {
+      for (const service of this.#knownServices()) this.#queue.add(service);
+      return;
+    }
+    // Everything not carried over: the revision's unsettled services, and those it no
+    // longer has that still have instances (a service with instances has a state).
+    for (const service of this.#unsettled) this.#queue.add(service);
+    for (const service of this.#states.keys())
+      if (latest.manifest.services[service] === undefined) this.#queue.add(service);
+    if (this.#unsettled.size === 0) await this.#maybeConverged(latest);
+  }
+
+  /**
+   * Settled, and at the current revision; or removed from it and gone (nothing of it is
+   * left to wait for).
+   */
+  #settledHere(service: string): boolean {
+    const state = this.#states.get(service);
+    if (state === undefined) return this.#revision?.manifest.services[service] === undefined;
+    return state.settled && state.revision === this.#revision?.number;
+  }
+
+  /**
+   * Dependency order: a step waits for the earlier steps of the services it shares a range
+   * with. The plan keeps every range satisfied after each step; only a step's own ranges
+   * can change with it, so waiting for those neighbours keeps every range exactly as the
+   * plan run one step at a time would, while steps that share no range go side by side.
+   */
   #waitingFor(service: string): string[] {
-    const mine = this.#stepOrder.get(service);
-    if (mine === undefined) return [];
-    return [...this.#stepOrder]
-      .filter(([other, index]) => {
-        const state = this.#states.get(other);
-        return index < mine && (state?.settled !== true || state.revision !== this.#revision?.number);
-      })
-      .map(([other]) => other);
+    return (this.#predecessors.get(service) ?? []).filter((other) => !this.#settledHere(other));
+  }
+
+  /** Every write of a service's state goes here, to keep the indexes over it right. */
+  #setState(service: string, state: ServiceState | undefined): void {
+    const was = this.#settledHere(service);
+    if (state === undefined) this.#states.delete(service);
+    else this.#states.set(service, state);
+    const settled = this.#settledHere(service);
+    if (this.#revision?.manifest.services[service] !== undefined) {
+      if (settled) this.#unsettled.delete(service);
+      else this.#unsettled.add(service);
+    }
+    // Whoever waited for this service may go on now.
+    if (settled && !was) for (const other of this.#successors.get(service) ?? []) this.#queue.add(other);
+  }
+
+  #derivedOf(service: string, spec: ServiceSpec): Derived {
+    const overrides = this.#overrides.get(service);
+    let derived = this.#derived.get(service);
+    // Each revision parses its specs anew: an equal one gives the same, and comparing is far cheaper than hashing.
+    if (derived !== undefined && derived.spec !== spec && sameJson(derived.spec, spec)) derived.spec = spec;
+    if (derived === undefined || derived.spec !== spec) {
+      derived = {
+        spec,
+        overrides,
+        desired: desiredService(service, spec, overrides),
+        policy: healthPolicy(spec.health),
+      };
+      this.#derived.set(service, derived);
+    } else if (derived.overrides !== overrides) {
+      derived.overrides = overrides;
+      derived.desired = desiredService(service, spec, overrides);
+    }
+    return derived;
   }
 
   #knownServices(): string[] {
@@ -471,13 +614,7 @@ export class Controller {
       waitingFor: step.settled ? [] : waitingFor,
     };
     if (step.settled) this.#everSettled.add(service);
-    if (step.settled && !previous?.settled) {
-      // Dependency order: whoever waited for this service may go on now.
-      for (const other of this.#states.values())
-        if (other.waitingFor.includes(service)) this.#queue.add(other.service);
-    }
-    if (!spec && instances.length === 0) this.#states.delete(service);
-    else this.#states.set(service, state);
+    this.#setState(service, !spec && instances.length === 0 ? undefined : state);
     const events: NewEvent[] = [];
     const time = this.#o.clock.now().toISOString();
     if (previous?.phase !== state.phase) {
@@ -513,12 +650,16 @@ export class Controller {
   /** `revision` is the one the settling pass reconciled, even if a newer one arrived since. */
   async #maybeConverged(revision: Revision): Promise<void> {
     if (revision.number <= this.#lastConverged) return;
-    const services = Object.keys(revision.manifest.services);
-    const settledHere = (s: string) => {
-      const state = this.#states.get(s);
-      return state?.settled === true && state.revision === revision.number;
-    };
-    if (!services.every(settledHere)) return;
+    if (revision === this.#revision) {
+      if (this.#unsettled.size > 0) return;
+    } else {
+      // A pass that reconciled an older revision than the current one: rare, so just look.
+      const settledHere = (s: string) => {
+        const state = this.#states.get(s);
+        return state?.settled === true && state.revision === revision.number;
+      };
+      if (!Object.keys(revision.manifest.services).every(settledHere)) return;
+    }
     this.#lastConverged = revision.number;
     await this.#o.store.appendEvents([
       {
@@ -569,8 +710,7 @@ export class Controller {
 }
 
 /** How long an instance may stay unhealthy (out of discovery) before it is replaced or restarted. */
-function unhealthyGraceMs(spec: ServiceSpec): number {
-  const policy = healthPolicy(spec.health);
+function unhealthyGraceMs(policy: HealthPolicy): number {
   return Math.max(5_000, 2 * policy.failureThreshold * policy.intervalMs);
 }
 
@@ -580,4 +720,51 @@ function desiredCause(spec: ServiceSpec | undefined): 'rollout' | 'destroy' {
 
 function revisionBaseDir(revision: Revision): string | undefined {
   return revision.source.baseDir;
+}
+
+/**
+ * The services of the rollout plan from `from` to `to`, in step order. Planning orders the
+ * changed services over the whole graph; a change of one service — the usual apply — has
+ * only one order, and finding which one changed is a comparison, not a plan.
+ */
+function planSteps(from: Manifest | undefined, to: Manifest): string[] {
+  const changed: string[] = [];
+  for (const [service, spec] of Object.entries(to.services))
+    if (!sameJson(spec, from?.services[service])) changed.push(service);
+  for (const service of Object.keys(from?.services ?? {}))
+    if (to.services[service] === undefined) changed.push(service);
+  if (changed.length <= 1) return changed;
+  return planRollout(from, to).steps.map((step) => step.service);
+}
+
+/** Deep equality of JSON values, as the manifest diff sees it: key order and absent-vs-undefined ignored. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const isArray = Array.isArray(a);
+  if (isArray !== Array.isArray(b)) return false;
+  if (isArray) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!sameJson(x[i], y[i])) return false;
+    return true;
+  }
+  // Plain objects (parsed JSON): the same defined keys, with equal values.
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let keys = 0;
+  for (const key in x) {
+    if (x[key] === undefined) continue;
+    keys++;
+    if (!sameJson(x[key], y[key])) return false;
+  }
+  for (const key in y) if (y[key] !== undefined) keys--;
+  return keys === 0;
+}
+
+function append(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }

@@ -71,7 +71,8 @@ export interface RegistryOptions {
 
 export class Registry {
   readonly #records = new Map<string, InstanceRecord>();
-  readonly #byService = new Map<string, Set<string>>();
+  /** The same records by service, so that a service's instances are read without a lookup each. */
+  readonly #byService = new Map<string, Map<string, InstanceRecord>>();
   readonly #listeners = new Set<(change: RegistryChange) => void>();
   readonly #options: RegistryOptions;
   #version = 0;
@@ -106,9 +107,9 @@ export class Registry {
       health: 'unknown',
     };
     this.#records.set(record.id, record);
-    let ids = this.#byService.get(record.service);
-    if (!ids) this.#byService.set(record.service, (ids = new Set()));
-    ids.add(record.id);
+    let ofService = this.#byService.get(record.service);
+    if (!ofService) this.#byService.set(record.service, (ofService = new Map()));
+    ofService.set(record.id, record);
     this.#changed(record);
     return record;
   }
@@ -177,7 +178,8 @@ export class Registry {
 
   instances(service?: string): InstanceRecord[] {
     if (service === undefined) return [...this.#records.values()];
-    return [...(this.#byService.get(service) ?? [])].map((id) => this.#records.get(id)!);
+    const ofService = this.#byService.get(service);
+    return ofService === undefined ? [] : [...ofService.values()];
   }
 
   services(): string[] {
@@ -200,11 +202,14 @@ export class Registry {
 
   #replace(record: InstanceRecord): void {
     this.#records.set(record.id, record);
+    this.#byService.get(record.service)?.set(record.id, record);
     this.#changed(record);
   }
 
   #changed(record: InstanceRecord): void {
-    const change = { version: ++this.#version, service: record.service, instance: record.id };
+    ++this.#version;
+    if (this.#listeners.size === 0) return;
+    const change = { version: this.#version, service: record.service, instance: record.id };
     for (const listener of this.#listeners) listener(change);
   }
 }
