@@ -39,7 +39,10 @@ export interface ControllerOptions {
   /** Where relative `run.cwd` paths resolve when a revision does not say. */
   readonly defaultBaseDir: string;
   readonly newId?: (service: string) => string;
-  /** Failed restarts after which a pet is left failed and alerted on. */
+  /**
+   * Restarts after which a pet is left failed and alerted on. The count resets once the pet
+   * has stayed up for STABLE_AFTER_MS, so it counts a crash loop, not a lifetime.
+   */
   readonly maxRestarts?: number;
   /** Time a deregistered instance keeps serving in-flight requests before SIGTERM. */
   readonly drainMs?: number;
@@ -639,7 +642,7 @@ export class Controller {
         service,
         revision: revision?.number,
         actor: 'controller',
-        message: `${service}: instance ${step.exhausted.join(', ')} failed ${this.#o.maxRestarts} restarts in a row; a person must look`,
+        message: `${service}: instance ${step.exhausted.join(', ')} died ${this.#o.maxRestarts} times without staying up for ${STABLE_AFTER_MS / 1000} s; left failed, a person must look`,
         data: { instances: step.exhausted },
         time,
       });
