@@ -12,11 +12,11 @@ class Pending implements Timer {
   readonly at: number;
   readonly seq: number;
   readonly callback: () => void;
-  readonly #onCancel: (entry: Pending) => void;
+  readonly #onCancel: () => void;
   /** Cancelled, or fired: either way it must not count or fire again. */
   done = false;
 
-  constructor(at: number, seq: number, callback: () => void, onCancel: (entry: Pending) => void) {
+  constructor(at: number, seq: number, callback: () => void, onCancel: () => void) {
     this.at = at;
     this.seq = seq;
     this.callback = callback;
@@ -26,7 +26,7 @@ class Pending implements Timer {
   cancel(): void {
     if (this.done) return;
     this.done = true;
-    this.#onCancel(this);
+    this.#onCancel();
   }
 }
 
