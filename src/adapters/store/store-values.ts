@@ -1,6 +1,7 @@
 // What both stores agree on about values going in and coming out, so that the contract
 // suite sees the same objects from SQLite and PostgreSQL.
 import type { NewEvent, StoredEvent } from '../../ports/store.ts';
+import type { NewRevision, Revision } from '../../domain/revisions/revision.ts';
 
 /**
  * Times are stored as UTC ISO 8601 with milliseconds (`Date#toISOString`): PostgreSQL
@@ -92,4 +93,15 @@ export function announce(listeners: ReadonlySet<(lastSeq: number) => void>, last
       if (listeners.has(listener)) listener(lastSeq);
     });
   }
+}
+
+/** The revision as appended: what the caller gave, numbered, with its parent and stored time. */
+export function storedRevision(
+  revision: NewRevision,
+  number: number,
+  parent: number | null,
+  createdAt: string,
+): Revision {
+  const { hash, manifestText, manifest, author, message, source } = revision;
+  return { number, parent, hash, manifestText, manifest, author, message, source, createdAt };
 }

@@ -13,7 +13,15 @@ import type {
 import { StoreConflictError } from '../../../ports/store.ts';
 import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
 import { pendingMigrations } from '../migrations.ts';
-import { announce, eventRow, isoTime, kindsFilter, pageLimit, storedEvent } from '../store-values.ts';
+import {
+  announce,
+  eventRow,
+  isoTime,
+  kindsFilter,
+  pageLimit,
+  storedEvent,
+  storedRevision,
+} from '../store-values.ts';
 import type { EventRow } from '../store-values.ts';
 import { listenForEvents } from './event-listener.ts';
 import type { EventListener } from './event-listener.ts';
@@ -214,18 +222,7 @@ class PostgresStore implements Store {
       await this.#insertEvents(client, events);
       return number;
     });
-    const { hash, manifestText, manifest, author, message, source } = revision;
-    return {
-      number,
-      parent: options.expectedParent,
-      hash,
-      manifestText,
-      manifest,
-      author,
-      message,
-      source,
-      createdAt,
-    };
+    return storedRevision(revision, number, options.expectedParent, createdAt);
   }
 
   async getRevision(number: number): Promise<Revision | undefined> {

@@ -17,7 +17,15 @@ import type {
 import { StoreConflictError } from '../../../ports/store.ts';
 import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
 import { pendingMigrations } from '../migrations.ts';
-import { announce, eventRow, isoTime, kindsFilter, pageLimit, storedEventFromRow } from '../store-values.ts';
+import {
+  announce,
+  eventRow,
+  isoTime,
+  kindsFilter,
+  pageLimit,
+  storedEventFromRow,
+  storedRevision,
+} from '../store-values.ts';
 import type { EventRow } from '../store-values.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 
@@ -150,18 +158,7 @@ class SqliteStore implements Store {
       return { number, stored: this.#insertEvents(events) };
     });
     this.#announce(stored);
-    const { hash, manifestText, manifest, author, message, source } = revision;
-    return {
-      number,
-      parent: options.expectedParent,
-      hash,
-      manifestText,
-      manifest,
-      author,
-      message,
-      source,
-      createdAt,
-    };
+    return storedRevision(revision, number, options.expectedParent, createdAt);
   }
 
   async getRevision(number: number): Promise<Revision | undefined> {
