@@ -3,6 +3,8 @@
 // instance count becomes `{ min, max }`) so that consumers never branch on spelling.
 import type { ParsedManifest, ParsedService, Tier } from './schema.ts';
 
+export type GatewaySettings = NonNullable<ParsedManifest['gateway']>;
+
 export interface Dependency {
   readonly range: string;
   readonly optional: boolean;
@@ -22,6 +24,7 @@ export type ServiceSpec = Omit<ParsedService, 'dependsOn' | 'instances'> & {
 export interface Manifest {
   readonly name: string;
   readonly description?: string | undefined;
+  readonly gateway?: GatewaySettings | undefined;
   readonly services: Readonly<Record<string, ServiceSpec>>;
 }
 
@@ -30,7 +33,12 @@ export function normalizeManifest(parsed: ParsedManifest): Manifest {
   for (const serviceName of Object.keys(parsed.services).sort()) {
     services[serviceName] = normalizeService(parsed.services[serviceName]!);
   }
-  return { name: parsed.name, ...(parsed.description ? { description: parsed.description } : {}), services };
+  return {
+    name: parsed.name,
+    ...(parsed.description ? { description: parsed.description } : {}),
+    ...(parsed.gateway ? { gateway: parsed.gateway } : {}),
+    services,
+  };
 }
 
 function normalizeService(service: ParsedService): ServiceSpec {

@@ -93,13 +93,137 @@ const DependencySchema = z.union([
   }),
 ]);
 
+const percent = (what: string) =>
+  z
+    .number()
+    .min(0, { error: `${what} is a percentage from 0 to 100` })
+    .max(100, {
+      error: `${what} is a percentage from 0 to 100`,
+    });
+
+const RateLimitSchema = z
+  .strictObject({
+    requestsPerSecond: z.number().positive().describe('Tokens added to the bucket per second.'),
+    burst: z.number().int().min(1).optional().describe('Bucket size; defaults to one second of requests.'),
+    key: z
+      .union([z.enum(['route', 'ip']), z.strictObject({ header: z.string().min(1) })])
+      .default('route')
+      .describe('One bucket for the whole route, one per client IP, or one per value of a header.'),
+  })
+  .describe('Token bucket, enforced by each gateway process on its own.');
+
 const RouteSchema = z.strictObject({
   path: z.string().startsWith('/').describe('Path prefix matched by the gateway.'),
   host: z.string().optional(),
   methods: z.array(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])).optional(),
+  headers: z
+    .record(z.string().min(1), z.string())
+    .optional()
+    .describe('Request headers that must be present with exactly these values.'),
   stripPrefix: z.boolean().default(false),
-  timeout: duration('timeout').optional(),
+  timeout: duration('timeout').optional().describe('Deadline shared by all attempts of a request.'),
+  rateLimit: RateLimitSchema.optional(),
 });
+
+const TrafficSchema = z
+  .strictObject({
+    loadBalancing: z
+      .union([
+        z.enum(['round-robin', 'least-request']),
+        z.strictObject({
+          hash: z.union([
+            z.strictObject({ header: z.string().min(1) }),
+            z.strictObject({ cookie: z.string().min(1) }),
+          ]),
+        }),
+      ])
+      .optional()
+      .describe('round-robin (default), least-request (power of two choices) or consistent hashing.'),
+    retries: z
+      .strictObject({
+        attempts: z
+          .number()
+          .int()
+          .min(0)
+          .max(10)
+          .optional()
+          .describe('Retries after the first try (default 2).'),
+        budget: percent('budget')
+          .optional()
+          .describe('Retries may be at most this share of active requests (default 20).'),
+        backoff: duration('backoff')
+          .optional()
+          .describe('Base of the jittered exponential backoff (default 25ms).'),
+      })
+      .optional()
+      .describe('Only idempotent requests are retried.'),
+    outlierDetection: z
+      .strictObject({
+        consecutiveFailures: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('5xx or connect failures in a row (default 5).'),
+        ejectionTime: duration('ejectionTime')
+          .optional()
+          .describe('First ejection; grows with each repeat (default 10s).'),
+        maxEjectedPercent: percent('maxEjectedPercent')
+          .optional()
+          .describe('Never eject more than this (default 50).'),
+        panicThreshold: percent('panicThreshold')
+          .optional()
+          .describe('Below this share of usable instances, use all (default 50).'),
+      })
+      .optional(),
+    circuitBreaker: z
+      .strictObject({
+        errorRate: percent('errorRate')
+          .optional()
+          .describe('Opens when errors exceed this share (default 50).'),
+        minRequests: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('Requests in the window before it may open (default 20).'),
+        window: duration('window').optional().describe('Default 10s.'),
+        openFor: duration('openFor').optional().describe('Before a half-open probe (default 5s).'),
+      })
+      .optional(),
+    concurrency: z
+      .strictObject({
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('Requests in flight to the service (default 1000).'),
+        queue: z.number().int().min(0).optional().describe('Requests waiting for a slot (default 1000).'),
+      })
+      .optional()
+      .describe('Bulkhead: one slow service cannot take every connection of the gateway.'),
+  })
+  .describe('How the gateway sends traffic to this service; every field has a sane default.');
+
+const GatewaySchema = z
+  .strictObject({
+    shedding: z
+      .strictObject({
+        maxInFlight: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('Requests in flight in one gateway (default 10000).'),
+        maxLatency: duration('maxLatency')
+          .optional()
+          .describe('Queueing delay that counts as overload (default 500ms).'),
+      })
+      .optional()
+      .describe('Under overload, requests to lower tiers are shed first, critical last.'),
+  })
+  .describe('Settings of the gateway as a whole.');
 
 const RolloutSchema = z.strictObject({
   strategy: z.enum(['rolling', 'canary']).default('rolling'),
@@ -158,6 +282,7 @@ export const ServiceSchema = z
       .default({})
       .describe('Services this one calls, each with the semver range it accepts.'),
     routes: z.array(RouteSchema).max(LIMITS.routesPerService).default([]),
+    traffic: TrafficSchema.optional(),
     rollout: RolloutSchema.default({
       strategy: 'rolling',
       maxSurge: 1,
@@ -174,6 +299,7 @@ export const ManifestSchema = z
   .strictObject({
     name: name.describe('Name of the architecture.'),
     description: z.string().optional(),
+    gateway: GatewaySchema.optional(),
     services: z.record(name, ServiceSchema).describe('Every service of the architecture, by name.'),
   })
   .describe('Baton architecture manifest (baton.yaml).');
