@@ -15,6 +15,7 @@ import { Controller } from './engines/controller/controller.ts';
 import { EventWriter, transitionEvent } from './engines/registry/event-writer.ts';
 import { Registry } from './engines/registry/registry.ts';
 import { RevisionEngine } from './engines/revisions/revision-engine.ts';
+import { TrafficControl } from './engines/traffic/traffic-control.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
 import { systemClock } from './ports/clock.ts';
 import type { Prober } from './ports/prober.ts';
@@ -58,6 +59,7 @@ export interface ControlPlane {
   readonly registry: Registry;
   readonly controller: Controller;
   readonly runtime: Runtime;
+  readonly traffic: TrafficControl;
   close(): Promise<void>;
 }
 
@@ -114,8 +116,24 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     defaultBaseDir: config.baseDir ?? process.cwd(),
   });
   await controller.start();
+  const traffic = new TrafficControl({
+    store,
+    engine,
+    registry,
+    clock,
+    newId: () => `fault-${randomBytes(4).toString('hex')}`,
+  });
+  await traffic.start();
   const running = { registry, controller, runtime };
-  fetch = createHttpApp({ engine, store, running, logger, version: BATON_VERSION, token }).fetch;
+  fetch = createHttpApp({
+    engine,
+    store,
+    running,
+    gateway: { traffic },
+    logger,
+    version: BATON_VERSION,
+    token,
+  }).fetch;
 
   return {
     url,
@@ -125,7 +143,9 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     registry,
     controller,
     runtime,
+    traffic,
     async close() {
+      traffic.stop();
       await controller.stop({ stopInstances: config.stopInstancesOnClose ?? false });
       await runtime.close();
       await new Promise<void>((done) => {

@@ -458,7 +458,9 @@ export class Controller {
     // The summary is a row without the manifest: cheap to ask on every event.
     const [newest] = await store.listRevisions({ limit: 1 });
     if (!newest || newest.number === this.#revision?.number) return;
-    const latest = await store.latestRevision();
+    const recorded = this.#o.revisions.lastRecorded();
+    const handed = recorded?.revision.number === newest.number ? recorded : undefined;
+    const latest = handed?.revision ?? (await store.latestRevision());
     if (!latest || latest.number === this.#revision?.number) return;
     const previous = this.#revision;
     const parent =
@@ -468,7 +470,8 @@ export class Controller {
           ? previous
           : await store.getRevision(latest.parent);
     if (latest.number <= (this.#revision?.number ?? 0)) return; // a newer one won meanwhile
-    const steps = planSteps(parent?.manifest, latest.manifest);
+    // The engine planned this revision against its parent already: its steps are the services that move.
+    const steps = handed ? [...handed.steps] : planSteps(parent?.manifest, latest.manifest);
     const order = new Map(steps.map((service, i) => [service, i]));
     const predecessors = new Map<string, string[]>();
     const successors = new Map<string, string[]>();

@@ -70,9 +70,16 @@ export interface RevisionEngineOptions {
   readonly clock: Clock;
 }
 
+/** The revision this engine recorded last, with the services its plan moves, in order. */
+export interface RecordedRevision {
+  readonly revision: Revision;
+  readonly steps: readonly string[];
+}
+
 export class RevisionEngine {
   readonly #store: Store;
   readonly #clock: Clock;
+  #lastRecorded: RecordedRevision | undefined;
 
   constructor(options: RevisionEngineOptions) {
     this.#store = options.store;
@@ -152,6 +159,15 @@ export class RevisionEngine {
 
   async latest(): Promise<Revision | undefined> {
     return this.#store.latestRevision();
+  }
+
+  /**
+   * What this process recorded last, already parsed and planned: the controller takes it
+   * instead of reading a many-megabyte manifest back and comparing every service again,
+   * so that a one-service change costs one service however large the architecture.
+   */
+  lastRecorded(): RecordedRevision | undefined {
+    return this.#lastRecorded;
   }
 
   async diff(from: number, to: number): Promise<ManifestDiff & { from: number; to: number }> {
@@ -239,6 +255,7 @@ export class RevisionEngine {
         },
         { expectedParent: latest?.number ?? null, events },
       );
+      this.#lastRecorded = { revision, steps: plan.rollout.steps.map((step) => step.service) };
       return { applied: true, revision, plan };
     } catch (error) {
       if (error instanceof StoreConflictError) {

@@ -47,6 +47,7 @@ export class ApiClient {
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.#fetch(method, path, body);
     if (!response.ok) await this.#fail(response);
+    if (response.status === 204) return undefined as T;
     return (await response.json()) as T;
   }
 

@@ -8,6 +8,7 @@ import { registerOperateCommands } from './commands/operate.ts';
 import { registerRevisionCommands } from './commands/revisions.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerStatusCommand } from './commands/status.ts';
+import { registerTrafficCommands } from './commands/traffic.ts';
 import { DEFAULT_SERVER } from './context.ts';
 import { CliExit, EXIT } from './exit-codes.ts';
 
@@ -46,6 +47,7 @@ registerRevisionCommands(program);
 registerGraphCommand(program);
 registerStatusCommand(program);
 registerOperateCommands(program);
+registerTrafficCommands(program);
 registerServerCommands(program);
 
 try {

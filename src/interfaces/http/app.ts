@@ -11,6 +11,7 @@ import { problemResponse } from './problem.ts';
 import { honoPath, parseOrThrow, readBody, type Route } from './route-table.ts';
 import { v1Routes, type RouteDependencies } from './routes.ts';
 import { runtimeRoutes, type RuntimeRouteDependencies } from './runtime-routes.ts';
+import { gatewayRoutes, type GatewayRouteDependencies } from './gateway-routes.ts';
 
 /** A manifest may be 1 MiB; JSON escaping can nearly double it. */
 const MAX_BODY_BYTES = 2 * LIMITS.manifestBytes + 64 * 1024;
@@ -22,6 +23,8 @@ export interface HttpAppOptions extends RouteDependencies {
   readonly token?: string | undefined;
   /** The running side (registry, controller, runtime); absent in a revisions-only API. */
   readonly running?: Omit<RuntimeRouteDependencies, 'engine'> | undefined;
+  /** Traffic splits, faults and the snapshot gateways follow; absent in a revisions-only API. */
+  readonly gateway?: GatewayRouteDependencies | undefined;
 }
 
 export function createHttpApp(options: HttpAppOptions): Hono {
@@ -29,6 +32,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   const routes = [
     ...v1Routes(options),
     ...(options.running ? runtimeRoutes({ engine: options.engine, ...options.running }) : []),
+    ...(options.gateway ? gatewayRoutes(options.gateway) : []),
   ];
   const openapi = openApiDocument(routes, options.version);
   const app = new Hono();

@@ -20,7 +20,7 @@ export interface RouteInput<B, Q, P> {
 }
 
 export interface Route<B = unknown, Q = unknown, P = unknown> {
-  readonly method: 'get' | 'post';
+  readonly method: 'get' | 'post' | 'put' | 'delete';
   /** OpenAPI style: `/v1/revisions/{number}`. */
   readonly path: string;
   readonly operationId: string;

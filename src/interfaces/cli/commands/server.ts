@@ -12,7 +12,7 @@ import { createOutput, printProblems, type Output } from '../output.ts';
 import { ApiClient } from '../client.ts';
 import { followRollout } from '../follow-rollout.ts';
 import { printPlan } from '../plan-view.ts';
-import { printStatus, type StatusJson } from './status.ts';
+import { fetchStatus, printStatus } from './status.ts';
 
 interface ServeOptions {
   listen: { host: string; port: number };
@@ -116,7 +116,7 @@ export function registerServerCommands(program: Command): void {
         stopped,
       ]);
       out.line();
-      printStatus(out, await client.get<StatusJson>('/v1/status'));
+      printStatus(out, await fetchStatus(client));
       out.line(`\nAPI: ${plane.url}   (try: npx baton status -w, npx baton logs web -f, npx baton graph)`);
       out.line(out.style('gray', 'Ctrl-C stops Baton and every instance it started.'));
       await stopped;

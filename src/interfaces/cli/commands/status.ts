@@ -3,14 +3,30 @@ import type { Command } from 'commander';
 import type { ServiceState } from '../../../engines/controller/controller.ts';
 import type { InstanceRecord } from '../../../engines/registry/registry.ts';
 import type { ServiceDetail } from '../../../engines/revisions/revision-engine.ts';
+import type { FaultInjection } from '../../../domain/gateway/snapshot.ts';
 import type { ApiClient } from '../client.ts';
 import { contextOf } from '../context.ts';
+import { describeFault } from '../../../domain/gateway/describe-fault.ts';
 import { relativeTime, table, tier, type Output } from '../output.ts';
 
 export interface StatusJson {
   readonly revision: number | null;
   readonly services: (ServiceState & { tier?: string })[];
   readonly instances: InstanceRecord[];
+  /** Active fault injections: shown while they last, so nobody forgets a game day. */
+  readonly faults?: FaultInjection[];
+}
+
+/** The status, with the gateway's active faults when the server has a gateway side. */
+export async function fetchStatus(client: ApiClient): Promise<StatusJson> {
+  const [status, faults] = await Promise.all([
+    client.get<StatusJson>('/v1/status'),
+    client.get<{ faults: FaultInjection[] }>('/v1/faults').then(
+      (r) => r.faults,
+      () => [],
+    ),
+  ]);
+  return { ...status, faults };
 }
 
 const PHASE_STYLE = {
@@ -37,11 +53,11 @@ export function registerStatusCommand(program: Command): void {
       const { out, client } = contextOf(command);
       if (service) return showService(out, client, service);
       if (!options.watch || out.json) {
-        const status = await client.get<StatusJson>('/v1/status');
+        const status = await fetchStatus(client);
         return out.json ? out.printJson(status) : printStatus(out, status);
       }
       for (;;) {
-        const status = await client.get<StatusJson>('/v1/status');
+        const status = await fetchStatus(client);
         if (out.color) process.stdout.write('\x1b[H\x1b[2J');
         printStatus(out, status);
         await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -67,6 +83,11 @@ export function printStatus(out: Output, status: StatusJson, options: { instance
       s.waitingFor.join(', '),
     ]),
   );
+  if (status.faults && status.faults.length > 0) {
+    out.line();
+    out.line(out.style('red', `fault injections active (${status.faults.length}):`));
+    for (const f of status.faults) out.line(`  ${describeFault(f)}`);
+  }
   if (options.instances === false || status.instances.length === 0) return;
   out.line();
   table(
