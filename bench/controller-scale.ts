@@ -50,6 +50,9 @@ interface ChangeRun {
   fakeMs: number;
   /** The same span of fake time again with nothing changing: every other instance's probes. */
   backgroundMs: number;
+  /** CPU time of the control-plane process over the same two spans. */
+  settleCpuMs: number;
+  backgroundCpuMs: number;
   passes: number;
 }
 
@@ -120,6 +123,12 @@ async function measure(dir: string, variant: string): Promise<Result> {
   // The moment a revision is committed, before anyone hears of it: where a change starts.
   // The garbage of parsing and planning it is collected first, and charged to the apply.
   let storedAt = 0;
+  // CPU time as well as wall time: on a machine others share, wall time includes waiting for a core.
+  let storedCpu = process.cpuUsage();
+  const cpuMsSince = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
   const engineStore = new Proxy(store, {
     get(target, key) {
       if (key === 'appendRevision') {
@@ -127,6 +136,7 @@ async function measure(dir: string, variant: string): Promise<Result> {
           const stored = target.appendRevision(...args);
           gc();
           storedAt = performance.now();
+          storedCpu = process.cpuUsage();
           return stored;
         };
       }
@@ -210,17 +220,29 @@ async function measure(dir: string, variant: string): Promise<Result> {
     passesBefore = controller.queueStats.processed;
     const fakeMs = await advanceUntil(() => settledAt(service, revision), CHANGE_STEP_MS, 600_000);
     const settleMs = performance.now() - storedAt;
+    const settleCpuMs = cpuMsSince(storedCpu);
     const passes = controller.queueStats.processed - passesBefore;
     gc();
     t = performance.now();
+    const backgroundCpu = process.cpuUsage();
     let check = 0;
     for (let s = 0; s < fakeMs; s += CHANGE_STEP_MS) {
       if (settledAt(service, revision)) check++; // the same check as above, for the same cost
       await clock.advance(CHANGE_STEP_MS);
     }
     const backgroundMs = performance.now() - t;
+    const backgroundCpuMs = cpuMsSince(backgroundCpu);
     if (check === 0) throw new Error(`${service} did not stay settled`);
-    runs.push({ service, applyMs: changeApplyMs, settleMs, fakeMs, backgroundMs, passes });
+    runs.push({
+      service,
+      applyMs: changeApplyMs,
+      settleMs,
+      fakeMs,
+      backgroundMs,
+      settleCpuMs,
+      backgroundCpuMs,
+      passes,
+    });
   }
 
   // 3. One resync: advance to just before the next one, then across it, and wait for its passes.
@@ -282,12 +304,12 @@ function report(results: Result[]): void {
     '\none-service change, median of the runs (apply = revision engine; the rest is the controller):',
   );
   console.log(
-    'services × inst  probes  apply      settle wall (fake)  background  settle − background  passes',
+    'services × inst  probes  apply      settle wall (fake)  background  settle − background  passes  CPU: settle − background',
   );
   for (const r of results) {
     const c = r.changes;
     console.log(
-      `${size(r).padEnd(16)} ${r.variant.padEnd(7)} ${ms(median(c.map((x) => x.applyMs))).padStart(8)}  ${`${ms(median(c.map((x) => x.settleMs)))} (${median(c.map((x) => x.fakeMs))} ms)`.padStart(19)} ${ms(median(c.map((x) => x.backgroundMs))).padStart(11)} ${ms(median(c.map((x) => x.settleMs - x.backgroundMs))).padStart(20)} ${String(median(c.map((x) => x.passes))).padStart(7)}`,
+      `${size(r).padEnd(16)} ${r.variant.padEnd(7)} ${ms(median(c.map((x) => x.applyMs))).padStart(8)}  ${`${ms(median(c.map((x) => x.settleMs)))} (${median(c.map((x) => x.fakeMs))} ms)`.padStart(19)} ${ms(median(c.map((x) => x.backgroundMs))).padStart(11)} ${ms(median(c.map((x) => x.settleMs - x.backgroundMs))).padStart(20)} ${String(median(c.map((x) => x.passes))).padStart(7)}  ${ms(median(c.map((x) => x.settleCpuMs))).padStart(8)} − ${ms(median(c.map((x) => x.backgroundCpuMs)))} = ${ms(median(c.map((x) => x.settleCpuMs - x.backgroundCpuMs)))}`,
     );
   }
   for (const r of results) {
