@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { BatonError } from '../../domain/errors.ts';
 import { LIMITS } from '../../domain/manifest/schema.ts';
 import { bearerToken, tokenMatches } from './auth.ts';
+import { serveDashboard } from './dashboard.ts';
 import { openApiDocument } from './openapi.ts';
 import { problemResponse } from './problem.ts';
 import { honoPath, parseOrThrow, readBody, type Route } from './route-table.ts';
@@ -96,6 +97,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   app.get('/v1/openapi.json', (c) => c.json(openapi));
   for (const r of routes) app.on(r.method.toUpperCase(), honoPath(r.path), (c) => handle(r, c));
+  serveDashboard(app);
   return app;
 }
 

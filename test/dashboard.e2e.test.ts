@@ -1,0 +1,413 @@
+// The web console in Debian's Chromium, against `baton up` running the example shop on real
+// processes: live overview, self-healing seen without a reload, a rollback from the
+// Revisions page that `baton history` then shows, the map by keyboard, every page at 1280
+// and 390 px in both themes (screenshots under test-results/dashboard/), and the token login.
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { parse } from 'yaml';
+import { REPO, runCli, tempDir } from './support/baton-process.ts';
+import { DIST_WEB, ensureWebBuilt, startUp, type UpProcess } from './support/baton-up.ts';
+
+const SHOP = join(REPO, 'examples/shop/baton.yaml');
+const SHOTS = join(REPO, 'test-results/dashboard');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const WIDTHS = [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+] as const;
+const THEMES = ['light', 'dark'] as const;
+/** Generous: the machine runs other tests and a shop of eight processes meanwhile. */
+const WAIT = { timeout: 30_000 };
+
+const services = Object.keys((parse(await readFile(SHOP, 'utf8')) as { services: object }).services).sort();
+
+// The page's globals, as far as the functions run inside it use them: this project's
+// tsconfig has no DOM library (module-scoped declarations, erased when run).
+interface PageElement {
+  getAttribute(name: string): string | null;
+}
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+  documentElement: { scrollWidth: number };
+};
+declare const window: { innerWidth: number; loadedOnce?: string };
+declare const sessionStorage: { getItem(key: string): string | null };
+
+interface InstanceJson {
+  id: string;
+  pid: number;
+  phase: string;
+}
+
+async function getJson<T>(url: string, token?: string): Promise<T> {
+  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  assert.ok(response.ok, `${url}: ${response.status}`);
+  return (await response.json()) as T;
+}
+
+/** Fails the test on any script error or CSP violation the page reports. */
+function watchForErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // A 404 from the gateway probe on a control plane without one is expected and handled.
+    if (m.type() === 'error' && !/status of 404/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
+describe('the web console on the example shop', () => {
+  let browser: Browser;
+  let shop: UpProcess;
+  let dir: { path: string; remove: () => Promise<void> };
+
+  before(async () => {
+    dir = await tempDir('dashboard');
+    await mkdir(SHOTS, { recursive: true });
+    [, browser, shop] = await Promise.all([
+      ensureWebBuilt(),
+      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+      startUp(SHOP, join(dir.path, 'state'), ['--log-level', 'warn']),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await shop?.stop();
+    await dir?.remove();
+  });
+
+  const newPage = async (
+    viewport: (typeof WIDTHS)[number] = WIDTHS[0],
+    colorScheme: 'light' | 'dark' = 'light',
+  ) => {
+    const context: BrowserContext = await browser.newContext({ viewport, colorScheme });
+    const page = await context.newPage();
+    return { page, errors: watchForErrors(page), close: () => context.close() };
+  };
+
+  it('lists every example service healthy on the overview', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(shop.url);
+    for (const name of services) {
+      const row = page.locator(`tr[data-service="${name}"][data-health="healthy"]`);
+      await row.waitFor(WAIT);
+      assert.match(await row.innerText(), /Healthy/);
+    }
+    assert.equal(await page.locator('tr[data-service]').count(), services.length);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('shows a killed instance leave and its replacement arrive, without a reload', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/services/orders`);
+    await page.locator('tr[data-instance][data-phase="running"]').nth(1).waitFor(WAIT);
+    await page.evaluate(() => Object.assign(window, { loadedOnce: 'still this page' }));
+
+    const { instances } = await getJson<{ instances: InstanceJson[] }>(
+      `${shop.url}/v1/instances?service=orders`,
+    );
+    const victim = instances.find((i) => i.phase === 'running')!;
+    process.kill(victim.pid, 'SIGKILL');
+
+    // Gone from the running ones (failed, or already removed)…
+    await page.waitForFunction(
+      (id) => document.querySelector(`tr[data-instance="${id}"]`)?.getAttribute('data-phase') !== 'running',
+      victim.id,
+      WAIT,
+    );
+    // …said so among the service's recent events…
+    await page
+      .locator('ol.timeline li', { hasText: victim.id })
+      .filter({ hasText: 'instance.failed' })
+      .waitFor(WAIT);
+    // …and replaced by a new instance: two running again, none of them the victim.
+    await page.waitForFunction(
+      (id) => {
+        const running = [...document.querySelectorAll('tr[data-instance][data-phase="running"]')];
+        return running.length === 2 && running.every((row) => row.getAttribute('data-instance') !== id);
+      },
+      victim.id,
+      WAIT,
+    );
+    assert.equal(await page.evaluate(() => window.loadedOnce), 'still this page');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('scales and restarts from the service page, each after a confirmation', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/services/orders`);
+    await page.locator('tr[data-instance][data-phase="running"]').nth(1).waitFor(WAIT);
+    await page.getByRole('spinbutton', { name: 'Instances' }).fill('3');
+    await page.getByRole('button', { name: 'Scale…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Scale to 3' }).click();
+    await page.getByRole('status').filter({ hasText: 'Scaling orders to 3' }).waitFor(WAIT);
+    await page.locator('tr[data-instance][data-phase="running"]').nth(2).waitFor(WAIT);
+
+    await page.goto(`${shop.url}/services/ledger`);
+    const before = page.locator('tr[data-instance][data-phase="running"]');
+    await before.first().waitFor(WAIT);
+    const old = await before.first().getAttribute('data-instance');
+    await page.getByRole('button', { name: 'Rolling restart…' }).click();
+    await dialog.getByRole('button', { name: 'Restart', exact: true }).click();
+    await page.waitForFunction(
+      (id) => {
+        const running = [...document.querySelectorAll('tr[data-instance][data-phase="running"]')];
+        return running.length === 1 && running[0]!.getAttribute('data-instance') !== id;
+      },
+      old,
+      WAIT,
+    );
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('rolls a service back from the Revisions page, showing the plan first; `baton history` has it', async () => {
+    const text = (await readFile(SHOP, 'utf8')).replace('version: 1.0.4', 'version: 1.0.5');
+    assert.match(text, /version: 1\.0\.5/, 'the example still runs notifications 1.0.4');
+    const applied = await fetch(`${shop.url}/v1/apply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        manifest: text,
+        baseDir: join(REPO, 'examples/shop'),
+        message: 'notifications 1.0.5',
+        author: 'e2e',
+      }),
+    });
+    assert.equal(applied.status, 201);
+
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/revisions`);
+    await page.locator('tr[data-revision="2"]').waitFor(WAIT);
+    await page.locator('.diff-service', { hasText: 'notifications' }).waitFor(WAIT);
+    await page.locator('#rollback-service').selectOption('notifications');
+    await page.getByRole('button', { name: 'Plan rollback…' }).click();
+
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('requested: roll back notifications 1.0.5 → 1.0.4').waitFor(WAIT);
+    await page.screenshot({ path: join(SHOTS, 'rollback-plan-1280-light.png') });
+    await dialog.getByRole('button', { name: 'Roll back', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Recorded revision 3' }).waitFor(WAIT);
+    await page.locator('tr[data-revision="3"]', { hasText: 'rollback of notifications' }).waitFor(WAIT);
+    assert.equal(await dialog.isVisible(), false);
+
+    const history = await runCli(['history', '--server', shop.url, '-o', 'json']);
+    assert.equal(history.code, 0, history.stderr);
+    const revisions = JSON.parse(history.stdout) as {
+      number: number;
+      source: { kind: string; service?: string };
+    }[];
+    assert.deepEqual(revisions[0]?.number, 3);
+    assert.deepEqual(revisions[0]?.source.kind, 'rollback-service');
+    assert.deepEqual(revisions[0]?.source.service, 'notifications');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('reaches the map by keyboard: focus shows the blast radius, Enter opens the service', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/map`);
+    const node = page.locator('g.node[data-service="payments"]');
+    await node.waitFor(WAIT);
+    assert.equal(await page.locator('g.node').count(), services.length);
+    assert.ok((await page.locator('.edge-critical').count()) > 0, 'critical paths are drawn');
+    await node.focus();
+    // payments is called by orders, which web calls: both light up, the rest dims.
+    await page.locator('g.node-affected[data-service="orders"]').waitFor(WAIT);
+    await page.locator('g.node-affected[data-service="web"]').waitFor(WAIT);
+    assert.equal(await page.locator('g.node.dimmed[data-service="notifications"]').count(), 1);
+    assert.match((await node.getAttribute('aria-label')) ?? '', /payments: critical tier, Healthy/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${shop.url}/services/payments`, WAIT);
+    await page.getByRole('heading', { level: 1, name: 'payments' }).waitFor(WAIT);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('shows the gateway routes, and a clear "not available" state where the API lacks it', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/gateway`);
+    const probe = await fetch(`${shop.url}/v1/gateway/snapshot`);
+    if (probe.ok) await page.getByText('/api/orders', { exact: true }).waitFor(WAIT);
+    // A control plane without the gateway API answers 404, as this one did before it existed.
+    await page.route('**/v1/gateway/snapshot', (route) =>
+      route.fulfill({
+        status: 404,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ status: 404, code: 'not-found', title: 'Not found', detail: 'no route' }),
+      }),
+    );
+    await page.reload();
+    await page.getByRole('heading', { name: 'Gateway not available' }).waitFor(WAIT);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('fits every page at 1280 and 390 px, light and dark, and writes screenshots', async () => {
+    const pages: readonly { name: string; path: string; ready: string }[] = [
+      { name: 'overview', path: '/', ready: 'tr[data-service]' },
+      { name: 'map', path: '/map?focus=payments', ready: 'g.node-affected' },
+      { name: 'service', path: '/services/orders', ready: '.log-line' },
+      { name: 'revisions', path: '/revisions?from=1&to=2', ready: '.diff-service' },
+      { name: 'events', path: '/events', ready: 'tr[data-seq]' },
+      { name: 'gateway', path: '/gateway', ready: 'main h2' },
+    ];
+    for (const viewport of WIDTHS) {
+      const { page, errors, close } = await newPage(viewport);
+      for (const p of pages) {
+        await page.goto(shop.url + p.path);
+        await page.locator(p.ready).first().waitFor(WAIT);
+        for (const theme of THEMES) {
+          await page.emulateMedia({ colorScheme: theme });
+          const overflow = await page.evaluate(
+            () => document.documentElement.scrollWidth - window.innerWidth,
+          );
+          assert.ok(overflow <= 0, `${p.name} at ${viewport.width} px scrolls sideways by ${overflow} px`);
+          await page.screenshot({
+            path: join(SHOTS, `${p.name}-${viewport.width}-${theme}.png`),
+            fullPage: true,
+          });
+        }
+        await page.emulateMedia({ colorScheme: 'light' });
+      }
+      assert.deepEqual(errors, [], `at ${viewport.width} px`);
+      await close();
+    }
+  });
+
+  it('measures the bundle and the first load (written to test-results/dashboard/metrics.json)', async (t) => {
+    const assets = join(DIST_WEB, 'assets');
+    const files = await readdir(assets);
+    // What the first load fetches: index.html's script and stylesheet (ELK loads with the map only).
+    const index = await readFile(join(DIST_WEB, 'index.html'), 'utf8');
+    const initial = files.filter((f) => index.includes(`/assets/${f}`));
+    const size = async (names: string[]) => {
+      let raw = 0;
+      let gzip = 0;
+      for (const name of names) {
+        const body = await readFile(join(assets, name));
+        raw += body.length;
+        gzip += gzipSync(body).length;
+      }
+      return { raw, gzip };
+    };
+    const lazy = files.filter((f) => !initial.includes(f));
+    const loads: number[] = [];
+    const { page, close } = await newPage();
+    // Every run a first visit: nothing cached (HTTP cache, and V8's code cache with it).
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    for (let run = 0; run < 5; run++) {
+      await page.goto(shop.url);
+      await page.waitForFunction(
+        () => performance.getEntriesByName('baton:overview-ready').length > 0,
+        null,
+        WAIT,
+      );
+      loads.push(
+        await page.evaluate(() => performance.getEntriesByName('baton:overview-ready')[0]!.startTime),
+      );
+    }
+    await close();
+    loads.sort((a, b) => a - b);
+    const metrics = {
+      initial: { files: initial, ...(await size(initial)) },
+      lazy: { files: lazy, ...(await size(lazy)) },
+      firstLoadMs: { runs: loads.map(Math.round), median: Math.round(loads[2]!) },
+    };
+    await writeFile(join(SHOTS, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+    t.diagnostic(`initial JS+CSS ${metrics.initial.raw} B raw, ${metrics.initial.gzip} B gzip`);
+    t.diagnostic(
+      `first load to overview with data: median ${metrics.firstLoadMs.median} ms of ${loads.length}`,
+    );
+    assert.ok(initial.some((f) => f.endsWith('.js')) && initial.some((f) => f.endsWith('.css')));
+    assert.ok(!initial.some((f) => f.includes('elk')), 'the layout engine is not part of the first load');
+    assert.ok((await stat(join(SHOTS, 'metrics.json'))).size > 0);
+  });
+});
+
+describe('the web console with a token required', () => {
+  let browser: Browser;
+  let server: UpProcess;
+  let dir: { path: string; remove: () => Promise<void> };
+
+  before(async () => {
+    dir = await tempDir('dashboard-token');
+    [, browser, server] = await Promise.all([
+      ensureWebBuilt(),
+      chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+      // No process needs to run for this: the simulated runtime keeps it light.
+      startUp(SHOP, join(dir.path, 'state'), [
+        '--require-token',
+        '--runtime',
+        'simulated',
+        '--log-level',
+        'warn',
+      ]),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await dir?.remove();
+  });
+
+  it('asks for the token, refuses a wrong one, and works with the right one', async () => {
+    const token = (await readFile(join(dir.path, 'state/token'), 'utf8')).trim();
+    const context = await browser.newContext({ viewport: WIDTHS[0] });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+
+    await page.goto(server.url);
+    const field = page.getByLabel('API token');
+    await field.waitFor(WAIT);
+    for (const viewport of WIDTHS) {
+      for (const theme of THEMES) {
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme: theme });
+        await page.screenshot({ path: join(SHOTS, `login-${viewport.width}-${theme}.png`), fullPage: true });
+      }
+    }
+    await page.setViewportSize(WIDTHS[0]);
+
+    await field.fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'did not accept' }).waitFor(WAIT);
+
+    await field.fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('tr[data-service]').nth(5).waitFor(WAIT);
+    await page.getByText('Live', { exact: false }).first().waitFor(WAIT);
+
+    assert.ok(!page.url().includes(token), 'the token is not in the address');
+    assert.ok(!requests.some((u) => u.includes(token)), 'nor in any request URL');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('baton.token')), token);
+    // A reload keeps the session (same tab), so the console opens without asking again.
+    await page.reload();
+    await page.locator('tr[data-service]').first().waitFor(WAIT);
+    assert.equal(await page.getByLabel('API token').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});

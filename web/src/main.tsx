@@ -1,0 +1,27 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { ApiClient } from './api/client.ts';
+import { App } from './app.tsx';
+import { StoreContext } from './live/hooks.ts';
+import { LiveStore } from './live/live-store.ts';
+import './styles.css';
+
+function sessionStore(): Storage | undefined {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined; // storage disabled: the token lasts as long as the page
+  }
+}
+
+const client = new ApiClient({ storage: sessionStore(), onUnauthorized: () => store.unauthorized() });
+const store = new LiveStore(client);
+store.start();
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <StoreContext.Provider value={store}>
+      <App />
+    </StoreContext.Provider>
+  </StrictMode>,
+);

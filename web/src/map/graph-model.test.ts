@@ -1,0 +1,116 @@
+/// <reference types="node" />
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GraphResponse, ServiceState } from '../api/types.ts';
+import { blastRadius, buildMapModel, criticalEdges, deepestChain, trafficCaption } from './graph-model.ts';
+
+// The example shop's graph, as GET /v1/graph returns it.
+const SHOP: Pick<GraphResponse, 'services' | 'edges'> = {
+  services: [
+    { name: 'inventory', version: '1.8.2', tier: 'critical' },
+    { name: 'ledger', version: '3.2.0', tier: 'critical' },
+    { name: 'notifications', version: '1.0.4', tier: 'low' },
+    { name: 'orders', version: '2.1.0', tier: 'critical' },
+    { name: 'payments', version: '1.5.0', tier: 'critical' },
+    { name: 'web', version: '1.3.0', tier: 'critical' },
+  ],
+  edges: [
+    { from: 'orders', to: 'inventory', range: '^1.7.0', optional: false },
+    { from: 'orders', to: 'notifications', range: '^1.0.0', optional: true },
+    { from: 'orders', to: 'payments', range: '^1.5.0', optional: false },
+    { from: 'payments', to: 'ledger', range: '^3.0.0', optional: false },
+    { from: 'web', to: 'inventory', range: '^1.8.0', optional: false },
+    { from: 'web', to: 'orders', range: '^2.0.0', optional: false },
+  ],
+};
+
+const state = (
+  service: string,
+  phase: ServiceState['phase'],
+  ready: number,
+  desired: number,
+): ServiceState => ({
+  service,
+  phase,
+  ready,
+  desired,
+  revision: 1,
+  version: '1.0.0',
+  settled: true,
+  waitingFor: [],
+});
+
+describe('the service map model', () => {
+  it('colours nodes by the controller state', () => {
+    const model = buildMapModel(SHOP, [state('orders', 'running', 1, 2), state('web', 'running', 2, 2)]);
+    const health = Object.fromEntries(model.nodes.map((n) => [n.id, n.health]));
+    assert.equal(health['orders'], 'degraded');
+    assert.equal(health['web'], 'healthy');
+    assert.equal(health['ledger'], 'unknown', 'a service the controller does not report yet');
+  });
+
+  it('marks the hard dependencies critical services need, transitively, as critical paths', () => {
+    const critical = criticalEdges(
+      [
+        { id: 'a', tier: 'critical' },
+        { id: 'b', tier: 'low' },
+        { id: 'c', tier: 'low' },
+        { id: 'd', tier: 'low' },
+        { id: 'e', tier: 'low' },
+      ],
+      [
+        { from: 'a', to: 'b', optional: false },
+        { from: 'b', to: 'c', optional: false },
+        { from: 'a', to: 'd', optional: true },
+        { from: 'd', to: 'e', optional: false },
+      ],
+    );
+    assert.deepEqual([...critical].sort(), ['a->b', 'b->c']);
+    const shop = buildMapModel(SHOP);
+    assert.deepEqual(
+      shop.edges.filter((e) => !e.critical).map((e) => e.id),
+      ['orders->notifications'],
+      'only the optional edge to the low-tier service is off the critical paths',
+    );
+  });
+
+  it('finds the blast radius as the server does: consumers, transitively, nearest first', () => {
+    const model = buildMapModel(SHOP);
+    assert.deepEqual(Object.fromEntries(blastRadius(model, 'ledger')), {
+      payments: { distance: 1, via: 'ledger' },
+      orders: { distance: 2, via: 'payments' },
+      web: { distance: 3, via: 'orders' },
+    });
+    assert.deepEqual([...blastRadius(model, 'notifications').keys()], ['orders', 'web']);
+    assert.equal(blastRadius(model, 'web').size, 0);
+  });
+
+  it('finds the deepest chain', () => {
+    assert.deepEqual(deepestChain(buildMapModel(SHOP)), ['web', 'orders', 'payments', 'ledger']);
+  });
+
+  it('merges observed traffic into declared edges and keeps edges only traffic has shown', () => {
+    const model = buildMapModel(
+      SHOP,
+      [],
+      [
+        { from: 'web', to: 'orders', rps: 12.5, errorRate: 0.01, p99: 84 },
+        { from: 'notifications', to: 'ledger', rps: 0.2 },
+        { from: 'ghost', to: 'ledger', rps: 1 },
+      ],
+    );
+    const byId = new Map(model.edges.map((e) => [e.id, e]));
+    assert.equal(byId.get('web->orders')?.observed, true);
+    assert.equal(byId.get('web->orders')?.declared, true);
+    assert.equal(trafficCaption(byId.get('web->orders')!), '13 rps · 1.0% err · p99 84 ms');
+    assert.equal(byId.get('notifications->ledger')?.declared, false);
+    assert.equal(byId.has('ghost->ledger'), false, 'an edge to an unknown service is dropped');
+    assert.equal(byId.get('payments->ledger')?.observed, undefined);
+    assert.equal(trafficCaption(byId.get('payments->ledger')!), undefined);
+    assert.deepEqual(
+      [...blastRadius(model, 'ledger').keys()].sort(),
+      ['notifications', 'orders', 'payments', 'web'],
+      'observed edges widen the blast radius',
+    );
+  });
+});

@@ -1,0 +1,186 @@
+// The service map as data: nodes (services with health) and edges (dependencies), before
+// any layout. Edges are declared (`dependsOn`) today; the telemetry issue adds what traces
+// observe — `observed`, `rps`, `errorRate`, `p99` — to the same edge, or adds edges that
+// only traffic shows. Everything here is pure so it can be tested without a browser.
+import type { DependencyEdge, GraphResponse, ServiceState, Tier } from '../api/types.ts';
+import { serviceHealth, type Health } from '../health.ts';
+
+export interface MapNode {
+  readonly id: string;
+  readonly version: string;
+  readonly tier: Tier;
+  readonly health: Health;
+  readonly state: ServiceState | undefined;
+}
+
+export interface MapEdge {
+  /** `from->to`: the consumer calls the provider. */
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  /** In the manifest's `dependsOn`; false for an edge only traffic has shown. */
+  readonly declared: boolean;
+  readonly range?: string | undefined;
+  readonly optional: boolean;
+  /** Seen in traces. Undefined until telemetry reports on it. */
+  readonly observed?: boolean | undefined;
+  /** Requests per second over the telemetry window. */
+  readonly rps?: number | undefined;
+  /** Share of failed requests, 0..1. */
+  readonly errorRate?: number | undefined;
+  /** 99th percentile latency, milliseconds. */
+  readonly p99?: number | undefined;
+  /** A hard dependency that a critical-tier service needs, directly or through others. */
+  readonly critical: boolean;
+}
+
+/** What telemetry will report about a call path; merged into the declared edges. */
+export interface ObservedEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly rps?: number | undefined;
+  readonly errorRate?: number | undefined;
+  readonly p99?: number | undefined;
+}
+
+export interface MapModel {
+  readonly nodes: readonly MapNode[];
+  readonly edges: readonly MapEdge[];
+}
+
+export const edgeId = (from: string, to: string) => `${from}->${to}`;
+
+export function buildMapModel(
+  graph: Pick<GraphResponse, 'services' | 'edges'>,
+  states: readonly ServiceState[] = [],
+  observed: readonly ObservedEdge[] = [],
+): MapModel {
+  const stateOf = new Map(states.map((s) => [s.service, s]));
+  const nodes = graph.services.map((s): MapNode => ({
+    id: s.name,
+    version: s.version,
+    tier: s.tier,
+    state: stateOf.get(s.name),
+    health: serviceHealth(stateOf.get(s.name)),
+  }));
+  const known = new Set(nodes.map((n) => n.id));
+  const seen = new Map(observed.map((o) => [edgeId(o.from, o.to), o]));
+  const critical = criticalEdges(nodes, graph.edges);
+  const edges: MapEdge[] = graph.edges.map((e: DependencyEdge) => {
+    const id = edgeId(e.from, e.to);
+    const o = seen.get(id);
+    seen.delete(id);
+    return {
+      id,
+      from: e.from,
+      to: e.to,
+      declared: true,
+      range: e.range,
+      optional: e.optional,
+      critical: critical.has(id),
+      ...(o ? { observed: true, rps: o.rps, errorRate: o.errorRate, p99: o.p99 } : {}),
+    };
+  });
+  for (const [id, o] of seen) {
+    if (!known.has(o.from) || !known.has(o.to)) continue;
+    edges.push({ id, declared: false, optional: false, critical: false, ...o, observed: true });
+  }
+  return { nodes, edges };
+}
+
+/**
+ * The critical paths: every hard (non-optional) dependency a critical-tier service needs,
+ * directly or through other services. If one of these breaks, a critical service breaks.
+ */
+export function criticalEdges(
+  nodes: readonly { readonly id: string; readonly tier: Tier }[],
+  edges: readonly { readonly from: string; readonly to: string; readonly optional: boolean }[],
+): Set<string> {
+  const hard = new Map<string, string[]>();
+  for (const e of edges) if (!e.optional) hard.set(e.from, [...(hard.get(e.from) ?? []), e.to]);
+  const result = new Set<string>();
+  const visited = new Set<string>();
+  const queue = nodes.filter((n) => n.tier === 'critical').map((n) => n.id);
+  for (const id of queue) visited.add(id);
+  for (let i = 0; i < queue.length; i++) {
+    const from = queue[i]!;
+    for (const to of hard.get(from) ?? []) {
+      result.add(edgeId(from, to));
+      if (!visited.has(to)) {
+        visited.add(to);
+        queue.push(to);
+      }
+    }
+  }
+  return result;
+}
+
+export interface Affected {
+  /** 1 = calls the service directly. */
+  readonly distance: number;
+  /** The service it reaches the origin through. */
+  readonly via: string;
+}
+
+/**
+ * Everything a failure of `service` can reach: its consumers, theirs, and so on, nearest
+ * first. Optional and observed edges count, as on the server (a degraded consumer is
+ * still affected).
+ */
+export function blastRadius(model: MapModel, service: string): Map<string, Affected> {
+  const consumers = new Map<string, string[]>();
+  for (const e of model.edges) consumers.set(e.to, [...(consumers.get(e.to) ?? []), e.from]);
+  const reached = new Map<string, Affected>();
+  const queue = [service];
+  const distance = new Map([[service, 0]]);
+  for (let i = 0; i < queue.length; i++) {
+    const node = queue[i]!;
+    for (const consumer of (consumers.get(node) ?? []).sort()) {
+      if (distance.has(consumer)) continue;
+      const d = distance.get(node)! + 1;
+      distance.set(consumer, d);
+      reached.set(consumer, { distance: d, via: node });
+      queue.push(consumer);
+    }
+  }
+  return reached;
+}
+
+/** The longest chain of dependencies (consumer first); cycles are cut where they close. */
+export function deepestChain(model: MapModel): string[] {
+  const providers = new Map<string, string[]>();
+  for (const e of model.edges)
+    if (e.declared) providers.set(e.from, [...(providers.get(e.from) ?? []), e.to]);
+  const memo = new Map<string, string[]>();
+  const onPath = new Set<string>();
+  const longest = (id: string): string[] => {
+    const known = memo.get(id);
+    if (known) return known;
+    onPath.add(id);
+    let best: string[] = [];
+    for (const next of (providers.get(id) ?? []).sort()) {
+      if (onPath.has(next)) continue;
+      const chain = longest(next);
+      if (chain.length > best.length) best = chain;
+    }
+    onPath.delete(id);
+    const chain = [id, ...best];
+    memo.set(id, chain);
+    return chain;
+  };
+  let best: string[] = [];
+  for (const n of [...model.nodes].sort((a, b) => a.id.localeCompare(b.id))) {
+    const chain = longest(n.id);
+    if (chain.length > best.length) best = chain;
+  }
+  return best;
+}
+
+/** A short caption for an edge's traffic, or undefined when telemetry has nothing on it. */
+export function trafficCaption(edge: Pick<MapEdge, 'rps' | 'errorRate' | 'p99'>): string | undefined {
+  const parts: string[] = [];
+  if (edge.rps !== undefined) parts.push(`${edge.rps < 10 ? edge.rps.toFixed(1) : Math.round(edge.rps)} rps`);
+  if (edge.errorRate !== undefined) parts.push(`${(edge.errorRate * 100).toFixed(1)}% err`);
+  if (edge.p99 !== undefined) parts.push(`p99 ${Math.round(edge.p99)} ms`);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
