@@ -11,10 +11,12 @@ import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.t
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
+import { AlertEngine } from './engines/alerts/alert-engine.ts';
 import { Controller } from './engines/controller/controller.ts';
 import { EventWriter, transitionEvent } from './engines/registry/event-writer.ts';
 import { Registry } from './engines/registry/registry.ts';
 import { RevisionEngine } from './engines/revisions/revision-engine.ts';
+import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
 import { TrafficControl } from './engines/traffic/traffic-control.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
 import { systemClock } from './ports/clock.ts';
@@ -48,6 +50,8 @@ export interface ControlPlaneConfig {
    * it exists for scale benchmarks and deterministic fault tests, never for real work.
    */
   readonly runtime?: 'process' | 'simulated' | undefined;
+  /** Also forward every OTLP trace request to this OTLP/HTTP URL (Jaeger, Tempo, a collector). */
+  readonly forwardTracesTo?: string | undefined;
 }
 
 export interface ControlPlane {
@@ -60,6 +64,7 @@ export interface ControlPlane {
   readonly controller: Controller;
   readonly runtime: Runtime;
   readonly traffic: TrafficControl;
+  readonly telemetry: Telemetry;
   close(): Promise<void>;
 }
 
@@ -69,6 +74,13 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   const stateDir = resolve(config.stateDir);
   const store = await openStore(config.store ?? join(stateDir, 'state.db'));
   const engine = new RevisionEngine({ store, clock });
+  const telemetry = await createTelemetry({
+    stateDir,
+    logger,
+    clock,
+    engine,
+    forwardTo: config.forwardTracesTo,
+  });
   // This API starts processes: it is never reachable from another host without a token.
   const token =
     config.requireToken || !isLoopback(config.host) ? await loadOrCreateToken(stateDir) : undefined;
@@ -122,8 +134,20 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     registry,
     clock,
     newId: () => `fault-${randomBytes(4).toString('hex')}`,
+    epoch: randomBytes(8).toString('hex'),
   });
   await traffic.start();
+  const red = telemetry.red();
+  const alerts = new AlertEngine({
+    store,
+    engine,
+    clock,
+    logger,
+    slots: (service) => telemetry.red(service).services[0]?.series ?? [],
+    slotMs: red.slotSeconds * 1000,
+    abortRollout: (service, reason) => controller.abortRollout(service, reason),
+  });
+  await alerts.start();
   const running = { registry, controller, runtime };
   fetch = createHttpApp({
     engine,
@@ -133,6 +157,8 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     logger,
     version: BATON_VERSION,
     token,
+    telemetry,
+    metrics: [telemetry.metrics],
   }).fetch;
 
   return {
@@ -144,7 +170,9 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     controller,
     runtime,
     traffic,
+    telemetry,
     async close() {
+      await alerts.stop();
       traffic.stop();
       await controller.stop({ stopInstances: config.stopInstancesOnClose ?? false });
       await runtime.close();
@@ -154,6 +182,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await events.drain();
+      await telemetry.close();
       await store.close();
     },
   };

@@ -1,8 +1,11 @@
 // The web console in Debian's Chromium, against `baton up` running the example shop on real
 // processes: live overview, self-healing seen without a reload, a rollback from the
-// Revisions page that `baton history` then shows, the map by keyboard, every page at 1280
-// and 390 px in both themes (screenshots under test-results/dashboard/), and the token login.
+// Revisions page that `baton history` then shows, the map by keyboard, traces of real
+// checkouts (search, call tree, waterfall), traffic and drift on the map, RED charts on the
+// service page, every page at 1280 and 390 px in both themes (screenshots under
+// test-results/dashboard/), and the token login.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -43,7 +46,11 @@ declare const document: {
   querySelectorAll(selector: string): Iterable<PageElement>;
   documentElement: { scrollWidth: number };
 };
-declare const window: { innerWidth: number; loadedOnce?: string };
+declare const window: {
+  innerWidth: number;
+  loadedOnce?: string;
+  getComputedStyle(e: PageElement): { strokeDasharray: string };
+};
 declare const sessionStorage: { getItem(key: string): string | null };
 
 interface InstanceJson {
@@ -56,6 +63,114 @@ async function getJson<T>(url: string, token?: string): Promise<T> {
   const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   assert.ok(response.ok, `${url}: ${response.status}`);
   return (await response.json()) as T;
+}
+
+/** Checkouts straight to the web service's instances (the gateway is not needed for traces). */
+async function sendCheckouts(url: string, count: number): Promise<void> {
+  const { endpoints } = await getJson<{ endpoints: { address: string; port: number }[] }>(
+    `${url}/v1/discovery/web`,
+  );
+  assert.ok(endpoints.length > 0, 'web has endpoints');
+  for (let i = 0; i < count; i++) {
+    const { address, port } = endpoints[i % endpoints.length]!;
+    const response = await fetch(`http://${address}:${port}/api/checkout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'tea-sencha', quantity: 1, card: '4242424242424242' }),
+    });
+    assert.equal(response.status, 201, await response.text());
+  }
+}
+
+async function sendCatalogRequest(url: string): Promise<void> {
+  const { endpoints } = await getJson<{ endpoints: { address: string; port: number }[] }>(
+    `${url}/v1/discovery/web`,
+  );
+  const response = await fetch(`http://${endpoints[0]!.address}:${endpoints[0]!.port}/api/catalog`);
+  assert.equal(response.status, 200);
+}
+
+/**
+ * A trace no service of the shop makes, sent as OTLP/JSON: ledger calls payments (which its
+ * dependsOn does not declare: drift, and with payments → ledger a cycle), and payments
+ * fails with a 500.
+ */
+async function sendUndeclaredCall(url: string): Promise<string> {
+  const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+  const traceId = hex(16);
+  const [root, client, server] = [hex(8), hex(8), hex(8)];
+  const now = Date.now();
+  const ns = (offsetMs: number) => String(BigInt(now + offsetMs) * 1_000_000n);
+  const attrs = (values: Record<string, string | number>) =>
+    Object.entries(values).map(([key, v]) => ({
+      key,
+      value: typeof v === 'number' ? { intValue: v } : { stringValue: v },
+    }));
+  const resource = (service: string) => ({
+    attributes: attrs({ 'service.name': service, 'service.instance.id': `${service}-e2e` }),
+  });
+  const span = (
+    spanId: string,
+    parentSpanId: string | undefined,
+    name: string,
+    kind: number,
+    from: number,
+    to: number,
+    a: Record<string, string | number>,
+  ) => ({
+    traceId,
+    spanId,
+    ...(parentSpanId ? { parentSpanId } : {}),
+    name,
+    kind,
+    startTimeUnixNano: ns(from),
+    endTimeUnixNano: ns(to),
+    attributes: attrs(a),
+    status: { code: 2 },
+  });
+  const body = {
+    resourceSpans: [
+      {
+        resource: resource('ledger'),
+        scopeSpans: [
+          {
+            spans: [
+              span(root, undefined, 'POST /reconcile', 2, 0, 40, {
+                'http.request.method': 'POST',
+                'http.route': '/reconcile',
+                'http.response.status_code': 500,
+              }),
+              span(client, root, 'POST payments', 3, 5, 35, {
+                'peer.service': 'payments',
+                'http.response.status_code': 500,
+              }),
+            ],
+          },
+        ],
+      },
+      {
+        resource: resource('payments'),
+        scopeSpans: [
+          {
+            spans: [
+              span(server, client, 'POST /refunds', 2, 8, 33, {
+                'http.request.method': 'POST',
+                'http.route': '/refunds',
+                'http.response.status_code': 500,
+              }),
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const response = await fetch(`${url}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(response.status, 200, await response.text());
+  return traceId;
 }
 
 /** Fails the test on any script error or CSP violation the page reports. */
@@ -80,7 +195,8 @@ describe('the web console on the example shop', () => {
     [, browser, shop] = await Promise.all([
       ensureWebBuilt(),
       chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
-      startUp(SHOP, join(dir.path, 'state'), ['--log-level', 'warn']),
+      // The gateway on a free port: nothing here needs 7080, which may be taken.
+      startUp(SHOP, join(dir.path, 'state'), ['--log-level', 'warn', '--gateway', '127.0.0.1:0']),
     ]);
   });
 
@@ -241,6 +357,183 @@ describe('the web console on the example shop', () => {
     await close();
   });
 
+  it('lists the traces of checkouts and opens one as a call tree and a waterfall across services', async () => {
+    await sendCheckouts(shop.url, 6);
+    const errorTrace = await sendUndeclaredCall(shop.url);
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/traces`);
+    await page.getByRole('link', { name: 'Traces', exact: true }).waitFor(WAIT);
+    assert.equal(
+      await page.getByRole('link', { name: 'Traces', exact: true }).getAttribute('aria-current'),
+      'page',
+    );
+    // Search by route, from the form. Spans arrive in batches: the results follow new traces.
+    await page.getByLabel('Route of the first span').fill('POST /api/checkout');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/route=POST/, WAIT);
+    // A complete checkout: its summary already lists the services down to payments.
+    const row = page
+      .locator('tr[data-trace]', { hasText: 'POST /api/checkout' })
+      .filter({ hasText: 'payments' })
+      .first();
+    await row.waitFor(WAIT);
+    assert.equal(await page.locator('tr[data-trace]', { hasText: 'POST /reconcile' }).count(), 0);
+    const traceId = (await row.getAttribute('data-trace'))!;
+    await row.getByRole('link').first().click();
+    await page.waitForURL(`${shop.url}/traces/${traceId}`, WAIT);
+
+    // The call tree: spans of web, orders and what orders calls, indented under each other.
+    const tree = page.locator('table.call-tree');
+    for (const service of ['web', 'orders', 'inventory', 'payments'])
+      await tree.locator(`tr[data-service="${service}"]`).first().waitFor(WAIT);
+    const spans = await tree.locator('tr[data-span]').count();
+    assert.ok(spans >= 5, `${spans} spans`);
+    const header = (await tree.locator('thead th').allInnerTexts()).map((t) =>
+      t.replace(/\s+/g, ' ').toLowerCase(),
+    );
+    assert.deepEqual(header, [
+      'method',
+      'start ms',
+      'gap ms',
+      'exec ms',
+      'self ms',
+      'service',
+      'instance',
+      'error',
+    ]);
+    // …and the waterfall: one bar per span, for the eye only (the table is the accessible version).
+    const waterfall = page.locator('.waterfall');
+    assert.equal(await waterfall.getAttribute('aria-hidden'), 'true');
+    assert.equal(await waterfall.locator('.wf-bar').count(), spans);
+    const firstBar = (await waterfall.locator('.wf-bar').first().getAttribute('style')) ?? '';
+    assert.match(firstBar, /left: 0%/);
+
+    // Folding a subtree by keyboard hides its rows in both views.
+    const toggle = tree.getByRole('button', { name: /^Hide the \d+ spans? under POST \/orders$/ });
+    const hidden = Number(/the (\d+) span/.exec((await toggle.getAttribute('aria-label'))!)![1]);
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      (n) => [...document.querySelectorAll('table.call-tree tr[data-span]')].length === n,
+      spans - hidden,
+      WAIT,
+    );
+    assert.equal(await waterfall.locator('.wf-bar').count(), spans - hidden);
+    await tree.getByRole('button', { name: /^Show the \d+ spans? under POST \/orders$/ }).press('Enter');
+    await page.waitForFunction(
+      (n) => [...document.querySelectorAll('table.call-tree tr[data-span]')].length === n,
+      spans,
+      WAIT,
+    );
+    // A span's details: its attributes.
+    await tree.getByRole('button', { name: 'POST /orders', exact: true }).click();
+    await page.locator('.span-details', { hasText: 'http.route' }).waitFor(WAIT);
+
+    // Only failed traces: the synthetic one, its failed spans marked in both views.
+    await page.goto(`${shop.url}/traces?status=error&range=15m`);
+    const failed = page.locator(`tr[data-trace="${errorTrace}"]`);
+    await failed.waitFor(WAIT);
+    assert.match(await failed.innerText(), /ledger[\s\S]*POST \/reconcile[\s\S]*3 errors/);
+    assert.equal(await page.locator('tr[data-trace][data-error="false"]').count(), 0);
+    await failed.getByRole('link').first().click();
+    await page.locator('table.call-tree tr.row-error').nth(2).waitFor(WAIT);
+    assert.equal(await page.locator('.waterfall .wf-row.wf-error').count(), 3);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('draws traffic on the map: figures on observed edges, drift, a cycle, live without a reload', async () => {
+    await sendUndeclaredCall(shop.url);
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/map`);
+    await page.evaluate(() => Object.assign(window, { loadedOnce: 'still this page' }));
+    // Declared and observed: the traffic figures (the checkouts of the test before).
+    await page.locator('g.edge.edge-seen[data-edge="web->orders"] text', { hasText: /rps/ }).waitFor(WAIT);
+    assert.match(
+      (await page.locator('g.edge[data-edge="web->orders"] tspan').allTextContents()).join('\n'),
+      /\^2\.0\.0\s+[\d.]+ rps · [\d.]+% err\s+p99 [\d.]+ ms/,
+    );
+    // Observed, undeclared: drift, dotted and labelled.
+    const drift = page.locator('g.edge.edge-drift.edge-undeclared[data-edge="ledger->payments"]');
+    await drift.waitFor(WAIT);
+    assert.match((await drift.locator('text').textContent()) ?? '', /undeclared/);
+    const dashes = await drift
+      .locator('path')
+      .evaluate((path) => window.getComputedStyle(path).strokeDasharray);
+    assert.notEqual(dashes, 'none');
+    await page.locator('li[data-drift="undeclared"][data-edge="ledger->payments"]').waitFor(WAIT);
+    // The cycle it closes with payments → ledger, in a banner.
+    await page
+      .locator('.cycle-banner', { hasText: /(ledger → payments → ledger|payments → ledger → payments)/ })
+      .waitFor(WAIT);
+    // Declared, never called yet (only the catalog calls inventory from web): faded, said so.
+    const silent = page.locator('g.edge.edge-unobserved[data-edge="web->inventory"]');
+    await silent.waitFor(WAIT);
+    assert.match((await silent.locator('text').textContent()) ?? '', /never observed/);
+    // Once the catalog is read, the map says so within its refresh, without a reload.
+    await sendCatalogRequest(shop.url);
+    await page.locator('g.edge.edge-seen[data-edge="web->inventory"] text', { hasText: /rps/ }).waitFor(WAIT);
+    assert.equal(await page.locator('g.edge-unobserved[data-edge="web->inventory"]').count(), 0);
+    assert.equal(await page.evaluate(() => window.loadedOnce), 'still this page');
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('charts the RED figures of a service, per route too, with the figures in words', async () => {
+    await sendCheckouts(shop.url, 3);
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/services/orders`);
+    const charts = page.locator('figure.red-chart');
+    await charts.nth(2).waitFor(WAIT);
+    assert.deepEqual(await charts.locator('.red-chart-title').allInnerTexts(), [
+      'Requests per second',
+      'Error rate',
+      'Latency p50 / p99',
+    ]);
+    const route = page.locator('tr[data-route="POST /orders"]');
+    await route.waitFor(WAIT);
+    assert.ok(Number(await route.getAttribute('data-requests')) >= 9, 'every checkout reached orders');
+    // The rate line has points once a 10-second slot with the checkouts is complete (the
+    // panel reads again every 10 s).
+    await page.waitForFunction(
+      () => {
+        const paths = [...document.querySelectorAll('figure.red-chart:first-child .line-rate path')];
+        return paths.some((p) => (p.getAttribute('d') ?? '') !== '');
+      },
+      null,
+      { timeout: 60_000 },
+    );
+    const summary = await charts.first().locator('.red-summary').innerText();
+    assert.match(summary, /15-minute average [\d.]+\/s over \d+ requests/);
+    const described = await charts.first().getAttribute('aria-describedby');
+    assert.equal(await page.locator(`[id="${described}"]`).innerText(), summary);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('says so where telemetry is off: the declared map, no charts, no traces', async () => {
+    const { page, errors, close } = await newPage();
+    // A control plane without telemetry answers 404 on its routes, as this one did before them.
+    await page.route(/\/v1\/(map|metrics\/red|traces)(\?|$)/, (route) =>
+      route.fulfill({
+        status: 404,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ status: 404, code: 'not-found', title: 'Not found', detail: 'no route' }),
+      }),
+    );
+    await page.goto(`${shop.url}/map`);
+    await page.getByText('Telemetry is not available: the map shows what is declared.').waitFor(WAIT);
+    await page.locator('g.edge[data-edge="web->orders"]').waitFor(WAIT);
+    assert.equal(await page.locator('g.edge-seen, g.edge-unobserved, .cycle-banner').count(), 0);
+    await page.goto(`${shop.url}/services/orders`);
+    await page.getByText('Telemetry is not available on this control plane.').waitFor(WAIT);
+    assert.equal(await page.locator('figure.red-chart').count(), 0);
+    await page.goto(`${shop.url}/traces`);
+    await page.getByRole('alert').filter({ hasText: 'Telemetry is not available' }).waitFor(WAIT);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   it('shows the gateway routes, and a clear "not available" state where the API lacks it', async () => {
     const { page, errors, close } = await newPage();
     await page.goto(`${shop.url}/gateway`);
@@ -261,10 +554,17 @@ describe('the web console on the example shop', () => {
   });
 
   it('fits every page at 1280 and 390 px, light and dark, and writes screenshots', async () => {
-    const pages: readonly { name: string; path: string; ready: string }[] = [
+    const { traces } = await getJson<{ traces: { traceId: string }[] }>(
+      `${shop.url}/v1/traces?route=${encodeURIComponent('POST /api/checkout')}&service=payments&limit=1`,
+    );
+    assert.ok(traces[0], 'a checkout trace to show');
+    const pages: readonly { name: string; path: string; ready: string | string[] }[] = [
       { name: 'overview', path: '/', ready: 'tr[data-service]' },
       { name: 'map', path: '/map?focus=payments', ready: 'g.node-affected' },
-      { name: 'service', path: '/services/orders', ready: '.log-line' },
+      { name: 'map-traffic', path: '/map', ready: 'g.edge-seen' },
+      { name: 'service', path: '/services/orders', ready: ['.log-line', 'tr[data-route]'] },
+      { name: 'traces', path: '/traces', ready: 'tr[data-trace]' },
+      { name: 'trace', path: `/traces/${traces[0].traceId}`, ready: '.wf-bar' },
       { name: 'revisions', path: '/revisions?from=1&to=2', ready: '.diff-service' },
       { name: 'events', path: '/events', ready: 'tr[data-seq]' },
       { name: 'gateway', path: '/gateway', ready: 'main h2' },
@@ -273,7 +573,7 @@ describe('the web console on the example shop', () => {
       const { page, errors, close } = await newPage(viewport);
       for (const p of pages) {
         await page.goto(shop.url + p.path);
-        await page.locator(p.ready).first().waitFor(WAIT);
+        for (const ready of [p.ready].flat()) await page.locator(ready).first().waitFor(WAIT);
         for (const theme of THEMES) {
           await page.emulateMedia({ colorScheme: theme });
           const overflow = await page.evaluate(
@@ -339,6 +639,7 @@ describe('the web console on the example shop', () => {
     );
     assert.ok(initial.some((f) => f.endsWith('.js')) && initial.some((f) => f.endsWith('.css')));
     assert.ok(!initial.some((f) => f.includes('elk')), 'the layout engine is not part of the first load');
+    assert.ok(!initial.some((f) => f.includes('trace')), 'nor are the trace pages');
     assert.ok((await stat(join(SHOTS, 'metrics.json'))).size > 0);
   });
 });

@@ -1,5 +1,6 @@
 // The shell: skip link, banner with navigation and the live indicator, and the page.
-import { useEffect, useRef } from 'react';
+import { lazy, Suspense, useEffect, useRef } from 'react';
+import { focusPageTitle, Loading } from './components/common.tsx';
 import { useLive, useStore } from './live/hooks.ts';
 import { EventsPage } from './pages/events-page.tsx';
 import { GatewayPage } from './pages/gateway-page.tsx';
@@ -10,9 +11,14 @@ import { RevisionsPage } from './pages/revisions-page.tsx';
 import { ServicePage } from './pages/service-page.tsx';
 import { Link, matchRoute, useLocation, type Route } from './router.tsx';
 
+// The trace views are fetched when first opened: most visits never need them.
+const TracesPage = lazy(() => import('./pages/traces-page.tsx').then((m) => ({ default: m.TracesPage })));
+const TracePage = lazy(() => import('./pages/trace-page.tsx').then((m) => ({ default: m.TracePage })));
+
 const NAV: readonly { href: string; label: string; page: Route['page'] }[] = [
   { href: '/', label: 'Overview', page: 'overview' },
   { href: '/map', label: 'Map', page: 'map' },
+  { href: '/traces', label: 'Traces', page: 'traces' },
   { href: '/revisions', label: 'Revisions', page: 'revisions' },
   { href: '/events', label: 'Events', page: 'events' },
   { href: '/gateway', label: 'Gateway', page: 'gateway' },
@@ -32,7 +38,7 @@ export function App() {
       first.current = false;
       return;
     }
-    document.getElementById('page-title')?.focus();
+    focusPageTitle();
   }, [path]);
 
   if (state.auth === 'required') {
@@ -43,7 +49,7 @@ export function App() {
     );
   }
 
-  const current = route.page === 'service' ? 'overview' : route.page;
+  const current = route.page === 'service' ? 'overview' : route.page === 'trace' ? 'traces' : route.page;
   return (
     <>
       <a className="skip-link" href="#main">
@@ -92,6 +98,17 @@ function Page({ route }: { route: Route }) {
       return <OverviewPage />;
     case 'map':
       return <MapPage />;
+    case 'traces':
+    case 'trace':
+      return (
+        <Suspense fallback={<Loading what="the page" />}>
+          {route.page === 'traces' ? (
+            <TracesPage />
+          ) : (
+            <TracePage key={route.traceId} traceId={route.traceId} />
+          )}
+        </Suspense>
+      );
     case 'service':
       return <ServicePage key={route.name} name={route.name} />;
     case 'revisions':

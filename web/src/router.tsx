@@ -42,6 +42,8 @@ export function setQuery(params: Record<string, string | undefined>): void {
 export type Route =
   | { readonly page: 'overview' }
   | { readonly page: 'map' }
+  | { readonly page: 'traces' }
+  | { readonly page: 'trace'; readonly traceId: string }
   | { readonly page: 'service'; readonly name: string }
   | { readonly page: 'revisions' }
   | { readonly page: 'events' }
@@ -52,15 +54,19 @@ export function matchRoute(path: string): Route {
   const clean = path.replace(/\/+$/, '') || '/';
   if (clean === '/') return { page: 'overview' };
   if (clean === '/map') return { page: 'map' };
+  if (clean === '/traces') return { page: 'traces' };
   if (clean === '/revisions') return { page: 'revisions' };
   if (clean === '/events') return { page: 'events' };
   if (clean === '/gateway') return { page: 'gateway' };
   const service = /^\/services\/([^/]+)$/.exec(clean);
   if (service) return { page: 'service', name: decodeURIComponent(service[1]!) };
+  const trace = /^\/traces\/([^/]+)$/.exec(clean);
+  if (trace) return { page: 'trace', traceId: decodeURIComponent(trace[1]!) };
   return { page: 'not-found' };
 }
 
 export const servicePath = (name: string) => `/services/${encodeURIComponent(name)}`;
+export const tracePath = (traceId: string) => `/traces/${encodeURIComponent(traceId)}`;
 
 /** An ordinary link (middle-click, copy address work) that navigates without a reload. */
 export function Link({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {

@@ -1,5 +1,6 @@
 // Where does a service live? An explicit override wins (running by hand, tests); otherwise
 // ask Baton's discovery API, which only lists instances that are registered and healthy.
+import { traceDiscovery } from '../../../packages/sdk/src/index.ts';
 
 /** One instance, as Baton's discovery API describes it. */
 export interface Endpoint {
@@ -42,7 +43,7 @@ export async function resolve(service: string): Promise<string> {
   const entry =
     cached && cached.expiresAt > Date.now()
       ? cached
-      : { urls: lookup(service), expiresAt: Date.now() + CACHE_MS };
+      : { urls: traceDiscovery(service, () => lookup(service)), expiresAt: Date.now() + CACHE_MS };
   cache.set(service, entry);
   // A failed lookup must not be cached: the next call asks again.
   const urls = await entry.urls.catch((error: unknown) => {

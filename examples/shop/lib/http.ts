@@ -1,5 +1,6 @@
 // Calling another service: find it, send JSON, read JSON. Any HTTP status is an answer
 // and comes back as a value; only "could not get an answer" throws (UpstreamError).
+import { traceOutgoing } from '../../../packages/sdk/src/index.ts';
 import { forget, resolve } from './discovery.ts';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -48,17 +49,25 @@ export async function callJson<T = unknown>(
       throw new UpstreamError(service, 'undiscoverable', describe(error), { cause: error });
     });
     try {
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...headers,
+      // The span covers the body too; its trace headers replace a forwarded `traceparent`.
+      const { response, text } = await traceOutgoing(
+        { method, url: `${base}${path}`, peerService: service },
+        async (trace) => {
+          const response = await fetch(`${base}${path}`, {
+            method,
+            headers: {
+              accept: 'application/json',
+              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...headers,
+              ...trace,
+            },
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          return { response, text: await response.text() };
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await response.text();
+        ({ response }) => response.status,
+      );
       return { status: response.status, ok: response.ok, body: (text ? JSON.parse(text) : undefined) as T };
     } catch (error) {
       // A refused connection means the instance is gone: nothing was sent, so another

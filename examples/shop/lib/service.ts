@@ -2,7 +2,14 @@
 // JSON line per request, carry the request id and trace along, speak problem+json, and
 // stop gracefully on SIGTERM. A service file only declares its routes.
 import { randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { setRoute, startTracing, traceRequests } from '../../../packages/sdk/src/index.ts';
 import type { Method } from './http.ts';
 import { UpstreamError } from './http.ts';
 
@@ -90,9 +97,15 @@ export function serve(definition: ServiceDefinition): Server {
   const version = process.env.BATON_VERSION ?? definition.version;
   const port = Number(process.env.PORT ?? definition.defaultPort);
   const log = createLogger(definition.name);
+  // Off without BATON_SERVER; an unreachable control plane only costs the spans.
+  const tracing = startTracing({
+    service: definition.name,
+    version,
+    onError: (error) => log('warn', 'tracing', { error }),
+  });
   const routes = Object.entries(definition.routes).map(([key, handler]) => {
     const [method, pathname] = key.split(' ');
-    return { method, pattern: new URLPattern({ pathname }), handler };
+    return { method, pathname: pathname!, pattern: new URLPattern({ pathname }), handler };
   });
   let draining = false;
 
@@ -117,12 +130,13 @@ export function serve(definition: ServiceDefinition): Server {
       );
       return { ...refused, headers: { ...refused.headers, allow: matches.map((m) => m.method).join(', ') } };
     }
+    setRoute(route.pathname);
     const body = await readJson(request);
     if (!body.ok) return body.reply;
     return route.handler({ params: route.params, query: url.searchParams, body: body.value, forward, log });
   }
 
-  const server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
     const url = new URL(request.url ?? '/', 'http://localhost');
     const requestId = header(request, 'x-request-id') ?? randomUUID();
@@ -151,13 +165,15 @@ export function serve(definition: ServiceDefinition): Server {
     answer(request, url, forward)
       .catch((error: unknown) => failure(error, log, requestId))
       .then(send, (error: unknown) => log('error', 'response failed', { error: String(error), requestId }));
-  });
+  };
+  const server = createServer(traceRequests(listener, { ignore: (request) => request.url === '/healthz' }));
 
   server.on('error', (error) => {
     log('error', 'cannot listen', { port, error: error.message });
     process.exit(1);
   });
-  server.listen(port, () => log('info', 'listening', { port, version }));
+  // Once tracing is ready (at once without BATON_SERVER), so that every request is traced.
+  void tracing.ready.then(() => server.listen(port, () => log('info', 'listening', { port, version })));
 
   const shutdown = (signal: string) => {
     if (draining) return;
@@ -165,7 +181,7 @@ export function serve(definition: ServiceDefinition): Server {
     log('info', 'shutting down', { signal });
     // Stop accepting, let in-flight requests finish, then exit; a stuck client cannot hold us forever.
     setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
-    server.close(() => process.exit(0));
+    server.close(() => void tracing.shutdown().finally(() => process.exit(0)));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

@@ -85,6 +85,12 @@ export interface GatewaySnapshot {
   readonly revision: number;
   /** Bumped on every change, so a gateway can ignore stale snapshots. */
   readonly sequence: number;
+  /**
+   * Identifies the counter `sequence` belongs to (e.g. a random id chosen when the control
+   * plane starts). A snapshot from another epoch replaces the current one whatever its
+   * sequence, so a restarted control plane, whose count starts again, is not ignored.
+   */
+  readonly epoch?: string | undefined;
   readonly settings: GatewaySettingsResolved;
   readonly routes: readonly GatewayRoute[];
   readonly services: Readonly<Record<string, GatewayService>>;

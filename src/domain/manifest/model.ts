@@ -4,6 +4,7 @@
 import type { ParsedManifest, ParsedService, Tier } from './schema.ts';
 
 export type GatewaySettings = NonNullable<ParsedManifest['gateway']>;
+export type AlertSettings = NonNullable<ParsedManifest['alerts']>;
 
 export interface Dependency {
   readonly range: string;
@@ -25,6 +26,7 @@ export interface Manifest {
   readonly name: string;
   readonly description?: string | undefined;
   readonly gateway?: GatewaySettings | undefined;
+  readonly alerts?: AlertSettings | undefined;
   readonly services: Readonly<Record<string, ServiceSpec>>;
 }
 
@@ -37,6 +39,7 @@ export function normalizeManifest(parsed: ParsedManifest): Manifest {
     name: parsed.name,
     ...(parsed.description ? { description: parsed.description } : {}),
     ...(parsed.gateway ? { gateway: parsed.gateway } : {}),
+    ...(parsed.alerts ? { alerts: parsed.alerts } : {}),
     services,
   };
 }

@@ -206,6 +206,35 @@ const TrafficSchema = z
   })
   .describe('How the gateway sends traffic to this service; every field has a sane default.');
 
+const SloSchema = z
+  .strictObject({
+    name: name.describe('Names the alert: `orders/latency`.'),
+    errorRate: percent('errorRate')
+      .optional()
+      .describe('Fires when more than this percentage of requests fail (5xx or error spans).'),
+    p99: duration('p99').optional().describe('Fires when the 99th percentile latency is over this.'),
+    for: duration('for').default('5m').describe('How long the objective must be missed before it fires.'),
+    gate: z
+      .boolean()
+      .default(true)
+      .describe(
+        "While the service's rollout is within its deadline, a firing alert fails it (and rolls back).",
+      ),
+  })
+  .refine((slo) => (slo.errorRate === undefined) !== (slo.p99 === undefined), {
+    error: 'an objective is either `errorRate` or `p99`, one per entry',
+  })
+  .describe('A service-level objective, evaluated continuously from the traces the service sends.');
+
+const AlertsSchema = z
+  .strictObject({
+    webhook: z
+      .url({ protocol: /^https?$/, error: 'webhook must be an http(s) URL' })
+      .optional()
+      .describe('Receives a JSON POST for every alert that fires or resolves.'),
+  })
+  .describe('Where alerts go besides the event log.');
+
 const GatewaySchema = z
   .strictObject({
     shedding: z
@@ -283,6 +312,7 @@ export const ServiceSchema = z
       .describe('Services this one calls, each with the semver range it accepts.'),
     routes: z.array(RouteSchema).max(LIMITS.routesPerService).default([]),
     traffic: TrafficSchema.optional(),
+    slos: z.array(SloSchema).max(20).default([]),
     rollout: RolloutSchema.default({
       strategy: 'rolling',
       maxSurge: 1,
@@ -300,6 +330,7 @@ export const ManifestSchema = z
     name: name.describe('Name of the architecture.'),
     description: z.string().optional(),
     gateway: GatewaySchema.optional(),
+    alerts: AlertsSchema.optional(),
     services: z.record(name, ServiceSchema).describe('Every service of the architecture, by name.'),
   })
   .describe('Baton architecture manifest (baton.yaml).');

@@ -94,6 +94,8 @@ export class Controller {
    * waits for; and those whose steps come later, which wait for it.
    */
   #predecessors = new Map<string, readonly string[]>();
+  /** The services the current revision moved: the ones whose rollout an alert may stop. */
+  #moved = new Set<string>();
   #successors = new Map<string, readonly string[]>();
   /** Services of the current revision not settled at it: converged when empty. */
   readonly #unsettled = new Set<string>();
@@ -191,6 +193,22 @@ export class Controller {
     const current = this.#overrides.get(service) ?? {};
     this.#overrides.set(service, { ...current, restartGeneration: (current.restartGeneration ?? 0) + 1 });
     this.#queue.add(service);
+  }
+
+  /**
+   * A gate (a firing alert) says the service's new version is bad. While the revision that
+   * moved it is within the service's rollout deadline — its watch window — the rollout
+   * fails like one whose instances never turned healthy: recorded, and rolled back to the
+   * last converged revision when `autoRollback` allows. Returns whether it did.
+   */
+  async abortRollout(service: string, reason: string): Promise<boolean> {
+    const revision = this.#revision;
+    const spec = revision?.manifest.services[service];
+    if (!revision || !spec || !this.#moved.has(service)) return false;
+    const deadline = Date.parse(revision.createdAt) + parseDuration(spec.rollout.deadline);
+    if (this.#o.clock.now().getTime() >= deadline) return false;
+    await this.#rolloutFailed(service, revision, reason);
+    return true;
   }
 
   // ── reconcile ────────────────────────────────────────────────────────────────────────
@@ -490,6 +508,7 @@ export class Controller {
     }
     this.#revision = latest;
     this.#predecessors = predecessors;
+    this.#moved = new Set(steps);
     this.#successors = successors;
     for (const service of steps)
       if (latest.manifest.services[service] === undefined) this.#derived.delete(service);
@@ -678,10 +697,11 @@ export class Controller {
     ]);
   }
 
-  async #rolloutFailed(service: string, revision: Revision): Promise<void> {
+  async #rolloutFailed(service: string, revision: Revision, reason?: string): Promise<void> {
     if (this.#rollbackRequested.has(revision.number)) return;
     this.#rollbackRequested.add(revision.number);
     const spec = revision.manifest.services[service];
+    const why = reason ?? `${service} did not become healthy within ${spec?.rollout.deadline}`;
     const target = this.#lastConverged;
     const rollback =
       spec?.rollout.autoRollback &&
@@ -694,8 +714,8 @@ export class Controller {
         service,
         revision: revision.number,
         actor: 'controller',
-        message: `${service} did not become healthy within ${spec?.rollout.deadline}${rollback ? `; rolling back to revision ${target}` : ''}`,
-        data: { deadline: spec?.rollout.deadline, rollbackTo: rollback ? target : null },
+        message: `${why}${rollback ? `; rolling back to revision ${target}` : ''}`,
+        data: { deadline: spec?.rollout.deadline, rollbackTo: rollback ? target : null, reason: why },
         time: this.#o.clock.now().toISOString(),
       },
     ]);
@@ -705,7 +725,7 @@ export class Controller {
         { to: target },
         {
           author: 'controller',
-          message: `automatic rollback: ${service} ${spec?.version} never became healthy within ${spec?.rollout.deadline}`,
+          message: `automatic rollback: ${service} ${spec?.version}: ${reason ?? `never became healthy within ${spec?.rollout.deadline}`}`,
           force: true,
         },
       );

@@ -38,6 +38,8 @@ export interface TrafficControlOptions {
   readonly registry: Registry;
   readonly clock: Clock;
   readonly newId: () => string;
+  /** Names this process's `sequence` counter, which starts again when the control plane does. */
+  readonly epoch: string;
 }
 
 export class TrafficControl {
@@ -102,6 +104,7 @@ export class TrafficControl {
     return {
       revision: this.#resolved?.revision ?? 0,
       sequence: this.#sequence,
+      epoch: this.#o.epoch,
       settings: latest?.settings ?? DEFAULT_GATEWAY_SETTINGS,
       routes: latest?.routes ?? [],
       services,

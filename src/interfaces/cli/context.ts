@@ -35,7 +35,7 @@ export function contextOf(command: Command): CommandContext {
  * BATON_TOKEN wins; otherwise the token a local server wrote to .baton/token — sent only to
  * a server on this machine, so a local token never travels to a remote host.
  */
-function resolveToken(server: string): string | undefined {
+export function resolveToken(server: string): string | undefined {
   const fromEnv = process.env['BATON_TOKEN'];
   if (fromEnv) return fromEnv;
   if (!isLoopback(new URL(server).hostname.replace(/^\[|\]$/g, ''))) return undefined;

@@ -2,12 +2,14 @@
 // 3 server unreachable or internal error.
 import { Command, CommanderError } from 'commander';
 import { BATON_VERSION } from '../../server.ts';
+import { registerGatewayCommand } from './commands/gateway.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerManifestCommands } from './commands/manifest.ts';
 import { registerOperateCommands } from './commands/operate.ts';
 import { registerRevisionCommands } from './commands/revisions.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerStatusCommand } from './commands/status.ts';
+import { registerTracesCommands } from './commands/traces.ts';
 import { registerTrafficCommands } from './commands/traffic.ts';
 import { DEFAULT_SERVER } from './context.ts';
 import { CliExit, EXIT } from './exit-codes.ts';
@@ -48,6 +50,8 @@ registerGraphCommand(program);
 registerStatusCommand(program);
 registerOperateCommands(program);
 registerTrafficCommands(program);
+registerGatewayCommand(program);
+registerTracesCommands(program);
 registerServerCommands(program);
 
 try {

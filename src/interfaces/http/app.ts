@@ -3,6 +3,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { BatonError } from '../../domain/errors.ts';
 import { LIMITS } from '../../domain/manifest/schema.ts';
 import { bearerToken, tokenMatches } from './auth.ts';
@@ -26,6 +27,10 @@ export interface HttpAppOptions extends RouteDependencies {
   readonly running?: Omit<RuntimeRouteDependencies, 'engine'> | undefined;
   /** Traffic splits, faults and the snapshot gateways follow; absent in a revisions-only API. */
   readonly gateway?: GatewayRouteDependencies | undefined;
+  /** Telemetry's routes (OTLP ingest, traces, map, RED); absent when telemetry is off. */
+  readonly telemetry?: { readonly routes: readonly Route[] } | undefined;
+  /** Prometheus registries served together at GET /metrics (behind the token, like /v1). */
+  readonly metrics?: readonly Registry[] | undefined;
 }
 
 export function createHttpApp(options: HttpAppOptions): Hono {
@@ -34,6 +39,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     ...v1Routes(options),
     ...(options.running ? runtimeRoutes({ engine: options.engine, ...options.running }) : []),
     ...(options.gateway ? gatewayRoutes(options.gateway) : []),
+    ...(options.telemetry?.routes ?? []),
   ];
   const openapi = openApiDocument(routes, options.version);
   const app = new Hono();
@@ -96,6 +102,21 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   );
 
   app.get('/v1/openapi.json', (c) => c.json(openapi));
+  if (options.metrics?.length) {
+    const merged = Registry.merge([...options.metrics]);
+    if (token !== undefined) {
+      app.use('/metrics', async (c, next) => {
+        const presented = bearerToken(c.req.header('authorization'));
+        if (presented === undefined || !tokenMatches(presented, token)) {
+          throw new BatonError('unauthorized', 'missing or wrong bearer token');
+        }
+        await next();
+      });
+    }
+    app.get('/metrics', async (c) =>
+      c.body(await merged.metrics(), 200, { 'content-type': merged.contentType }),
+    );
+  }
   for (const r of routes) app.on(r.method.toUpperCase(), honoPath(r.path), (c) => handle(r, c));
   serveDashboard(app);
   return app;

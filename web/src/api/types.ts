@@ -8,6 +8,10 @@ import type { ManifestDiff } from '../../../src/domain/revisions/diff.ts';
 import type { RevisionSource, RevisionSummary, ServiceMove } from '../../../src/domain/revisions/revision.ts';
 import type { RolloutPlan } from '../../../src/domain/revisions/rollout-plan.ts';
 import type { StoredEvent } from '../../../src/ports/store.ts';
+import type { TraceView } from '../../../src/domain/telemetry/call-tree.ts';
+import type { RedReport } from '../../../src/domain/telemetry/red.ts';
+import type { ServiceMapSnapshot } from '../../../src/domain/telemetry/service-map.ts';
+import type { TraceSummary } from '../../../src/ports/span-store.ts';
 
 export type {
   FaultInjection,
@@ -18,6 +22,10 @@ export type {
 } from '../../../src/domain/gateway/snapshot.ts';
 export type { FieldChange, ServiceDiff } from '../../../src/domain/revisions/diff.ts';
 export type { RangeBreak, RolloutStep } from '../../../src/domain/revisions/rollout-plan.ts';
+export type { WaterfallRow } from '../../../src/domain/telemetry/call-tree.ts';
+export type { RedRoute, RedService } from '../../../src/domain/telemetry/red.ts';
+export type { MapEdge as ObservedMapEdge } from '../../../src/domain/telemetry/service-map.ts';
+export type { SeriesPoint, WindowFigures } from '../../../src/domain/telemetry/windowed-stats.ts';
 export type {
   BlastRadiusEntry,
   DependencyEdge,
@@ -29,6 +37,8 @@ export type {
   ServicePhase,
   StoredEvent,
   Tier,
+  TraceSummary,
+  TraceView,
 };
 
 /** GET /v1/status: one entry per service the controller tracks. */
@@ -161,3 +171,17 @@ export interface Problem {
   readonly hint?: string | undefined;
   readonly breaks?: readonly { readonly message: string }[] | undefined;
 }
+
+/** GET /v1/traces (telemetry): summaries, newest first. */
+export interface TracesResponse {
+  readonly traces: readonly TraceSummary[];
+}
+
+/** GET /v1/traces/{traceId}: the call tree, as waterfall rows in depth-first order. */
+export type TraceResponse = TraceView;
+
+/** GET /v1/map: observed edges, drift against dependsOn, observed cycles. */
+export type LiveMapResponse = ServiceMapSnapshot & { readonly revision: number | null };
+
+/** GET /v1/metrics/red: RED per service and route, 10-second points over 15 minutes. */
+export type RedResponse = RedReport;

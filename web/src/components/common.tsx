@@ -98,13 +98,32 @@ export function ConfirmDialog(props: ConfirmProps) {
   );
 }
 
+let focusPending = false;
+
+/**
+ * Moves focus to the page's title after a navigation; when the page is still loading (a
+ * lazily loaded one), the title takes it as soon as it appears.
+ */
+export function focusPageTitle(): void {
+  const title = document.getElementById('page-title');
+  title?.focus();
+  // No title yet, or the previous page's, hidden while the next one loads: wait for it.
+  focusPending = title === null || document.activeElement !== title;
+}
+
 /** The page's title: focused after navigation so screen readers announce the new page. */
 export function PageTitle({ children, title }: { children: ReactNode; title: string }) {
+  const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Baton`;
   }, [title]);
+  useEffect(() => {
+    if (!focusPending) return;
+    focusPending = false;
+    ref.current?.focus();
+  }, []);
   return (
-    <h1 tabIndex={-1} id="page-title">
+    <h1 tabIndex={-1} id="page-title" ref={ref}>
       {children}
     </h1>
   );

@@ -2,8 +2,15 @@
 // service); focusing or hovering one previews its blast radius.
 import type { KeyboardEvent } from 'react';
 import { capitalise } from '../health.ts';
-import type { MapLayout, Point } from './elk-layout.ts';
-import { trafficCaption, type Affected, type MapEdge, type MapModel, type MapNode } from './graph-model.ts';
+import { LABEL_LINE_HEIGHT, type MapLayout, type Point } from './elk-layout.ts';
+import {
+  edgeLabelLines,
+  trafficCaption,
+  type Affected,
+  type MapEdge,
+  type MapModel,
+  type MapNode,
+} from './graph-model.ts';
 
 export interface DependencyMapProps {
   readonly model: MapModel;
@@ -29,7 +36,7 @@ export function DependencyMap({ model, layout, origin, affected, onOpen, onPrevi
       aria-label={`Dependency map: ${model.nodes.length} services, ${model.edges.length} dependencies. Arrows point from a service to what it calls.`}
     >
       <defs>
-        {['plain', 'critical', 'lit', 'observed'].map((kind) => (
+        {['plain', 'critical', 'lit', 'drift'].map((kind) => (
           <marker
             key={kind}
             id={`arrow-${kind}`}
@@ -49,36 +56,53 @@ export function DependencyMap({ model, layout, origin, affected, onOpen, onPrevi
         {model.edges.map((e) => {
           const route = layout.edges.get(e.id);
           if (!route) return null;
-          const kind = edgeLit(e) ? 'lit' : !e.declared ? 'observed' : e.critical ? 'critical' : 'plain';
+          const kind = edgeLit(e) ? 'lit' : !e.declared ? 'drift' : e.critical ? 'critical' : 'plain';
           const caption = trafficCaption(e);
+          const lines = route.label ? edgeLabelLines(e) : [];
           const classes = [
             'edge',
             `edge-${kind}`,
             e.optional ? 'edge-optional' : '',
+            !e.declared ? 'edge-undeclared' : '',
+            e.observed === false ? 'edge-unobserved' : '',
+            e.observed ? 'edge-seen' : '',
             dim && !edgeLit(e) ? 'dimmed' : '',
             e.errorRate !== undefined && e.errorRate >= 0.05 ? 'edge-erroring' : '',
           ];
           const width = e.rps !== undefined ? Math.min(6, 1.5 + Math.log10(1 + e.rps)) : undefined;
           return (
-            <g key={e.id} className={classes.filter(Boolean).join(' ')}>
+            <g key={e.id} className={classes.filter(Boolean).join(' ')} data-edge={e.id}>
               <path
                 d={pathOf(route.points)}
                 markerEnd={`url(#arrow-${kind})`}
                 style={width !== undefined ? { strokeWidth: width } : undefined}
               >
-                <title>
-                  {`${e.from} → ${e.to}${e.range ? ` ${e.range}` : ''}${e.optional ? ' (optional)' : ''}${caption ? `: ${caption}` : ''}`}
-                </title>
+                <title>{edgeTitle(e, caption)}</title>
               </path>
-              {route.label && (e.range || caption) ? (
+              {route.label && lines.length > 0 ? (
                 <text
                   className="edge-label"
                   x={route.label.x + route.label.width / 2}
-                  y={route.label.y + route.label.height / 2}
+                  y={route.label.y + (route.label.height - lines.length * LABEL_LINE_HEIGHT) / 2}
                   textAnchor="middle"
-                  dominantBaseline="central"
+                  dominantBaseline="hanging"
                 >
-                  {caption ?? e.range}
+                  {lines.map((line, i) => (
+                    <tspan
+                      key={i}
+                      x={route.label!.x + route.label!.width / 2}
+                      dy={i === 0 ? 1 : LABEL_LINE_HEIGHT}
+                      className={
+                        line === 'undeclared'
+                          ? 'edge-label-drift'
+                          : line === 'never observed'
+                            ? 'edge-label-silent'
+                            : undefined
+                      }
+                    >
+                      {line}
+                    </tspan>
+                  ))}
                 </text>
               ) : null}
             </g>
@@ -142,6 +166,19 @@ export function DependencyMap({ model, layout, origin, affected, onOpen, onPrevi
       </g>
     </svg>
   );
+}
+
+function edgeTitle(e: MapEdge, caption: string | undefined): string {
+  const what = [
+    e.range ?? '',
+    e.optional ? '(optional)' : '',
+    e.declared ? '' : 'undeclared in dependsOn',
+    e.observed === false ? 'never observed' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const p50 = e.p50 !== undefined ? ` · p50 ${Math.round(e.p50 * 10) / 10} ms` : '';
+  return `${e.from} → ${e.to}${what ? ` ${what}` : ''}${caption ? `: ${caption}${p50}` : ''}`;
 }
 
 function nodeLabel(n: MapNode, hit: Affected | undefined): string {

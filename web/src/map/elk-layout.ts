@@ -4,7 +4,7 @@
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import type { Tier } from '../api/types.ts';
-import type { MapModel } from './graph-model.ts';
+import { edgeLabelTemplate, type MapModel } from './graph-model.ts';
 
 export type Direction = 'RIGHT' | 'DOWN';
 
@@ -34,6 +34,20 @@ export interface MapLayout {
 const NODE_HEIGHT: Record<Tier, number> = { critical: 60, high: 56, medium: 52, low: 48 };
 const CHAR_WIDTH = 8.2;
 const LABEL_CHAR_WIDTH = 6.6;
+/** One line of an edge label (11 px text). */
+export const LABEL_LINE_HEIGHT = 14;
+
+function labelOf(lines: readonly string[]): { text: string; width: number; height: number }[] {
+  if (lines.length === 0) return [];
+  const widest = Math.max(...lines.map((l) => l.length));
+  return [
+    {
+      text: lines.join('\n'),
+      width: widest * LABEL_CHAR_WIDTH + 8,
+      height: lines.length * LABEL_LINE_HEIGHT + 2,
+    },
+  ];
+}
 
 interface Elk {
   layout(graph: ElkNode): Promise<ElkNode>;
@@ -76,11 +90,9 @@ export async function layoutMap(model: MapModel, direction: Direction): Promise<
       id: e.id,
       sources: [e.from],
       targets: [e.to],
-      // Labels take part in the layout so they never sit on a node.
-      labels:
-        e.range && !compact
-          ? [{ text: e.range, width: e.range.length * LABEL_CHAR_WIDTH + 8, height: 16 }]
-          : [],
+      // Labels take part in the layout so they never sit on a node. Room is kept for the
+      // widest figures, so traffic changing never moves anything.
+      labels: compact ? [] : labelOf(edgeLabelTemplate(e)),
     })),
   };
   const laid = await (await elk()).layout(graph);

@@ -1,8 +1,17 @@
 /// <reference types="node" />
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GraphResponse, ServiceState } from '../api/types.ts';
-import { blastRadius, buildMapModel, criticalEdges, deepestChain, trafficCaption } from './graph-model.ts';
+import type { GraphResponse, LiveMapResponse, ObservedMapEdge, ServiceState } from '../api/types.ts';
+import {
+  blastRadius,
+  buildMapModel,
+  criticalEdges,
+  deepestChain,
+  edgeLabelLines,
+  edgeLabelTemplate,
+  observationsOf,
+  trafficCaption,
+} from './graph-model.ts';
 
 // The example shop's graph, as GET /v1/graph returns it.
 const SHOP: Pick<GraphResponse, 'services' | 'edges'> = {
@@ -112,5 +121,83 @@ describe('the service map model', () => {
       ['notifications', 'orders', 'payments', 'web'],
       'observed edges widen the blast radius',
     );
+  });
+
+  it('reads GET /v1/map: live edges as traffic, declared silent ones as never observed, outside callees apart', () => {
+    const edge = (from: string, to: string, extra: Partial<ObservedMapEdge> = {}): ObservedMapEdge => ({
+      from,
+      to,
+      declared: true,
+      optional: false,
+      observed: true,
+      external: false,
+      count: 6,
+      errors: 0,
+      errorRate: 0,
+      ratePerSecond: 0.1,
+      p50Ms: 4,
+      p99Ms: 9.5,
+      totalRequests: 6,
+      totalErrors: 0,
+      firstSeen: '2026-01-01T00:00:00.000Z',
+      lastSeen: '2026-01-01T00:00:50.000Z',
+      ...extra,
+    });
+    const silent = edge('web', 'inventory', { observed: false, count: 0, p50Ms: null, p99Ms: null });
+    const map: Pick<LiveMapResponse, 'edges' | 'drift'> = {
+      edges: [
+        edge('web', 'orders', { ratePerSecond: 2, errorRate: 0.25, errors: 3 }),
+        edge('ledger', 'payments', { declared: false, p99Ms: null }),
+        edge('orders', 'smtp.example:25', { declared: false, external: true }),
+        silent,
+      ],
+      drift: { undeclared: [], unobserved: [silent] },
+    };
+    const seen = observationsOf(map);
+    assert.deepEqual(seen.observed, [
+      { from: 'web', to: 'orders', rps: 2, errorRate: 0.25, p50: 4, p99: 9.5 },
+      { from: 'ledger', to: 'payments', rps: 0.1, errorRate: 0, p50: 4, p99: undefined },
+    ]);
+    assert.deepEqual(seen.unobserved, [{ from: 'web', to: 'inventory' }]);
+    assert.deepEqual(
+      seen.external.map((e) => e.to),
+      ['smtp.example:25'],
+    );
+
+    const model = buildMapModel(SHOP, [], seen.observed, seen.unobserved);
+    const byId = new Map(model.edges.map((e) => [e.id, e]));
+    const webOrders = byId.get('web->orders')!;
+    assert.equal(webOrders.p50, 4);
+    assert.deepEqual(edgeLabelLines(webOrders), ['^2.0.0', '2.0 rps · 25% err', 'p99 9.5 ms']);
+    const webInventory = byId.get('web->inventory')!;
+    assert.equal(webInventory.observed, false);
+    assert.deepEqual(edgeLabelLines(webInventory), ['^1.8.0', 'never observed']);
+    const drift = byId.get('ledger->payments')!;
+    assert.equal(drift.declared, false);
+    assert.deepEqual(edgeLabelLines(drift), ['undeclared', '0.1 rps · 0.0% err']);
+    // Declared, and telemetry has no word on it (not in the map at all): no traffic line.
+    assert.deepEqual(edgeLabelLines(byId.get('payments->ledger')!), ['^3.0.0']);
+    assert.equal(byId.has('orders->smtp.example:25'), false);
+  });
+
+  it('reserves label room for the widest figures, so changing figures keep the layout', () => {
+    const model = buildMapModel(
+      SHOP,
+      [],
+      [{ from: 'web', to: 'orders', rps: 0.1, errorRate: 0, p99: 3 }],
+      [{ from: 'web', to: 'inventory' }],
+    );
+    const byId = new Map(model.edges.map((e) => [e.id, e]));
+    const template = edgeLabelTemplate(byId.get('web->orders')!);
+    const widest = buildMapModel(
+      SHOP,
+      [],
+      [{ from: 'web', to: 'orders', rps: 950, errorRate: 0.999, p99: 9999 }],
+    );
+    const lines = edgeLabelLines(widest.edges.find((e) => e.id === 'web->orders')!);
+    assert.equal(template.length, lines.length);
+    lines.forEach((line, i) => assert.ok(line.length <= template[i]!.length, `${line} fits ${template[i]}`));
+    assert.deepEqual(edgeLabelTemplate(byId.get('web->inventory')!), ['^1.8.0', 'never observed']);
+    assert.deepEqual(edgeLabelTemplate(byId.get('orders->payments')!), ['^1.5.0']);
   });
 });

@@ -1,9 +1,17 @@
 // The service map as data: nodes (services with health) and edges (dependencies), before
-// any layout. Edges are declared (`dependsOn`) today; the telemetry issue adds what traces
-// observe — `observed`, `rps`, `errorRate`, `p99` — to the same edge, or adds edges that
-// only traffic shows. Everything here is pure so it can be tested without a browser.
-import type { DependencyEdge, GraphResponse, ServiceState, Tier } from '../api/types.ts';
+// any layout. Edges are declared (`dependsOn`); what traces observe (GET /v1/map) adds
+// `observed`, `rps`, `errorRate`, `p50`, `p99` to the same edge, or adds edges that only
+// traffic shows (drift). Everything here is pure so it can be tested without a browser.
+import type {
+  DependencyEdge,
+  GraphResponse,
+  LiveMapResponse,
+  ObservedMapEdge,
+  ServiceState,
+  Tier,
+} from '../api/types.ts';
 import { serviceHealth, type Health } from '../health.ts';
+import { percentText, rateText } from '../telemetry/figures.ts';
 
 export interface MapNode {
   readonly id: string;
@@ -22,12 +30,17 @@ export interface MapEdge {
   readonly declared: boolean;
   readonly range?: string | undefined;
   readonly optional: boolean;
-  /** Seen in traces. Undefined until telemetry reports on it. */
+  /**
+   * Seen in traces (recently: GET /v1/map's observation period). False: declared, but no
+   * traffic seen. Undefined until telemetry reports on it.
+   */
   readonly observed?: boolean | undefined;
   /** Requests per second over the telemetry window. */
   readonly rps?: number | undefined;
   /** Share of failed requests, 0..1. */
   readonly errorRate?: number | undefined;
+  /** Median latency as the caller saw it, milliseconds. */
+  readonly p50?: number | undefined;
   /** 99th percentile latency, milliseconds. */
   readonly p99?: number | undefined;
   /** A hard dependency that a critical-tier service needs, directly or through others. */
@@ -40,6 +53,7 @@ export interface ObservedEdge {
   readonly to: string;
   readonly rps?: number | undefined;
   readonly errorRate?: number | undefined;
+  readonly p50?: number | undefined;
   readonly p99?: number | undefined;
 }
 
@@ -50,10 +64,15 @@ export interface MapModel {
 
 export const edgeId = (from: string, to: string) => `${from}->${to}`;
 
+/**
+ * `observed`: edges traffic showed; `unobserved`: declared edges telemetry saw no traffic
+ * on (marked `observed: false`). Without either, edges carry no telemetry at all.
+ */
 export function buildMapModel(
   graph: Pick<GraphResponse, 'services' | 'edges'>,
   states: readonly ServiceState[] = [],
   observed: readonly ObservedEdge[] = [],
+  unobserved: readonly { readonly from: string; readonly to: string }[] = [],
 ): MapModel {
   const stateOf = new Map(states.map((s) => [s.service, s]));
   const nodes = graph.services.map((s): MapNode => ({
@@ -65,6 +84,7 @@ export function buildMapModel(
   }));
   const known = new Set(nodes.map((n) => n.id));
   const seen = new Map(observed.map((o) => [edgeId(o.from, o.to), o]));
+  const silent = new Set(unobserved.map((u) => edgeId(u.from, u.to)));
   const critical = criticalEdges(nodes, graph.edges);
   const edges: MapEdge[] = graph.edges.map((e: DependencyEdge) => {
     const id = edgeId(e.from, e.to);
@@ -78,7 +98,11 @@ export function buildMapModel(
       range: e.range,
       optional: e.optional,
       critical: critical.has(id),
-      ...(o ? { observed: true, rps: o.rps, errorRate: o.errorRate, p99: o.p99 } : {}),
+      ...(o
+        ? { observed: true, rps: o.rps, errorRate: o.errorRate, p50: o.p50, p99: o.p99 }
+        : silent.has(id)
+          ? { observed: false }
+          : {}),
     };
   });
   for (const [id, o] of seen) {
@@ -178,9 +202,63 @@ export function deepestChain(model: MapModel): string[] {
 
 /** A short caption for an edge's traffic, or undefined when telemetry has nothing on it. */
 export function trafficCaption(edge: Pick<MapEdge, 'rps' | 'errorRate' | 'p99'>): string | undefined {
-  const parts: string[] = [];
-  if (edge.rps !== undefined) parts.push(`${edge.rps < 10 ? edge.rps.toFixed(1) : Math.round(edge.rps)} rps`);
-  if (edge.errorRate !== undefined) parts.push(`${(edge.errorRate * 100).toFixed(1)}% err`);
-  if (edge.p99 !== undefined) parts.push(`p99 ${Math.round(edge.p99)} ms`);
-  return parts.length > 0 ? parts.join(' · ') : undefined;
+  const parts = trafficLines(edge).join(' · ');
+  return parts === '' ? undefined : parts;
+}
+
+/** The caption in two short lines (rate and errors; latency), for a label on the map. */
+export function trafficLines(edge: Pick<MapEdge, 'rps' | 'errorRate' | 'p99'>): string[] {
+  const first: string[] = [];
+  if (edge.rps !== undefined) first.push(`${rateText(edge.rps)} rps`);
+  if (edge.errorRate !== undefined)
+    first.push(`${edge.errorRate === 0 ? '0.0%' : percentText(edge.errorRate)} err`);
+  const lines = first.length > 0 ? [first.join(' · ')] : [];
+  if (edge.p99 !== undefined) lines.push(`p99 ${latencyText(edge.p99)} ms`);
+  return lines;
+}
+
+/**
+ * What the map writes beside an edge: its range (or that it is undeclared), then its traffic
+ * or that none was seen. At most three lines; the layout reserves room for them.
+ */
+export function edgeLabelLines(edge: MapEdge): string[] {
+  const lines = [edge.declared ? (edge.range ?? '') : 'undeclared'];
+  if (edge.observed === false) lines.push('never observed');
+  else lines.push(...trafficLines(edge));
+  return lines.filter((l) => l !== '');
+}
+
+/** The lines of `edgeLabelLines` at their widest, so figures changing never need a new layout. */
+export function edgeLabelTemplate(edge: MapEdge): string[] {
+  const lines = [edge.declared ? (edge.range ?? '') : 'undeclared'];
+  if (edge.observed === false) lines.push('never observed');
+  else if (edge.observed) lines.push('000 rps · 00.0% err', 'p99 0000 ms');
+  return lines.filter((l) => l !== '');
+}
+
+/** Traffic from GET /v1/map, ready for buildMapModel: callees outside the manifest apart. */
+export function observationsOf(map: Pick<LiveMapResponse, 'edges' | 'drift'>): {
+  observed: ObservedEdge[];
+  unobserved: { from: string; to: string }[];
+  external: ObservedMapEdge[];
+} {
+  const live = map.edges.filter((e) => e.observed);
+  return {
+    observed: live
+      .filter((e) => !e.external)
+      .map((e) => ({
+        from: e.from,
+        to: e.to,
+        rps: e.ratePerSecond,
+        errorRate: e.errorRate,
+        p50: e.p50Ms ?? undefined,
+        p99: e.p99Ms ?? undefined,
+      })),
+    unobserved: map.drift.unobserved.map((e) => ({ from: e.from, to: e.to })),
+    external: live.filter((e) => e.external),
+  };
+}
+
+function latencyText(ms: number): string {
+  return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
 }

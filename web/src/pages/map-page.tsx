@@ -1,14 +1,30 @@
 // Map: the dependency graph, laid out by ELK, coloured by health, with critical paths and
-// the blast radius of a selected service. The table below is the same map as a list.
+// the blast radius of a selected service; over it, what traces observe (GET /v1/map, read
+// every 5 s): traffic on each edge, calls the manifest does not declare, declared calls
+// never seen, and cycles traffic really takes. The table below is the same map as a list.
 import { useEffect, useMemo, useState } from 'react';
 import { describeError } from '../api/client.ts';
+import type { LiveMapResponse } from '../api/types.ts';
 import { Badge, ErrorNote, Loading, PageTitle, TierTag } from '../components/common.tsx';
 import { serviceLabel } from '../health.ts';
-import { useLive } from '../live/hooks.ts';
+import { useClient, useLive } from '../live/hooks.ts';
+import { usePoll } from '../live/use-poll.ts';
 import { DependencyMap } from '../map/dependency-map.tsx';
 import { layoutMap, type Direction, type MapLayout } from '../map/elk-layout.ts';
-import { blastRadius, buildMapModel, deepestChain } from '../map/graph-model.ts';
+import {
+  blastRadius,
+  buildMapModel,
+  deepestChain,
+  edgeLabelTemplate,
+  observationsOf,
+  trafficCaption,
+  type MapEdge,
+} from '../map/graph-model.ts';
 import { Link, navigate, servicePath, setQuery, useLocation } from '../router.tsx';
+import { rateText } from '../telemetry/figures.ts';
+
+/** Traffic figures are read again this often; the architecture itself follows the event log. */
+const TRAFFIC_EVERY_MS = 5_000;
 
 const NARROW = '(max-width: 720px)';
 
@@ -25,14 +41,31 @@ function useDirection(): Direction {
 
 export function MapPage() {
   const { graph, status } = useLive();
+  const client = useClient();
   const { query } = useLocation();
   const focus = query.get('focus') ?? undefined;
   const [preview, setPreview] = useState<string | undefined>();
   const direction = useDirection();
-  const model = useMemo(() => (graph ? buildMapModel(graph, status?.services) : undefined), [graph, status]);
-  // Lay out again only when the shape changes, not on every health change.
+  const [telemetryOff, setTelemetryOff] = useState(false);
+  const traffic = usePoll<LiveMapResponse>(
+    'map',
+    (signal) => client.get<LiveMapResponse>('/v1/map', signal),
+    telemetryOff ? 0 : TRAFFIC_EVERY_MS,
+  );
+  // 404: no telemetry on this control plane; the map is the declared one, and stays so.
+  if ((traffic.errorStatus === 404) !== telemetryOff) setTelemetryOff(traffic.errorStatus === 404);
+  const seen = useMemo(() => (traffic.data ? observationsOf(traffic.data) : undefined), [traffic.data]);
+  const model = useMemo(
+    () => (graph ? buildMapModel(graph, status?.services, seen?.observed, seen?.unobserved) : undefined),
+    [graph, status, seen],
+  );
+  // Lay out again only when the shape changes, not on every health or traffic change.
   const shape = model
-    ? JSON.stringify([direction, model.nodes.map((n) => [n.id, n.tier]), model.edges.map((e) => e.id)])
+    ? JSON.stringify([
+        direction,
+        model.nodes.map((n) => [n.id, n.tier]),
+        model.edges.map((e) => [e.id, ...edgeLabelTemplate(e)]),
+      ])
     : '';
   const [layout, setLayout] = useState<{ shape: string; layout: MapLayout } | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -94,6 +127,7 @@ export function MapPage() {
           Deepest chain: {chain.join(' → ')} ({chain.length - 1} hop{chain.length === 2 ? '' : 's'}).
         </p>
       ) : null}
+      <CycleBanner cycles={traffic.data?.cycles ?? []} />
       {error ? <ErrorNote>{error}</ErrorNote> : null}
       <figure className="map-figure">
         {layout && layout.shape === shape ? (
@@ -109,9 +143,11 @@ export function MapPage() {
           <Loading what="the layout" />
         )}
         <figcaption>
-          <MapLegend />
+          <MapLegend telemetry={traffic.data !== undefined} />
+          <TrafficNote traffic={traffic.data} unavailable={traffic.errorStatus === 404} />
         </figcaption>
       </figure>
+      {traffic.data ? <Drift edges={model.edges} external={seen?.external ?? []} /> : null}
 
       <section aria-labelledby="list-title">
         <h2 id="list-title">Services and dependencies</h2>
@@ -152,10 +188,11 @@ export function MapPage() {
                     ) : (
                       <ul className="plain compact">
                         {calls.map((e) => (
-                          <li key={e.id}>
-                            {e.to} <code>{e.range}</code>
+                          <li key={e.id} data-edge={e.id}>
+                            {e.to} {e.range ? <code>{e.range}</code> : null}
                             {e.optional ? ' (optional)' : ''}
                             {e.critical ? <span className="critical-mark"> · critical path</span> : null}
+                            <EdgeTraffic edge={e} />
                           </li>
                         ))}
                       </ul>
@@ -182,7 +219,114 @@ export function MapPage() {
   );
 }
 
-function MapLegend() {
+function EdgeTraffic({ edge: e }: { edge: MapEdge }) {
+  const caption = trafficCaption(e);
+  return (
+    <>
+      {!e.declared ? <span className="drift-tag">undeclared</span> : null}
+      {e.observed === false ? <span className="muted"> · never observed</span> : null}
+      {caption ? <span className="traffic"> · {caption}</span> : null}
+    </>
+  );
+}
+
+function CycleBanner({ cycles }: { cycles: readonly (readonly string[])[] }) {
+  if (cycles.length === 0) return null;
+  return (
+    <div className="note note-warning cycle-banner" role="status">
+      <strong>
+        <span aria-hidden="true">⟲ </span>
+        Traffic goes round in {cycles.length === 1 ? 'a cycle' : `${cycles.length} cycles`}:
+      </strong>{' '}
+      {cycles.map((c, i) => (
+        <span key={i}>
+          {i > 0 ? '; ' : ''}
+          <span className="cycle-path">{c.join(' → ')}</span>
+        </span>
+      ))}
+      . A failure anywhere on it can feed back into itself, and no rollout order fits it.
+    </div>
+  );
+}
+
+function TrafficNote({
+  traffic,
+  unavailable,
+}: {
+  traffic: LiveMapResponse | undefined;
+  unavailable: boolean;
+}) {
+  if (unavailable)
+    return <p className="muted small">Telemetry is not available: the map shows what is declared.</p>;
+  if (!traffic) return null;
+  return (
+    <p className="muted small">
+      Traffic from traces: rate, errors and p99 over the last {traffic.windowSeconds} s, as the caller saw it.
+      &ldquo;Never observed&rdquo;: declared, but no call in the last{' '}
+      {Math.round(traffic.observedForSeconds / 60)} minutes.
+    </p>
+  );
+}
+
+function Drift({
+  edges,
+  external,
+}: {
+  edges: readonly MapEdge[];
+  external: readonly { from: string; to: string; ratePerSecond: number }[];
+}) {
+  const undeclared = edges.filter((e) => !e.declared);
+  const silent = edges.filter((e) => e.observed === false);
+  return (
+    <section aria-labelledby="drift-title" className="panel drift">
+      <h2 id="drift-title">Drift between the manifest and traffic</h2>
+      {undeclared.length === 0 && silent.length === 0 && external.length === 0 ? (
+        <p className="muted">None: every call traffic shows is declared, and every declared call is seen.</p>
+      ) : null}
+      {undeclared.length > 0 ? (
+        <>
+          <h3>Calls dependsOn does not declare</h3>
+          <ul className="plain" aria-label="Undeclared calls">
+            {undeclared.map((e) => (
+              <li key={e.id} data-drift="undeclared" data-edge={e.id}>
+                <span className="drift-tag">undeclared</span> {e.from} → {e.to}
+                {e.rps !== undefined ? <span className="muted"> · {rateText(e.rps)} rps</span> : null}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {silent.length > 0 ? (
+        <>
+          <h3>Declared, never observed</h3>
+          <ul className="plain" aria-label="Declared calls never observed">
+            {silent.map((e) => (
+              <li key={e.id} data-drift="unobserved" data-edge={e.id}>
+                {e.from} → {e.to} <code>{e.range}</code>
+                {e.optional ? <span className="muted"> (optional)</span> : null}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {external.length > 0 ? (
+        <>
+          <h3>Calls outside the manifest</h3>
+          <ul className="plain" aria-label="Calls to services outside the manifest">
+            {external.map((e) => (
+              <li key={`${e.from}->${e.to}`}>
+                {e.from} → <code>{e.to}</code>{' '}
+                <span className="muted">· {rateText(e.ratePerSecond)} rps</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function MapLegend({ telemetry }: { telemetry: boolean }) {
   return (
     <ul className="legend" aria-label="Legend">
       <li>
@@ -211,6 +355,22 @@ function MapLegend() {
       <li>
         <span className="line line-lit" aria-hidden="true" /> blast radius
       </li>
+      {telemetry ? (
+        <>
+          <li>
+            <span className="line line-seen" aria-hidden="true" /> thicker: more requests per second
+          </li>
+          <li>
+            <span className="line line-drift" aria-hidden="true" /> undeclared call (drift)
+          </li>
+          <li>
+            <span className="line line-unobserved" aria-hidden="true" /> declared, never observed
+          </li>
+          <li>
+            <span className="line line-erroring" aria-hidden="true" /> 5% errors or more
+          </li>
+        </>
+      ) : null}
     </ul>
   );
 }

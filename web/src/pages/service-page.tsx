@@ -1,5 +1,6 @@
-// One service: its instances, recent events, a live log tail, and scale / rolling restart.
-import { useEffect, useMemo, useRef, useState } from 'react';
+// One service: its instances, its traffic (RED), recent events, a live log tail, and scale /
+// rolling restart.
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { describeError } from '../api/client.ts';
 import { followNdjson, type StreamState } from '../api/streams.ts';
 import type { EventsResponse, Instance, LogLine, ServiceDetail, StoredEvent } from '../api/types.ts';
@@ -8,6 +9,9 @@ import { ago, clockTime, duration, logText } from '../format.ts';
 import { instanceHealth, serviceHealth, serviceLabel } from '../health.ts';
 import { useClient, useLive, useNow, useStore } from '../live/hooks.ts';
 import { Link, servicePath } from '../router.tsx';
+
+// The traffic charts come with their own small chunk, after the page's facts.
+const RedPanel = lazy(() => import('../telemetry/red-panel.tsx').then((m) => ({ default: m.RedPanel })));
 
 const TERMINAL = new Set(['stopped', 'failed']);
 /** How far back (in events of every service) the recent events of one service are looked for. */
@@ -140,6 +144,10 @@ export function ServicePage({ name }: { name: string }) {
           </table>
         )}
       </section>
+
+      <Suspense fallback={<Loading what="traffic figures" />}>
+        <RedPanel service={name} />
+      </Suspense>
 
       <div className="columns">
         <section aria-labelledby="deps-title" className="panel">

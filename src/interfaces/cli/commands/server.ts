@@ -12,6 +12,7 @@ import { createOutput, printProblems, type Output } from '../output.ts';
 import { ApiClient } from '../client.ts';
 import { followRollout } from '../follow-rollout.ts';
 import { printPlan } from '../plan-view.ts';
+import { DEFAULT_GATEWAY_PORT, spawnGateway, type GatewayChild } from './gateway.ts';
 import { fetchStatus, printStatus } from './status.ts';
 
 interface ServeOptions {
@@ -21,6 +22,7 @@ interface ServeOptions {
   requireToken?: boolean;
   logLevel: string;
   runtime: 'process' | 'simulated';
+  forwardTraces?: string;
 }
 
 export function parseListen(value: string): { host: string; port: number } {
@@ -46,6 +48,10 @@ function serveOptions(command: Command): Command {
     )
     .option('--require-token', 'require the bearer token even on loopback')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .option(
+      '--forward-traces <url>',
+      'also send every OTLP trace request to this OTLP/HTTP endpoint (Jaeger, Tempo, a collector)',
+    )
     .addOption(
       new Option('--runtime <kind>', 'where instances run; `simulated` is for tests and benchmarks only')
         .choices(['process', 'simulated'])
@@ -77,60 +83,99 @@ export function registerServerCommands(program: Command): void {
       .description('Run the control plane and apply a manifest, in the foreground; Ctrl-C stops everything')
       .requiredOption('-f, --file <path>', 'manifest file')
       .option('-m, --message <text>', 'message for the revision', 'baton up')
+      .option(
+        '--gateway <host:port>',
+        'where the gateway listens (its metrics: the next port)',
+        parseListen,
+        {
+          host: '127.0.0.1',
+          port: DEFAULT_GATEWAY_PORT,
+        },
+      )
+      .option('--no-gateway', 'run no gateway')
       .addHelpText(
         'after',
         '\nExamples:\n  baton up -f examples/shop/baton.yaml\n  npm start   # the same, on the example shop',
       ),
-  ).action(async (options: ServeOptions & { file: string; message: string; logLevel: string }) => {
-    const out = createOutput({ json: false });
-    const text = await readManifestFile(options.file, out);
-    // A manifest that cannot be applied is reported before anything starts.
-    const validation = validateArchitecture(text, { file: options.file });
-    if (!validation.ok) {
-      printProblems(out, validation.problems);
-      const errors = validation.problems.filter((p) => p.severity === 'error').length;
-      out.error(
-        `baton up: ${errors} problem${errors === 1 ? '' : 's'} in ${options.file}; nothing was started`,
+  ).action(
+    async (
+      options: ServeOptions & {
+        file: string;
+        message: string;
+        logLevel: string;
+        gateway: { host: string; port: number } | false;
+      },
+    ) => {
+      const out = createOutput({ json: false });
+      const text = await readManifestFile(options.file, out);
+      // A manifest that cannot be applied is reported before anything starts.
+      const validation = validateArchitecture(text, { file: options.file });
+      if (!validation.ok) {
+        printProblems(out, validation.problems);
+        const errors = validation.problems.filter((p) => p.severity === 'error').length;
+        out.error(
+          `baton up: ${errors} problem${errors === 1 ? '' : 's'} in ${options.file}; nothing was started`,
+        );
+        throw new CliExit(EXIT.invalid);
+      }
+      const baseDir = dirname(resolve(options.file));
+      const plane = await start(
+        { ...options, logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel },
+        out,
+        { stopInstancesOnClose: true, baseDir },
       );
-      throw new CliExit(EXIT.invalid);
-    }
-    const baseDir = dirname(resolve(options.file));
-    const plane = await start(
-      { ...options, logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel },
-      out,
-      { stopInstancesOnClose: true, baseDir },
-    );
-    const stopped = untilSignal();
-    try {
-      const afterSeq = await plane.store.lastEventSeq();
-      const outcome = await plane.engine.apply(
-        { text, file: options.file, baseDir },
-        { author: author(), message: options.message },
-      );
-      printPlan(out, outcome.plan);
-      out.line(`API: ${plane.url}`);
-      announceToken(out, plane, options.stateDir);
-      const client = new ApiClient({ server: plane.url, token: plane.token, out });
-      await Promise.race([
-        followRollout(client, out, outcome.revision.number, { afterSeq, timeoutMs: 15 * 60_000 }),
-        stopped,
-      ]);
-      out.line();
-      printStatus(out, await fetchStatus(client));
-      out.line(`\nAPI: ${plane.url}   (try: npx baton status -w, npx baton logs web -f, npx baton graph)`);
-      out.line(out.style('gray', 'Ctrl-C stops Baton and every instance it started.'));
-      await stopped;
-    } catch (error) {
-      out.line('stopping…');
-      await plane.close();
-      if (!(error instanceof BatonError)) throw error;
-      printProblems(out, error.problems);
-      out.error(`baton up: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
-      throw new CliExit(EXIT.invalid);
-    }
-    out.line('stopping every instance…');
-    await plane.close();
-  });
+      const stopped = untilSignal();
+      let gateway: GatewayChild | undefined;
+      const stopAll = async () => {
+        await gateway?.stop();
+        await plane.close();
+      };
+      try {
+        if (options.gateway) {
+          gateway = await spawnGateway({
+            server: plane.url,
+            token: plane.token,
+            listen: options.gateway,
+            stateDir: options.stateDir,
+          }).catch((error: Error) => {
+            throw new BatonError('bad-request', error.message, {
+              hint: `is ${options.gateway && `${options.gateway.host}:${options.gateway.port}`} in use? Choose another with --gateway HOST:PORT, or --no-gateway`,
+            });
+          });
+        }
+        const afterSeq = await plane.store.lastEventSeq();
+        const outcome = await plane.engine.apply(
+          { text, file: options.file, baseDir },
+          { author: author(), message: options.message },
+        );
+        printPlan(out, outcome.plan);
+        out.line(`API: ${plane.url}`);
+        if (gateway) out.line(`Gateway: ${gateway.url}`);
+        announceToken(out, plane, options.stateDir);
+        const client = new ApiClient({ server: plane.url, token: plane.token, out });
+        await Promise.race([
+          followRollout(client, out, outcome.revision.number, { afterSeq, timeoutMs: 15 * 60_000 }),
+          stopped,
+        ]);
+        out.line();
+        printStatus(out, await fetchStatus(client));
+        out.line(`\nDashboard: ${plane.url}/`);
+        out.line(`API: ${plane.url}   (try: npx baton status -w, npx baton logs web -f, npx baton graph)`);
+        if (gateway) out.line(`Gateway: ${gateway.url}   (try: curl ${gateway.url}/)`);
+        out.line(out.style('gray', 'Ctrl-C stops Baton and every instance it started.'));
+        await stopped;
+      } catch (error) {
+        out.line('stopping…');
+        await stopAll();
+        if (!(error instanceof BatonError)) throw error;
+        printProblems(out, error.problems);
+        out.error(`baton up: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
+        throw new CliExit(EXIT.invalid);
+      }
+      out.line('stopping every instance…');
+      await stopAll();
+    },
+  );
 }
 
 async function start(
@@ -147,6 +192,7 @@ async function start(
       store: options.store,
       requireToken: options.requireToken,
       runtime: options.runtime,
+      forwardTracesTo: options.forwardTraces,
       logger: pino({ level: options.logLevel }, pino.destination(2)),
     });
   } catch (error) {

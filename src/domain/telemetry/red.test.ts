@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { OTHER, RedAggregator, redSampleOf } from './red.ts';
+import { spanOf } from './test-spans.ts';
+
+const NOW = 1_700_000_000_000 + 5_000;
+
+describe('RED figures', () => {
+  it('takes server spans only, by route template, timed at their end', () => {
+    const server = spanOf({
+      id: 's',
+      kind: 'server',
+      service: 'orders',
+      ms: 40,
+      attributes: {
+        'http.request.method': 'GET',
+        'http.route': '/orders/:id',
+        'http.response.status_code': 503,
+      },
+    });
+    assert.deepEqual(redSampleOf(server), {
+      service: 'orders',
+      route: 'GET /orders/:id',
+      atMs: 1_700_000_000_040,
+      durationMs: 40,
+      error: true,
+    });
+    assert.equal(redSampleOf({ ...server, kind: 'client' }), undefined);
+    assert.equal(redSampleOf({ ...server, attributes: {} })?.route, 's', 'no route: the span name');
+  });
+
+  it('reports per service and route, with a service total merged from its routes', () => {
+    const red = new RedAggregator();
+    const sample = (route: string, error: boolean) => ({
+      service: 'orders',
+      route,
+      atMs: NOW,
+      durationMs: 10,
+      error,
+    });
+    red.record(sample('GET /orders', false), NOW);
+    red.record(sample('GET /orders', true), NOW);
+    red.record(sample('POST /orders', false), NOW);
+    red.record({ ...sample('GET /stock', false), service: 'inventory' }, NOW);
+    const report = red.report(NOW, 'orders');
+    assert.equal(report.slotSeconds, 10);
+    assert.equal(report.windowSeconds, 900);
+    assert.deepEqual(
+      report.services.map((s) => [
+        s.service,
+        s.totals.count,
+        s.totals.errors,
+        s.routes.map((r) => [r.route, r.totals.count]),
+      ]),
+      [
+        [
+          'orders',
+          3,
+          1,
+          [
+            ['GET /orders', 2],
+            ['POST /orders', 1],
+          ],
+        ],
+      ],
+    );
+    assert.equal(report.services[0]!.series.length, 90);
+    assert.equal(report.services[0]!.series.at(-1)!.count, 3);
+    assert.deepEqual(
+      red.report(NOW).services.map((s) => s.service),
+      ['inventory', 'orders'],
+    );
+  });
+
+  it('counts routes and services past their caps under one bucket, and forgets what left the window', () => {
+    const red = new RedAggregator({ slotMs: 10_000, slots: 3, maxRoutesPerService: 2, maxServices: 2 });
+    const at = (service: string, route: string) =>
+      red.record({ service, route, atMs: NOW, durationMs: 1, error: false }, NOW);
+    assert.deepEqual(
+      ['GET /a/1', 'GET /a/2', 'GET /a/3', 'GET /a/4'].map((route) => at('x', route).route),
+      ['GET /a/1', 'GET /a/2', OTHER, OTHER],
+    );
+    assert.deepEqual(at('y', 'GET /'), { service: 'y', route: 'GET /' });
+    assert.deepEqual(at('spoofed-1', 'GET /'), { service: OTHER, route: 'GET /' });
+    assert.deepEqual(at('spoofed-2', 'GET /'), { service: OTHER, route: 'GET /' });
+    red.prune(NOW + 60_000);
+    assert.deepEqual(red.report(NOW + 60_000).services, []);
+  });
+});

@@ -1,0 +1,640 @@
+// One request through the gateway, from arrival to the last byte of the answer: route,
+// shed, rate-limit, inject faults, wait for a bulkhead slot, pick an endpoint, forward,
+// retry, answer. It is also the undici dispatch handler of its own attempts, so the upstream
+// response streams straight into the client's without a stream or promise in between.
+//
+// The hot path is written for the CPU: no closures or promises per request, raw header
+// arrays instead of header objects, label children and route decisions precomputed per
+// snapshot. Undici's original handler interface (onConnect/onHeaders/onData/onComplete/
+// onError) is used because it is what undici runs internally: the newer one wraps it and
+// parses every response header into an object first.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { cookieValue, hashString } from '../../domain/gateway/balancers.ts';
+import { DENY, PASS } from '../../domain/gateway/circuit-breaker.ts';
+import type { Admission } from '../../domain/gateway/circuit-breaker.ts';
+import { decideFault } from '../../domain/gateway/fault-injection.ts';
+import type { FaultDecision } from '../../domain/gateway/fault-injection.ts';
+import { gatewayProblem } from '../../domain/gateway/problems.ts';
+import type { GatewayProblemCode } from '../../domain/gateway/problems.ts';
+import { isIdempotent, isRetryableStatus, retryBackoff } from '../../domain/gateway/retry-policy.ts';
+import { upstreamPath } from '../../domain/gateway/route-table.ts';
+import type { CompiledRoute, GatewayCore, RouteLimiter } from './core.ts';
+import { responseHeaders } from './http-headers.ts';
+import { RequestHead } from './request-head.ts';
+import type { Expiring } from './deadline-wheel.ts';
+import type { EndpointGroup, ServiceRuntime, Waiter } from './service-runtime.ts';
+import type { Upstream } from './upstream.ts';
+
+/** What the exchange needs from the gateway beyond the core. */
+export interface ExchangeContext {
+  readonly core: GatewayCore;
+  readonly maxBodyBytes: number;
+  readonly loopDelayMs: () => number;
+  readonly log: (exchange: Exchange) => void;
+  readonly done: () => void;
+}
+
+/** Bodies up to this size of idempotent requests are buffered so that they can be retried. */
+const RETRY_BUFFER_BYTES = 64 * 1024;
+/** Seconds a client is asked to wait when the service has no instance to offer. */
+const RETRY_AFTER_UNAVAILABLE_S = 5;
+/** Seconds a client is asked to wait when shed or queued out: overload passes quickly. */
+const RETRY_AFTER_OVERLOAD_S = 1;
+
+const PHASE = {
+  received: 0,
+  /** Waiting for an injected delay. */
+  faultDelay: 1,
+  queued: 2,
+  /** Reading a small body so that it can be sent again. */
+  buffering: 3,
+  /** An attempt is out, no response headers yet. */
+  waiting: 4,
+  /** A failed attempt's response is being read to the end (keeps the connection), a retry follows. */
+  discarding: 5,
+  backoff: 6,
+  /** The upstream's response is being relayed. */
+  streaming: 7,
+  done: 8,
+} as const;
+type Phase = (typeof PHASE)[keyof typeof PHASE];
+
+const kExchange = Symbol('baton.exchange');
+const kWatched = Symbol('baton.watched');
+type Tagged = { [kExchange]?: Exchange; [kWatched]?: boolean };
+
+class GatewayError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class Exchange extends RequestHead implements Dispatcher.DispatchHandler, Waiter, Expiring {
+  readonly ctx: ExchangeContext;
+  readonly res: ServerResponse;
+  readonly startedAt: number;
+  phase: Phase = PHASE.received;
+
+  // Decisions.
+  route: CompiledRoute | undefined;
+  service: ServiceRuntime | undefined;
+  group: EndpointGroup | null = null;
+  hash: number | undefined;
+  body: Buffer | NodeJS.ReadableStream | null = null;
+  bodyChunks: Buffer[] | null = null;
+  retryable = false;
+  deadline = Infinity;
+  admission: Admission = DENY;
+  holdsSlot = false;
+  fault: FaultDecision | undefined;
+
+  // Attempts.
+  attempts = 0;
+  upstream: Upstream | undefined;
+  lastFailed: Upstream | undefined;
+  abortAttempt: ((error?: Error) => void) | null = null;
+  resumeUpstream: (() => void) | null = null;
+  // The deadline, as the gateway's deadline wheel tracks it.
+  wheelSlot: (Expiring | undefined)[] | undefined;
+  wheelIndex = 0;
+  waitTimer: NodeJS.Timeout | undefined;
+
+  // Outcome.
+  status = 0;
+  /** '' when the service answered; else why not (a problem code, upstream-5xx, client-closed). */
+  outcome = '';
+  bytesOut = 0;
+  durationMs = 0;
+  rateRemaining = -1;
+  rateReset = 0;
+
+  constructor(ctx: ExchangeContext, req: IncomingMessage, res: ServerResponse) {
+    super(req);
+    this.ctx = ctx;
+    this.res = res;
+    this.startedAt = performance.now();
+    (res as Tagged)[kExchange] = this;
+    // Client gone: watched once per connection rather than once per request, since a
+    // keep-alive connection carries one exchange at a time (pipelined ones fall back to
+    // watching their own response).
+    const socket = req.socket as Tagged & Socket;
+    if (socket[kExchange] === undefined) {
+      if (socket[kWatched] !== true) {
+        socket[kWatched] = true;
+        socket.on('close', onSocketClose);
+      }
+      socket[kExchange] = this;
+    } else {
+      res.on('close', onResponseClose);
+    }
+  }
+
+  start(): void {
+    const core = this.ctx.core;
+    this.readHead();
+    const state = core.state;
+    if (state === undefined)
+      return this.reject('not-ready', 'no routing snapshot received yet', RETRY_AFTER_OVERLOAD_S);
+    const problem = this.readTarget();
+    if (problem !== undefined) return this.reject('bad-request', problem);
+    if (this.contentLength > this.ctx.maxBodyBytes) {
+      return this.reject('payload-too-large', `the body exceeds ${this.ctx.maxBodyBytes} bytes`);
+    }
+    const path = this.path;
+
+    const route = state.table.match(this);
+    if (route === undefined) return this.reject('no-route', `no route matches ${this.method} ${path}`);
+    this.route = route;
+    const service = route.service;
+    if (service === undefined) {
+      return this.reject(
+        'no-healthy-instance',
+        `service ${route.serviceName} has no instance`,
+        RETRY_AFTER_UNAVAILABLE_S,
+      );
+    }
+    this.service = service;
+    // A timeout of 0 means none (long polls, streams).
+    if (route.timeoutMs > 0) this.deadline = this.startedAt + route.timeoutMs;
+
+    if (state.shedder.shed(service.tier, core.inFlight - 1, this.ctx.loopDelayMs())) {
+      service.metrics.shed.inc();
+      return this.reject('overloaded', `shedding ${service.tier}-tier traffic`, RETRY_AFTER_OVERLOAD_S);
+    }
+    if (route.limiter !== undefined && !this.takeToken(route.limiter)) return;
+    if (service.faults !== undefined) {
+      const fault = decideFault(service.faults, path, Date.now(), core.options.random);
+      if (fault !== undefined) {
+        this.fault = fault;
+        if (fault.delayMs > 0) {
+          this.phase = PHASE.faultDelay;
+          this.armDeadline();
+          this.waitTimer = setTimeout(afterFaultDelay, fault.delayMs, this);
+          return;
+        }
+        return this.injectAbort();
+      }
+    }
+    this.enter();
+  }
+
+  takeToken(limiter: RouteLimiter): boolean {
+    const now = this.startedAt;
+    let bucket = limiter.bucket;
+    if (bucket === undefined) {
+      const key = limiter.key === 'ip' ? this.clientIp : this.keyHeader(limiter.key);
+      bucket = limiter.keyed!.bucket(key, now);
+    }
+    const allowed = bucket.take(limiter.rate, now);
+    this.rateRemaining = bucket.remaining();
+    this.rateReset = bucket.secondsUntilFull(limiter.rate);
+    if (allowed) return true;
+    this.route!.metrics.rateLimited();
+    this.reject('rate-limited', 'rate limit exceeded', bucket.secondsUntilToken(limiter.rate));
+    return false;
+  }
+
+  /** A header-keyed limit; clients without the header share their IP's bucket. */
+  keyHeader(key: RouteLimiter['key']): string {
+    const header = typeof key === 'object' ? this.header(key.header) : undefined;
+    return header === undefined ? `ip:${this.clientIp}` : `h:${header}`;
+  }
+
+  injectAbort(): void {
+    const fault = this.fault!;
+    if (fault.abortStatus > 0) {
+      this.reject('fault-injected', `fault ${fault.id} aborted this request`, 0, fault.abortStatus);
+    } else this.enter();
+  }
+
+  /** Into the service's bulkhead: a slot now, a place in its queue, or a refusal. */
+  enter(): void {
+    const service = this.service!;
+    this.armDeadline();
+    if (service.bulkhead.tryAcquire()) {
+      this.holdsSlot = true;
+      return this.proceed();
+    }
+    if (!service.bulkhead.enqueue(this)) {
+      return this.reject(
+        'service-busy',
+        `service ${service.name} has too many requests waiting`,
+        RETRY_AFTER_OVERLOAD_S,
+      );
+    }
+    this.phase = PHASE.queued;
+  }
+
+  admit(): void {
+    this.holdsSlot = true;
+    if (this.phase !== PHASE.queued) {
+      // Gave up while the slot was on its way: hand it on.
+      return this.releaseSlot();
+    }
+    this.proceed();
+  }
+
+  proceed(): void {
+    const service = this.service!;
+    // A request straight from arrival uses its arrival time: one clock read less per request.
+    const now = this.phase === PHASE.received ? this.startedAt : performance.now();
+    const admission = service.breaker.allow(now);
+    if (admission === DENY) {
+      const seconds = Math.max(1, Math.ceil(service.breaker.retryAfterMs(now) / 1000));
+      return this.reject('circuit-open', `the circuit of service ${service.name} is open`, seconds);
+    }
+    this.admission = admission;
+    service.budget.recordRequest(now);
+
+    const group = service.group(this.pin);
+    if (group === null) {
+      return this.reject('bad-request', 'x-baton-version must be a version such as 2.1.0 or a semver range');
+    }
+    if (group.usable.length === 0) {
+      return this.pin !== undefined
+        ? this.reject(
+            'no-matching-version',
+            `no instance of ${service.name} matches ${this.pin}`,
+            RETRY_AFTER_UNAVAILABLE_S,
+          )
+        : this.reject(
+            'no-healthy-instance',
+            `service ${service.name} has no healthy instance`,
+            RETRY_AFTER_UNAVAILABLE_S,
+          );
+    }
+    this.group = group;
+    if (service.hashHeader !== undefined) {
+      const key = this.header(service.hashHeader);
+      if (key !== undefined) this.hash = hashString(key);
+    } else if (service.hashCookie !== undefined) {
+      const key = cookieValue(this.header('cookie'), service.hashCookie);
+      if (key !== undefined) this.hash = hashString(key);
+    }
+
+    const idempotent = isIdempotent(this.method) && service.policy.retries.attempts > 0;
+    if (this.chunked) {
+      this.body = this.req.pipe(new BodyLimit(this.ctx.maxBodyBytes));
+    } else if (this.contentLength > 0) {
+      if (idempotent && this.contentLength <= RETRY_BUFFER_BYTES) {
+        this.retryable = true;
+        this.phase = PHASE.buffering;
+        this.bodyChunks = [];
+        (this.req as Tagged)[kExchange] = this;
+        this.req.on('data', onBodyData);
+        this.req.on('end', onBodyEnd);
+        return;
+      }
+      this.body = this.req;
+    } else {
+      this.retryable = idempotent;
+    }
+    this.attempt();
+  }
+
+  bodyBuffered(): void {
+    if (this.phase !== PHASE.buffering) return;
+    this.body = Buffer.concat(this.bodyChunks!);
+    this.bodyChunks = null;
+    this.attempt();
+  }
+
+  attempt(): void {
+    // A retry looks again: a snapshot may have replaced the endpoints meanwhile.
+    if (this.attempts > 0) this.group = this.service!.group(this.pin) ?? this.group;
+    const group = this.group!;
+    const upstream = group.balancer.pick(group.usable, this.lastFailed, this.hash);
+    if (upstream === undefined) {
+      const service = this.service!.name;
+      return this.reject(
+        'no-healthy-instance',
+        `service ${service} has no healthy instance`,
+        RETRY_AFTER_UNAVAILABLE_S,
+      );
+    }
+    this.upstream = upstream;
+    upstream.active++;
+    this.attempts++;
+    this.phase = PHASE.waiting;
+    const route = this.route!;
+    upstream.pool.dispatch(
+      {
+        path: upstreamPath(this.url, route.prefix, route.stripPrefix),
+        method: this.method as Dispatcher.HttpMethod,
+        headers:
+          this.attempts === 1 ? this.headers : [...this.headers, 'x-baton-attempt', String(this.attempts)],
+        body: this.body as Dispatcher.DispatchOptions['body'],
+      },
+      this,
+    );
+  }
+
+  // ---- undici handler ----
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.abortAttempt = abort;
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    if (this.phase !== PHASE.waiting) return false;
+    if (status < 200) return true;
+    const failed = status >= 500;
+    this.recordAttempt(!failed);
+    if (failed && isRetryableStatus(status) && this.mayRetry()) {
+      this.phase = PHASE.discarding;
+      return true;
+    }
+    try {
+      this.commit(status, raw);
+    } catch {
+      // Node refused a header the upstream sent: nothing went out yet, so answer 502.
+      const abort = this.abortAttempt;
+      this.phase = PHASE.received;
+      this.endAttempt();
+      this.reject('upstream-failed', `service ${this.service!.name} sent an invalid response head`);
+      abort?.(new GatewayError('BATON_BAD_RESPONSE', 'invalid response head'));
+      return false;
+    }
+    this.resumeUpstream = resume;
+    if (failed) this.outcome = 'upstream-5xx';
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.phase !== PHASE.streaming) return true;
+    this.bytesOut += chunk.length;
+    if (this.res.write(chunk)) return true;
+    if (this.res.listenerCount('drain') === 0) this.res.on('drain', onResponseDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.phase === PHASE.streaming) {
+      this.endAttempt();
+      this.res.end();
+      this.finish();
+    } else if (this.phase === PHASE.discarding) {
+      this.endAttempt();
+      this.backoff();
+    }
+  }
+
+  onError(error: Error): void {
+    const phase = this.phase;
+    if (phase === PHASE.streaming) {
+      // Headers are out: the client can only learn of it by the connection closing early.
+      this.endAttempt();
+      this.outcome = 'upstream-failed';
+      this.res.destroy();
+      this.finish();
+      return;
+    }
+    if (phase === PHASE.discarding) {
+      this.endAttempt();
+      this.backoff();
+      return;
+    }
+    if (phase !== PHASE.waiting) return;
+    this.endAttempt();
+    const code = (error as { code?: string }).code;
+    if (code === 'BATON_BODY_TOO_LARGE') {
+      return this.reject('payload-too-large', `the body exceeds ${this.ctx.maxBodyBytes} bytes`);
+    }
+    if (code === 'BATON_CLIENT_GONE') return;
+    this.recordAttempt(false);
+    if (this.mayRetry()) return this.backoff();
+    this.reject(
+      'upstream-failed',
+      `service ${this.service!.name} failed to answer (${code ?? error.message})`,
+    );
+  }
+
+  // ---- attempts ----
+
+  recordAttempt(ok: boolean): void {
+    const now = performance.now();
+    const service = this.service!;
+    service.recordAttempt(this.upstream!, ok, now);
+    service.breaker.record(this.admission, ok, now);
+    // Only the first attempt of a half-open probe is the probe.
+    this.admission = PASS;
+  }
+
+  /** Whether another attempt may follow the one that just failed; spends from the budget if so. */
+  mayRetry(): boolean {
+    if (!this.retryable) return false;
+    const service = this.service!;
+    if (this.attempts > service.policy.retries.attempts) return false;
+    const now = performance.now();
+    // The backoff alone would eat the deadline: answer now with what we have.
+    if (now + service.policy.retries.backoffMs >= this.deadline) return false;
+    if (service.breaker.state === 'open') return false;
+    return service.budget.tryAcquire(now);
+  }
+
+  backoff(): void {
+    const service = this.service!;
+    this.lastFailed = this.upstream;
+    service.metrics.retries.inc();
+    const delay = retryBackoff(this.attempts, service.policy.retries.backoffMs, this.ctx.core.options.random);
+    this.phase = PHASE.backoff;
+    if (performance.now() + delay >= this.deadline) {
+      // Jitter pushed past the deadline: retry at once rather than never.
+      return this.attempt();
+    }
+    this.waitTimer = setTimeout(afterBackoff, delay, this);
+  }
+
+  endAttempt(): void {
+    const upstream = this.upstream;
+    if (upstream !== undefined && upstream.active > 0) upstream.active--;
+    this.abortAttempt = null;
+    this.resumeUpstream = null;
+  }
+
+  commit(status: number, raw: Buffer[]): void {
+    this.status = status;
+    this.phase = PHASE.streaming;
+    this.clearTimer();
+    const extra = ['x-request-id', this.requestId];
+    if (this.rateRemaining >= 0) this.pushRateHeaders(extra);
+    if (this.ctx.core.draining) extra.push('connection', 'close');
+    this.res.writeHead(status, responseHeaders(raw, extra));
+  }
+
+  pushRateHeaders(headers: string[]): void {
+    headers.push(
+      'ratelimit-limit',
+      this.route!.limiter!.limitText,
+      'ratelimit-remaining',
+      String(this.rateRemaining),
+      'ratelimit-reset',
+      String(this.rateReset),
+    );
+  }
+
+  // ---- deadline, giving up ----
+
+  armDeadline(): void {
+    if (this.wheelSlot === undefined && this.deadline !== Infinity)
+      this.ctx.core.deadlines.add(this, this.deadline);
+  }
+
+  clearTimer(): void {
+    if (this.wheelSlot !== undefined) this.ctx.core.deadlines.cancel(this);
+  }
+
+  /** The deadline passed (called by the deadline wheel). */
+  expire(): void {
+    const phase = this.phase;
+    if (phase === PHASE.streaming || phase === PHASE.done) return;
+    if (phase === PHASE.waiting || phase === PHASE.discarding) {
+      const abort = this.abortAttempt;
+      const wasWaiting = phase === PHASE.waiting;
+      this.phase = PHASE.received;
+      this.endAttempt();
+      if (wasWaiting) this.recordAttempt(false);
+      abort?.(new GatewayError('BATON_DEADLINE', 'deadline reached'));
+    } else if (phase === PHASE.queued) {
+      this.service!.bulkhead.remove(this);
+    }
+    this.reject(
+      'upstream-timeout',
+      `service ${this.route!.serviceName} did not answer within ${this.route!.timeoutMs} ms`,
+    );
+  }
+
+  clientGone(): void {
+    const phase = this.phase;
+    if (phase === PHASE.done) return;
+    if (this.status === 0) this.status = 499;
+    this.outcome = 'client-closed';
+    const abort = this.abortAttempt;
+    if (phase === PHASE.waiting || phase === PHASE.discarding || phase === PHASE.streaming) this.endAttempt();
+    if (phase === PHASE.queued) this.service!.bulkhead.remove(this);
+    this.finish();
+    abort?.(new GatewayError('BATON_CLIENT_GONE', 'the client closed the connection'));
+  }
+
+  /** Answers with a problem of the gateway's own (nothing was or will be forwarded). */
+  reject(code: GatewayProblemCode, detail: string, retryAfterSeconds = 0, status?: number): void {
+    if (this.phase === PHASE.done) return;
+    const problem = gatewayProblem(code, detail, this.requestId || undefined, status);
+    this.status = problem.status;
+    this.outcome = code;
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy();
+    } else {
+      const body = JSON.stringify(problem);
+      const headers = [
+        'content-type',
+        'application/problem+json',
+        'content-length',
+        String(Buffer.byteLength(body)),
+      ];
+      if (this.requestId !== '') headers.push('x-request-id', this.requestId);
+      if (retryAfterSeconds > 0) headers.push('retry-after', String(retryAfterSeconds));
+      if (this.rateRemaining >= 0) this.pushRateHeaders(headers);
+      if (this.ctx.core.draining) headers.push('connection', 'close');
+      res.writeHead(problem.status, headers);
+      res.end(body);
+    }
+    this.finish();
+  }
+
+  /** Gives back everything held, records the request, exactly once. */
+  finish(): void {
+    if (this.phase === PHASE.done) return;
+    this.phase = PHASE.done;
+    const socket = this.req.socket as Tagged;
+    if (socket[kExchange] === this) socket[kExchange] = undefined;
+    this.clearTimer();
+    if (this.waitTimer !== undefined) clearTimeout(this.waitTimer);
+    if (this.bodyChunks !== null) {
+      this.req.off('data', onBodyData);
+      this.req.off('end', onBodyEnd);
+      this.bodyChunks = null;
+    }
+    const service = this.service;
+    if (service !== undefined) {
+      service.breaker.abandon(this.admission);
+      this.admission = DENY;
+      if (this.holdsSlot) this.releaseSlot();
+    }
+    this.ctx.core.inFlight--;
+    this.durationMs = performance.now() - this.startedAt;
+    (this.route?.metrics ?? this.ctx.core.unrouted).answered(
+      this.status,
+      this.durationMs / 1000,
+      this.outcome,
+    );
+    this.ctx.log(this);
+    this.ctx.done();
+  }
+
+  releaseSlot(): void {
+    this.holdsSlot = false;
+    const next = this.service!.bulkhead.release();
+    next?.admit();
+  }
+}
+
+// Listeners shared by every exchange (`this` is the emitter), so that none is allocated per request.
+function onResponseClose(this: ServerResponse): void {
+  const exchange = (this as Tagged)[kExchange];
+  if (exchange !== undefined && exchange.phase !== PHASE.done) exchange.clientGone();
+}
+
+function onSocketClose(this: Socket): void {
+  const exchange = (this as Tagged)[kExchange];
+  if (exchange !== undefined && exchange.phase !== PHASE.done) exchange.clientGone();
+}
+
+function onResponseDrain(this: ServerResponse): void {
+  (this as Tagged)[kExchange]?.resumeUpstream?.();
+}
+
+function onBodyData(this: IncomingMessage, chunk: Buffer): void {
+  (this as Tagged)[kExchange]?.bodyChunks?.push(chunk);
+}
+
+function onBodyEnd(this: IncomingMessage): void {
+  (this as Tagged)[kExchange]?.bodyBuffered();
+}
+
+function afterFaultDelay(exchange: Exchange): void {
+  exchange.waitTimer = undefined;
+  if (exchange.phase === PHASE.faultDelay) exchange.injectAbort();
+}
+
+function afterBackoff(exchange: Exchange): void {
+  exchange.waitTimer = undefined;
+  if (exchange.phase === PHASE.backoff) exchange.attempt();
+}
+
+/** Counts a streamed (chunked) body and fails it past the limit, which aborts the attempt. */
+class BodyLimit extends Transform {
+  readonly #max: number;
+  #seen = 0;
+
+  constructor(max: number) {
+    super();
+    this.#max = max;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#seen += chunk.length;
+    if (this.#seen > this.#max) {
+      callback(new GatewayError('BATON_BODY_TOO_LARGE', `request body over ${this.#max} bytes`));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
