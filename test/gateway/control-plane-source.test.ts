@@ -109,15 +109,20 @@ describe('controlPlaneSource', () => {
   });
 
   it('ignores snapshots that are older or invalid', async () => {
-    plane.push(JSON.stringify(snap(1, a)));
     plane.push('{"not":"a snapshot"}');
+    await until('the invalid snapshot to be reported', () =>
+      lines.some((l) => l.msg === 'ignoring an invalid gateway snapshot') ? true : undefined,
+    );
     plane.push('this is not json');
+    await until('the malformed event to be reported', () =>
+      lines.some((l) => l.msg === 'ignoring a gateway snapshot event that is not JSON') ? true : undefined,
+    );
+    plane.push(JSON.stringify(snap(1, a)));
     const marker = snap(3, b);
     plane.current = marker;
     plane.push(JSON.stringify(marker));
     await until('sequence 3', () => (gateway.sequence === 3 ? true : undefined));
     assert.equal(await who(), 'b');
-    assert.ok(lines.some((l) => l.msg === 'ignoring an invalid gateway snapshot'));
   });
 
   it('keeps routing by the last snapshot while the control plane is away, and catches up after', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { TIERS, TIER_RANK } from '../manifest/schema.ts';
-import { LoadShedder } from './load-shedder.ts';
+import { LoadShedder, smoothDelay } from './load-shedder.ts';
 
 describe('LoadShedder', () => {
   const shedder = new LoadShedder({ maxInFlight: 100, maxLatencyMs: 500 });
@@ -45,5 +45,22 @@ describe('LoadShedder', () => {
         },
       ),
     );
+  });
+});
+
+describe('smoothDelay', () => {
+  it('shrugs off a single stall but follows sustained delay', () => {
+    const shedder = new LoadShedder({ maxInFlight: 100, maxLatencyMs: 500 });
+    const afterStall = smoothDelay(0, 600);
+    assert.equal(shedder.shed('medium', 0, afterStall), false, 'one 600 ms hiccup sheds nothing');
+    let estimate = 0;
+    let ticks = 0;
+    while (!shedder.shed('medium', 0, estimate)) {
+      estimate = smoothDelay(estimate, 600);
+      ticks++;
+    }
+    assert.ok(ticks > 1 && ticks < 10, `${ticks} samples of 600 ms delay before shedding`);
+    for (let i = 0; i < 20; i++) estimate = smoothDelay(estimate, 0);
+    assert.equal(shedder.shed('low', 0, estimate), false, 'and it recovers');
   });
 });

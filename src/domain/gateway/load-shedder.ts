@@ -28,3 +28,15 @@ export class LoadShedder {
     return inFlight >= this.#maxInFlight.get(tier)! || latencyMs >= this.#maxLatency.get(tier)!;
   }
 }
+
+/** Weight of each new sample in the queueing-delay estimate. */
+const DELAY_SMOOTHING = 0.3;
+
+/**
+ * The next queueing-delay estimate from a new sample (an exponentially weighted average):
+ * one stall — the process descheduled for a moment — moves it only part of the way, so it
+ * takes sustained delay, real overload, to reach a shedding threshold.
+ */
+export function smoothDelay(previous: number, sample: number): number {
+  return previous + DELAY_SMOOTHING * (sample - previous);
+}

@@ -41,18 +41,37 @@ describe('accessLog', () => {
     const fixed = { timestamp: () => ',"time":42', base: { pid: 7, hostname: 'h' } };
     const fast = sink();
     const viaPino = sink();
-    accessLog(pino({ level: 'info', ...fixed }, fast.stream).child({ component: 'gateway' })).write(record);
+    const log = accessLog(pino({ level: 'info', ...fixed }, fast.stream).child({ component: 'gateway' }));
+    log.write(record);
+    log.write(record);
+    assert.equal(fast.lines.length, 0, 'lines wait for the end of the event-loop turn');
+    log.flush();
     // A mixin makes the logger "not plain": the record goes through logger.info.
     accessLog(
       pino({ level: 'info', ...fixed, mixin: () => ({}) }, viaPino.stream).child({ component: 'gateway' }),
     ).write(record);
-    assert.equal(fast.lines.length, 1);
+    assert.equal(fast.lines.length, 2);
     assert.equal(fast.lines[0], viaPino.lines[0]);
     const parsed = JSON.parse(fast.lines[0]!);
     assert.equal(parsed.reqId, record.reqId);
     assert.equal(parsed.path, record.path);
     assert.equal(parsed.parentSpanId, undefined);
     assert.equal(parsed.msg, 'request');
+  });
+
+  it('writes on its own at the end of the event-loop turn', async () => {
+    const out = sink();
+    accessLog(pino({ level: 'info' }, out.stream)).write(record);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(out.lines.length, 1);
+  });
+
+  it('sends every record through pino when the stream needs per-line metadata', () => {
+    const out = sink();
+    const logger = pino({ level: 'info' }, pino.multistream([{ stream: out.stream }]));
+    accessLog(logger).write(record);
+    assert.equal(out.lines.length, 1, 'written at once, by logger.info');
+    assert.equal(JSON.parse(out.lines[0]!).reqId, record.reqId);
   });
 
   it('respects the level and can be turned off', () => {

@@ -3,10 +3,11 @@
 // for the same reason).
 //
 // At thousands of requests per second pino's general-purpose serialisation (a dozen checks
-// per field) costs more than routing the request. When the logger is configured plainly (no
-// redaction, mixin, log formatter or hooks), the line is assembled directly from the
-// logger's own pieces (level, time, bindings, message key) and written to its stream: the
-// same bytes pino would write, several times cheaper. Otherwise it goes through logger.info.
+// per field) and one stream write per line cost more than routing the request. When the
+// logger is configured plainly (no redaction, mixin, log formatter, hooks or multistream),
+// each line is assembled directly from the logger's own pieces (level, time, bindings,
+// message key) — the same bytes pino would write — and the lines of one event-loop turn go
+// to its stream in one write. Otherwise each record goes through logger.info.
 import type { Logger } from 'pino';
 import { symbols } from 'pino';
 
@@ -37,7 +38,12 @@ export interface AccessLog {
   /** False when nothing would be written: callers skip building the record. */
   enabled(): boolean;
   write(record: AccessRecord): void;
+  /** Hands buffered lines to the logger's stream now (on close). */
+  flush(): void;
 }
+
+/** Lines are handed to the stream once per event-loop turn, or sooner past this size. */
+const BATCH_CHARS = 64 * 1024;
 
 const MESSAGE = 'request';
 const INFO = 30;
@@ -48,7 +54,7 @@ type Internals = {
   [symbols.chindingsSym]: string;
   [symbols.endSym]: string;
   [symbols.messageKeySym]: string;
-  [symbols.streamSym]: { write(line: string): unknown };
+  [symbols.streamSym]: { write(line: string): unknown; [symbols.needsMetadataGsym]?: boolean };
   [symbols.mixinSym]: unknown;
   [symbols.formattersSym]: { log?: unknown };
   [symbols.hooksSym]: { logMethod?: unknown; streamWrite?: unknown };
@@ -56,7 +62,7 @@ type Internals = {
 };
 
 export function accessLog(logger: Logger | false): AccessLog {
-  if (logger === false) return { enabled: () => false, write: () => {} };
+  if (logger === false) return { enabled: () => false, write: () => {}, flush: () => {} };
   const internals = logger as unknown as Internals;
   const plain =
     !internals[symbols.mixinSym] &&
@@ -65,7 +71,9 @@ export function accessLog(logger: Logger | false): AccessLog {
     internals[symbols.hooksSym]?.streamWrite === undefined &&
     Object.getOwnPropertySymbols(internals[symbols.stringifiersSym] ?? {}).length === 0 &&
     Object.keys(internals[symbols.stringifiersSym] ?? {}).length === 0 &&
-    typeof internals[symbols.streamSym]?.write === 'function';
+    typeof internals[symbols.streamSym]?.write === 'function' &&
+    // pino.multistream routes each line by level metadata set by logger calls.
+    internals[symbols.streamSym][symbols.needsMetadataGsym] !== true;
   const enabled = () => logger.isLevelEnabled('info');
   if (!plain) {
     return {
@@ -73,20 +81,36 @@ export function accessLog(logger: Logger | false): AccessLog {
       write: (record) => {
         if (enabled()) logger.info(fields(record), MESSAGE);
       },
+      flush: () => {},
     };
   }
+  // One write per event-loop turn instead of one per request: a write to a pino destination
+  // costs several microseconds however short the line (a system call when synchronous).
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '') return;
+    const batch = pending;
+    pending = '';
+    internals[symbols.streamSym].write(batch);
+  };
   const write = (record: AccessRecord) => {
     if (!enabled()) return;
-    internals[symbols.streamSym].write(
+    pending +=
       internals[symbols.lsCacheSym][INFO]! +
-        internals[symbols.timeSym]() +
-        internals[symbols.chindingsSym] +
-        encode(record) +
-        `,${str(internals[symbols.messageKeySym])}:"${MESSAGE}"` +
-        internals[symbols.endSym],
-    );
+      internals[symbols.timeSym]() +
+      internals[symbols.chindingsSym] +
+      encode(record) +
+      `,${str(internals[symbols.messageKeySym])}:"${MESSAGE}"` +
+      internals[symbols.endSym];
+    if (pending.length >= BATCH_CHARS) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   };
-  return { enabled, write };
+  return { enabled, write, flush };
 }
 
 /** The record as pino would log it: absent values left out. */

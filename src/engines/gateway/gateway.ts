@@ -204,6 +204,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     upgrades.destroyAll();
     await stopped;
     loadMonitor.stop();
+    log.flush();
     await core.close();
     if (admin !== undefined) {
       const adminServer = admin;

@@ -1,12 +1,14 @@
 // Prometheus metrics of one gateway process, on a registry of its own (never the global
 // one, so that embedding the gateway in another process adds nothing to that process's
-// metrics). Label children are created once per route and service and cached: resolving
-// labels per request would cost more than the rest of the bookkeeping together.
+// metrics). What every request touches (its status-class count and its latency) is kept
+// per route in plain numbers and handed to prom-client when metrics are read: prom-client
+// hashes and validates label values on every increment, which on this path would cost
+// more than the rest of the bookkeeping together.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HistogramConfiguration } from 'prom-client';
 import type { Tier } from '../../domain/manifest/schema.ts';
 
 type Inc = { inc(value?: number): void };
-type Observe = { observe(value: number): void };
 
 /** Seconds; dense below 100 ms, where a gateway's requests mostly live. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -15,11 +17,13 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'route' | 'service' | 'code'>;
   readonly errors: Counter<'route' | 'service' | 'reason'>;
-  readonly duration: Histogram<'route' | 'service'>;
+  readonly duration: LatencyHistogram;
   readonly retries: Counter<'service'>;
   readonly ejections: Counter<'service'>;
   readonly rateLimited: Counter<'route' | 'service'>;
   readonly shed: Counter<'service' | 'tier'>;
+  /** Every route's counts, including routes a later snapshot dropped (their totals stay). */
+  readonly #routes: RouteMetrics[] = [];
 
   constructor(gauges: { inFlight: () => number; sequence: () => number; loopDelayMs: () => number }) {
     const registers = [this.registry];
@@ -28,6 +32,9 @@ export class GatewayMetrics {
       help: 'Requests answered, by route, service and status class (2xx, 4xx, 5xx…).',
       labelNames: ['route', 'service', 'code'],
       registers,
+      collect: () => {
+        for (const route of this.#routes) route.flushRequests();
+      },
     });
     this.errors = new Counter({
       name: 'baton_gateway_errors_total',
@@ -35,7 +42,7 @@ export class GatewayMetrics {
       labelNames: ['route', 'service', 'reason'],
       registers,
     });
-    this.duration = new Histogram({
+    this.duration = new LatencyHistogram({
       name: 'baton_gateway_request_duration_seconds',
       help: 'Time from the request reaching the gateway to the last byte of the answer.',
       labelNames: ['route', 'service'],
@@ -96,7 +103,9 @@ export class GatewayMetrics {
   }
 
   route(route: string, service: string): RouteMetrics {
-    return new RouteMetrics(this, route, service);
+    const metrics = new RouteMetrics(this, route, service);
+    this.#routes.push(metrics);
+    return metrics;
   }
 
   service(service: string, tier: Tier): ServiceMetrics {
@@ -118,27 +127,24 @@ export class RouteMetrics {
   readonly #metrics: GatewayMetrics;
   readonly #route: string;
   readonly #service: string;
-  readonly #byClass: (Inc | undefined)[] = [];
+  /** Requests by status class (index 1–5), and how many of them prom-client has. */
+  readonly #byClass = new Float64Array(6);
+  readonly #flushed = new Float64Array(6);
+  readonly #requestChildren: (Inc | undefined)[] = [];
   readonly #errors = new Map<string, Inc>();
-  #duration: Observe | undefined;
+  readonly #duration: LatencyChild;
   #rateLimited: Inc | undefined;
 
   constructor(metrics: GatewayMetrics, route: string, service: string) {
     this.#metrics = metrics;
     this.#route = route;
     this.#service = service;
+    this.#duration = metrics.duration.child(route, service);
   }
 
   /** One answered request: its status, its duration, and why it failed ('' when it did not). */
   answered(status: number, seconds: number, reason: string): void {
-    const cls = Math.min(5, Math.max(1, Math.floor(status / 100)));
-    let counter = this.#byClass[cls];
-    if (counter === undefined) {
-      counter = this.#metrics.requests.labels(this.#route, this.#service, `${cls}xx`);
-      this.#byClass[cls] = counter;
-    }
-    counter.inc();
-    this.#duration ??= this.#metrics.duration.labels(this.#route, this.#service);
+    this.#byClass[Math.min(5, Math.max(1, Math.floor(status / 100)))]!++;
     this.#duration.observe(seconds);
     if (reason !== '') {
       let errors = this.#errors.get(reason);
@@ -153,5 +159,102 @@ export class RouteMetrics {
   rateLimited(): void {
     this.#rateLimited ??= this.#metrics.rateLimited.labels(this.#route, this.#service);
     this.#rateLimited.inc();
+  }
+
+  /** Hands the request counts gathered since the last read to prom-client. */
+  flushRequests(): void {
+    for (let cls = 1; cls <= 5; cls++) {
+      const delta = this.#byClass[cls]! - this.#flushed[cls]!;
+      if (delta === 0) continue;
+      let child = this.#requestChildren[cls];
+      if (child === undefined) {
+        child = this.#metrics.requests.labels(this.#route, this.#service, `${cls}xx`);
+        this.#requestChildren[cls] = child;
+      }
+      child.inc(delta);
+      this.#flushed[cls] = this.#byClass[cls]!;
+    }
+  }
+}
+
+/** One label set of the latency histogram, in plain numbers. */
+class LatencyChild {
+  readonly labels: { readonly route: string; readonly service: string };
+  readonly counts: Float64Array;
+  readonly #bounds: readonly number[];
+  sum = 0;
+  count = 0;
+
+  constructor(bounds: readonly number[], labels: { route: string; service: string }) {
+    this.#bounds = bounds;
+    this.labels = labels;
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(value: number): void {
+    const bounds = this.#bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    if (i < bounds.length) this.counts[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+}
+
+/**
+ * prom-client's Histogram whose label children are LatencyChild objects. The registry
+ * reads a metric through get() (getForPromString() for the text format); both render the
+ * children exactly as prom-client renders its own: cumulative `_bucket` values per bound,
+ * `+Inf`, `_sum` and `_count`.
+ */
+class LatencyHistogram extends Histogram<'route' | 'service'> {
+  readonly #name: string;
+  readonly #help: string;
+  readonly #bounds: readonly number[];
+  readonly #children = new Map<string, LatencyChild>();
+
+  constructor(config: HistogramConfiguration<'route' | 'service'> & { buckets: number[] }) {
+    super(config);
+    this.#name = config.name;
+    this.#help = config.help;
+    this.#bounds = [...config.buckets].sort((a, b) => a - b);
+  }
+
+  child(route: string, service: string): LatencyChild {
+    const key = JSON.stringify([route, service]);
+    let child = this.#children.get(key);
+    if (child === undefined) {
+      child = new LatencyChild(this.#bounds, { route, service });
+      this.#children.set(key, child);
+    }
+    return child;
+  }
+
+  override async get(): ReturnType<Histogram<'route' | 'service'>['get']> {
+    const bucket = `${this.#name}_bucket`;
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const child of this.#children.values()) {
+      let cumulative = 0;
+      this.#bounds.forEach((le, i) => {
+        cumulative += child.counts[i]!;
+        values.push({ labels: { ...child.labels, le }, value: cumulative, metricName: bucket });
+      });
+      values.push({ labels: { ...child.labels, le: '+Inf' }, value: child.count, metricName: bucket });
+      values.push({ labels: { ...child.labels }, value: child.sum, metricName: `${this.#name}_sum` });
+      values.push({ labels: { ...child.labels }, value: child.count, metricName: `${this.#name}_count` });
+    }
+    // prom-client's typings give `type` as a numeric enum and require `collect`; its own
+    // get() returns the string 'histogram' and no collect, which is what the registry reads.
+    return {
+      name: this.#name,
+      help: this.#help,
+      type: 'histogram',
+      values,
+      aggregator: 'sum',
+    } as unknown as Awaited<ReturnType<Histogram<'route' | 'service'>['get']>>;
+  }
+
+  getForPromString(): ReturnType<Histogram<'route' | 'service'>['get']> {
+    return this.get();
   }
 }

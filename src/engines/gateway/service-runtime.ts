@@ -113,7 +113,10 @@ export class ServiceRuntime {
     // Most snapshots change one service or none: keep the groups (and the balancers'
     // positions and hash rings) of a service whose endpoints and balancing did not change.
     const shape = groupShape(upstreams, lb, service.split);
-    if (shape === this.#shape) return this.bulkhead.admitWaiting();
+    if (shape === this.#shape) {
+      this.refreshGroups(); // the panic threshold may have changed
+      return this.bulkhead.admitWaiting();
+    }
     this.#shape = shape;
 
     this.any = new EndpointGroup(upstreams, lb, this.#random);
