@@ -10,6 +10,9 @@ import { pino } from 'pino';
 import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
 import type { WaterfallRow } from '../src/domain/telemetry/call-tree.ts';
 import type { LiveMapSnapshot } from '../src/engines/telemetry/live-map.ts';
+import { controlPlaneSource } from '../src/engines/gateway/control-plane-source.ts';
+import { startGateway } from '../src/engines/gateway/gateway.ts';
+import { otlpSpanExport } from '../src/engines/gateway/span-export.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 
@@ -186,6 +189,57 @@ describe('telemetry with the example shop on real processes', () => {
     );
     const listed = traces.find((t) => t.traceId === TRACE_ID);
     assert.deepEqual(listed?.root, { service: 'web', route: 'POST /api/checkout', complete: false });
+  });
+
+  it("roots a checkout that enters through the gateway at the gateway's own span", async () => {
+    const logger = pino({ level: 'silent' });
+    const spans = otlpSpanExport({ url: plane.url, logger, instanceId: 'gateway-test', flushMs: 100 });
+    const gateway = await startGateway({
+      host: '127.0.0.1',
+      port: 0,
+      source: controlPlaneSource({ url: plane.url, logger }),
+      logger,
+      accessLog: false,
+      spans,
+    });
+    try {
+      const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+      const caller = '1122334455667788';
+      // Until its first snapshot arrives the gateway answers 503: wait for it off the trace,
+      // on the storefront page, which calls no other service (the map test counts calls).
+      await eventually(
+        async () => ((await fetch(`${gateway.url}/`)).status === 200 ? true : undefined),
+        20_000,
+        'the gateway routes',
+      );
+      const response = await fetch(`${gateway.url}/api/checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${caller}-01` },
+        body: JSON.stringify({ sku: 'tea-sencha', quantity: 1, card: '4242424242424242' }),
+      });
+      assert.equal(response.status, 201, await response.text());
+      const trace = await eventually(
+        async () => {
+          const t = await get<TraceJson>(`/v1/traces/${traceId}`);
+          const services = new Set(t.rows.map((r) => r.service));
+          return ['gateway', 'web', 'orders', 'inventory', 'payments', 'ledger'].every((s) => services.has(s))
+            ? t
+            : undefined;
+        },
+        20_000,
+        'the gateway span and every service',
+      );
+      const [root] = trace.rows;
+      assert.equal(root!.service, 'gateway');
+      assert.equal(root!.kind, 'server');
+      assert.equal(root!.parentSpanId, caller, "the caller's trace is continued");
+      const web = trace.rows.find((r) => r.service === 'web' && r.kind === 'server')!;
+      assert.equal(web.parentSpanId, root!.spanId, "web's server span hangs under the gateway's");
+      assert.ok(root!.durationMs >= web.durationMs, 'the gateway span encloses the call it forwarded');
+    } finally {
+      await gateway.close();
+      await spans.close();
+    }
   });
 
   it('draws the calls on the live map with figures, and RED per route', async () => {

@@ -237,6 +237,35 @@ describe('timeouts and the bulkhead', () => {
   });
 });
 
+describe('requests with a body', () => {
+  it('give back their bulkhead slot and are recorded once answered', async () => {
+    const upstream = await startUpstream('echo', (_req, res, body) => {
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ length: body.length }));
+    });
+    await withGateway(
+      [upstream],
+      {
+        routes: [{ service: 's' }],
+        services: { s: { policy: { concurrency: { limit: 1, queue: 0 } }, endpoints: [upstream] } },
+      },
+      async (url, metrics) => {
+        // One slot: a POST that never gave its slot back would make the next one 503.
+        for (let i = 0; i < 5; i++) {
+          const answer = await send(`${url}/orders`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ sku: 'tea', i }),
+          });
+          assert.equal(answer.status, 201, answer.text);
+        }
+        const text = await metrics();
+        assert.match(text, /baton_gateway_requests_total\{[^}]*code="2xx"[^}]*\} 5/);
+        assert.match(text, /baton_gateway_in_flight 0/);
+      },
+    );
+  });
+});
+
 describe('circuit breaker', () => {
   it('opens on the error rate, half-opens after the open time with one probe, closes on its success', async () => {
     let mode: 'fail' | 'hold' | 'ok' = 'fail';

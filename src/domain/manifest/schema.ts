@@ -150,7 +150,9 @@ const TrafficSchema = z
           .describe('Retries after the first try (default 2).'),
         budget: percent('budget')
           .optional()
-          .describe('Retries may be at most this share of active requests (default 20).'),
+          .describe(
+            'Retries may be at most this share of requests over the last 10 s, plus 3 a second (default 20).',
+          ),
         backoff: duration('backoff')
           .optional()
           .describe('Base of the jittered exponential backoff (default 25ms).'),

@@ -553,8 +553,10 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
   finish(): void {
     if (this.phase === PHASE.done) return;
     this.phase = PHASE.done;
-    const socket = this.req.socket as Tagged;
-    if (socket[kExchange] === this) socket[kExchange] = undefined;
+    // Node lets go of the request's socket once a request with a body has been read and
+    // answered: by then there may be no socket to untag.
+    const socket = this.req.socket as Tagged | null;
+    if (socket !== null && socket[kExchange] === this) socket[kExchange] = undefined;
     this.clearTimer();
     if (this.waitTimer !== undefined) clearTimeout(this.waitTimer);
     if (this.bodyChunks !== null) {

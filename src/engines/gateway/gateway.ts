@@ -22,6 +22,7 @@ import { GatewayMetrics } from './metrics.ts';
 import type { SnapshotSource } from './snapshot-source.ts';
 import { UpgradeProxy } from './upgrade.ts';
 import { accessLog } from './access-log.ts';
+import type { GatewaySpan, SpanExport } from './span-export.ts';
 import type { AccessRecord } from './access-log.ts';
 import type { PoolOptions } from './upstream.ts';
 
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   readonly adminHost?: string | undefined;
   /** One line per request at info; default: `logger` itself. false turns it off. */
   readonly accessLog?: Logger | false | undefined;
+  /** Where the gateway's own span of each sampled request goes; none when absent. */
+  readonly spans?: SpanExport | undefined;
   readonly limits?: Partial<GatewayLimits> | undefined;
   readonly upstream?: Partial<PoolOptions> | undefined;
   /** Deadline of a route without `timeout`. Default 15 s. */
@@ -113,6 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     metrics,
   });
   const log = accessLog(options.accessLog === undefined ? logger : options.accessLog);
+  const spans = options.spans;
 
   let drained: (() => void) | undefined;
   const ctx: ExchangeContext = {
@@ -121,6 +125,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     loopDelayMs: () => loadMonitor.delayMs,
     log: (exchange) => {
       if (log.enabled()) log.write(exchangeRecord(exchange));
+      // Only traces the caller (or the gateway) marked sampled: flags 01.
+      if (spans !== undefined && exchange.traceFlags === '01') spans.add(gatewaySpan(exchange));
     },
     done: () => {
       if (drained !== undefined && core.inFlight === 0) drained();
@@ -225,6 +231,25 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       return core.inFlight;
     },
     close: () => (closing ??= close()),
+  };
+}
+
+function gatewaySpan(ex: Exchange): GatewaySpan {
+  const route = ex.route;
+  return {
+    traceId: ex.traceId,
+    spanId: ex.spanId,
+    parentSpanId: ex.parentSpanId,
+    method: ex.method,
+    path: ex.path,
+    route: route === undefined ? undefined : `${route.route.host ?? ''}${route.route.path}`,
+    service: route?.serviceName,
+    instance: ex.upstream?.instanceId,
+    status: ex.status,
+    outcome: ex.outcome || 'ok',
+    attempts: ex.attempts,
+    endUnixMs: Date.now(),
+    durationMs: ex.durationMs,
   };
 }
 

@@ -20,7 +20,7 @@ export const TRAFFIC_EVENT_KINDS = [
 ];
 
 /** Bursts of instance changes (a rollout) become one snapshot per this many ms. */
-const COALESCE_MS = 20;
+const COALESCE_MS = 50;
 /** The longest a fault injection may live: game days end. */
 export const MAX_FAULT_MS = 24 * 3_600_000;
 

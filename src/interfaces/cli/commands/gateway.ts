@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { startGatewayCluster } from '../../../engines/gateway/cluster.ts';
 import { controlPlaneSource } from '../../../engines/gateway/control-plane-source.ts';
 import { startGateway } from '../../../engines/gateway/gateway.ts';
+import { otlpSpanExport } from '../../../engines/gateway/span-export.ts';
 import { DEFAULT_SERVER, resolveToken } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { createOutput } from '../output.ts';
@@ -23,6 +24,7 @@ interface GatewayCommandOptions {
   workers: number;
   logLevel: string;
   accessLog: boolean;
+  traces: boolean;
 }
 
 function workers(value: string): number {
@@ -49,6 +51,7 @@ export function registerGatewayCommand(program: Command): void {
     .option('--no-admin', 'no admin listener')
     .option('--workers <n>', 'gateway processes sharing the port (`auto`: one per core)', workers, 1)
     .option('--no-access-log', 'no line per request')
+    .option('--no-traces', "do not export the gateway's own spans to the control plane")
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .addHelpText(
       'after',
@@ -70,10 +73,16 @@ Examples:
         throw new CliExit(EXIT.usage);
       }
       const logger = pino({ level: options.logLevel }, pino.destination(2));
+      const token = resolveToken(server);
+      // The gateway's span of each request roots the traces that enter through it.
+      const spans = options.traces
+        ? otlpSpanExport({ url: server, token, logger, instanceId: `gateway-${process.pid}` })
+        : undefined;
       const common = {
+        spans,
         host: options.listen.host,
         port: options.listen.port,
-        source: controlPlaneSource({ url: server, token: resolveToken(server), logger }),
+        source: controlPlaneSource({ url: server, token, logger }),
         logger,
         accessLog: options.accessLog ? undefined : (false as const),
         ...(options.admin ? { adminHost: options.admin.host, adminPort: options.admin.port } : {}),
@@ -103,6 +112,7 @@ Examples:
         process.once('SIGTERM', resolve);
       });
       await handle.close();
+      await spans?.close();
     });
 }
 

@@ -1,0 +1,137 @@
+// The gateway's own span of each request, exported to the control plane over OTLP/HTTP
+// (JSON), so that a trace entering through the gateway has its real root: the services'
+// server spans name the gateway's span as their parent. Spans are batched once a second;
+// a full queue drops (and counts) rather than growing, and a failing receiver costs the
+// spans, never a request.
+import type { Logger } from 'pino';
+import { request } from 'undici';
+
+/** What the gateway knows of a request once it has answered. */
+export interface GatewaySpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** '' when the gateway started the trace. */
+  readonly parentSpanId: string;
+  readonly method: string;
+  readonly path: string;
+  /** The matched route (`/api/orders`), or undefined when none matched. */
+  readonly route: string | undefined;
+  readonly service: string | undefined;
+  readonly instance: string | undefined;
+  readonly status: number;
+  readonly outcome: string;
+  readonly attempts: number;
+  readonly endUnixMs: number;
+  readonly durationMs: number;
+}
+
+export interface SpanExport {
+  add(span: GatewaySpan): void;
+  /** Sends what is queued and stops. */
+  close(): Promise<void>;
+  readonly dropped: number;
+}
+
+export interface SpanExportOptions {
+  /** The control plane: spans go to `${url}/v1/traces`. */
+  readonly url: string;
+  readonly token?: string | undefined;
+  readonly logger: Logger;
+  /** Names this gateway process in its spans' resource. */
+  readonly instanceId: string;
+  readonly flushMs?: number | undefined;
+  readonly maxQueue?: number | undefined;
+}
+
+const SERVER = 2;
+const STATUS_ERROR = 2;
+
+export function otlpSpanExport(options: SpanExportOptions): SpanExport {
+  const endpoint = `${options.url.replace(/\/+$/, '')}/v1/traces`;
+  const maxQueue = options.maxQueue ?? 8_192;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  let queue: GatewaySpan[] = [];
+  let dropped = 0;
+  let warned = false;
+  let sending: Promise<void> | undefined;
+
+  const flush = async (): Promise<void> => {
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    try {
+      const response = await request(endpoint, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(otlpRequest(batch, options.instanceId)),
+        headersTimeout: 5_000,
+        bodyTimeout: 5_000,
+      });
+      await response.body.dump();
+      if (response.statusCode >= 300) throw new Error(`the control plane answered ${response.statusCode}`);
+      warned = false;
+    } catch (error) {
+      if (!warned) options.logger.warn({ err: (error as Error).message }, 'gateway spans not exported');
+      warned = true;
+    }
+  };
+  const timer = setInterval(() => {
+    sending ??= flush().finally(() => (sending = undefined));
+  }, options.flushMs ?? 1_000).unref();
+
+  return {
+    add(span) {
+      if (queue.length >= maxQueue) dropped++;
+      else queue.push(span);
+    },
+    async close() {
+      clearInterval(timer);
+      await sending;
+      await flush();
+    },
+    get dropped() {
+      return dropped;
+    },
+  };
+}
+
+const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+const int = (key: string, value: number) => ({ key, value: { intValue: String(value) } });
+
+function otlpRequest(spans: readonly GatewaySpan[], instanceId: string): unknown {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [str('service.name', 'gateway'), str('service.instance.id', instanceId)] },
+        scopeSpans: [{ scope: { name: 'baton-gateway' }, spans: spans.map(otlpSpan) }],
+      },
+    ],
+  };
+}
+
+function otlpSpan(span: GatewaySpan): unknown {
+  const endNs = BigInt(Math.round(span.endUnixMs * 1000)) * 1000n;
+  const startNs = endNs - BigInt(Math.round(span.durationMs * 1_000_000));
+  const attributes = [
+    str('http.request.method', span.method),
+    str('url.path', span.path),
+    int('http.response.status_code', span.status),
+    int('baton.attempts', span.attempts),
+  ];
+  if (span.route !== undefined) attributes.push(str('http.route', span.route));
+  if (span.service !== undefined) attributes.push(str('baton.upstream.service', span.service));
+  if (span.instance !== undefined) attributes.push(str('baton.upstream.instance', span.instance));
+  if (span.outcome !== 'ok') attributes.push(str('baton.outcome', span.outcome));
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    ...(span.parentSpanId ? { parentSpanId: span.parentSpanId } : {}),
+    name: `${span.method} ${span.route ?? span.path}`,
+    kind: SERVER,
+    startTimeUnixNano: startNs.toString(),
+    endTimeUnixNano: endNs.toString(),
+    attributes,
+    status: span.status >= 500 ? { code: STATUS_ERROR, message: span.outcome } : {},
+  };
+}
