@@ -225,6 +225,35 @@ describe('Controller: failures', () => {
     }
   });
 
+  it('stops a rollout that a gate (a firing alert) rejects within its deadline, and rolls it back', async () => {
+    const h = await harness();
+    try {
+      await h.engine.apply({ text: manifest() }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      assert.equal(await h.controller.abortRollout('orders', 'no rollout under way'), false);
+      await h.engine.apply(
+        { text: manifest({ ordersVersion: '2.1.0', deadline: '10m' }) },
+        { author: 'test' },
+      );
+      await until(h, () => (h.controller.state('orders')?.revision ?? 0) === 2);
+      assert.equal(await h.controller.abortRollout('web', 'web did not move'), false);
+      assert.equal(await h.controller.abortRollout('orders', 'alert orders/latency fired'), true);
+      await until(
+        h,
+        () => (h.controller.state('orders')?.version ?? '') === '2.0.0' && settledAll(h),
+        120_000,
+      );
+      const latest = await h.engine.latest();
+      assert.deepEqual(latest!.source, { kind: 'rollback', toRevision: 1 });
+      assert.match(latest!.message, /orders 2\.1\.0: alert orders\/latency fired/);
+      const [failed] = await h.store.readEvents({ kinds: ['rollout.failed'] });
+      assert.equal(failed!.data?.['reason'], 'alert orders/latency fired');
+    } finally {
+      await h.controller.stop({ stopInstances: false });
+      await h.store.close();
+    }
+  });
+
   it('alerts and marks the service failed when a pet keeps dying', async () => {
     const h = await harness();
     try {

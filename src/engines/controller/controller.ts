@@ -205,6 +205,9 @@ export class Controller {
     const revision = this.#revision;
     const spec = revision?.manifest.services[service];
     if (!revision || !spec || !this.#moved.has(service)) return false;
+    // Only an applied change with a converged revision before it has somewhere to go back to.
+    const target = this.#lastConverged;
+    if (revision.source.kind !== 'apply' || target <= 0 || target >= revision.number) return false;
     const deadline = Date.parse(revision.createdAt) + parseDuration(spec.rollout.deadline);
     if (this.#o.clock.now().getTime() >= deadline) return false;
     await this.#rolloutFailed(service, revision, reason);
@@ -725,7 +728,7 @@ export class Controller {
         { to: target },
         {
           author: 'controller',
-          message: `automatic rollback: ${service} ${spec?.version}: ${reason ?? `never became healthy within ${spec?.rollout.deadline}`}`,
+          message: `automatic rollback: ${service} ${spec?.version}${reason ? `: ${reason}` : ` never became healthy within ${spec?.rollout.deadline}`}`,
           force: true,
         },
       );
