@@ -16,7 +16,7 @@ import type {
   TraceQuery,
   TraceSummary,
 } from '../../ports/span-store.ts';
-import { pendingMigrations } from '../store/migrations.ts';
+import { inTransaction, migrateSqlite } from '../store/sqlite/sqlite-schema.ts';
 import { SPAN_STORE_MIGRATIONS } from './span-store-migrations.ts';
 
 export async function openSqliteSpanStore(options: {
@@ -33,49 +33,12 @@ export async function openSqliteSpanStore(options: {
     db.exec('PRAGMA synchronous = NORMAL');
     db.exec('PRAGMA busy_timeout = 5000');
     db.exec('PRAGMA cache_size = -32000');
-    migrate(db, path);
+    migrateSqlite(db, SPAN_STORE_MIGRATIONS, path);
   } catch (error) {
     db.close();
     throw error;
   }
   return new SqliteSpanStore(db);
-}
-
-function migrate(db: DatabaseSync, path: string): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS schema_migrations (
-      version    INTEGER PRIMARY KEY,
-      name       TEXT NOT NULL,
-      applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-    ) STRICT`);
-  const current = () =>
-    (
-      db.prepare('SELECT coalesce(max(version), 0) AS version FROM schema_migrations').get() as {
-        version: number;
-      }
-    ).version;
-  for (const migration of pendingMigrations(SPAN_STORE_MIGRATIONS, current(), path)) {
-    inTransaction(db, () => {
-      if (current() >= migration.version) return;
-      db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)').run(
-        migration.version,
-        migration.name,
-      );
-    });
-  }
-}
-
-function inTransaction<T>(db: DatabaseSync, work: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const result = work();
-    db.exec('COMMIT');
-    return result;
-  } catch (error) {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
 }
 
 interface TraceDelta {

@@ -16,7 +16,7 @@ import type {
 } from '../../../domain/revisions/revision.ts';
 import { StoreConflictError } from '../../../ports/store.ts';
 import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
-import { pendingMigrations } from '../migrations.ts';
+import { inTransaction, migrateSqlite } from './sqlite-schema.ts';
 import {
   announce,
   eventRow,
@@ -42,49 +42,12 @@ export async function openSqliteStore(options: { path: string /* ':memory:' allo
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA busy_timeout = 5000');
     db.exec('PRAGMA foreign_keys = ON');
-    migrate(db, path);
+    migrateSqlite(db, SQLITE_MIGRATIONS, path);
   } catch (error) {
     db.close();
     throw error;
   }
   return new SqliteStore(db);
-}
-
-function migrate(db: DatabaseSync, path: string): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS schema_migrations (
-      version    INTEGER PRIMARY KEY,
-      name       TEXT NOT NULL,
-      applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-    ) STRICT`);
-  const current = () =>
-    (
-      db.prepare('SELECT coalesce(max(version), 0) AS version FROM schema_migrations').get() as {
-        version: number;
-      }
-    ).version;
-  for (const migration of pendingMigrations(SQLITE_MIGRATIONS, current(), path)) {
-    inTransaction(db, () => {
-      if (current() >= migration.version) return; // another process got there first
-      db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)').run(
-        migration.version,
-        migration.name,
-      );
-    });
-  }
-}
-
-function inTransaction<T>(db: DatabaseSync, work: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const result = work();
-    db.exec('COMMIT');
-    return result;
-  } catch (error) {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
 }
 
 interface RevisionRow {
