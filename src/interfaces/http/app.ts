@@ -93,9 +93,12 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     '/v1/*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: () => {
+      onError: (c) => {
         throw new BatonError('payload-too-large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`, {
-          hint: `a manifest may be at most ${LIMITS.manifestBytes} bytes`,
+          hint:
+            c.req.path === '/v1/traces'
+              ? 'send OTLP in smaller batches (the SDK batches 512 spans at most)'
+              : `a manifest may be at most ${LIMITS.manifestBytes} bytes`,
         });
       },
     }),
