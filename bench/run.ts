@@ -9,6 +9,10 @@ const benches = [
   ['failover.ts', '10'],
   // Simulated runtime and fake clock, 100 and 10,000 services × 10 instances: ≈ 4 min.
   ['controller-scale.ts', '100,10000', '10', '5'],
+  // nginx, HAProxy and wrk from Debian; Node peers installed into bench/.peers: ≈ 4 min.
+  ['gateway/run.ts', '--duration', '10', '--repeat', '2'],
+  // OTLP/protobuf batches of 512 spans against `baton server`: ≈ 1 min.
+  ['otlp-ingest.ts', '15', '4'],
 ];
 for (const [file, ...args] of benches) {
   console.log(`\n== ${file} ${args.join(' ')}`);
