@@ -492,6 +492,14 @@ describe('the web console on the example shop', () => {
     ]);
     const route = page.locator('tr[data-route="POST /orders"]');
     await route.waitFor(WAIT);
+    // Spans arrive in each service's own batches and the panel reads again every 10 s: the
+    // row may first show part of the checkouts, so wait for all of them.
+    await page.waitForFunction(
+      () =>
+        Number(document.querySelector('tr[data-route="POST /orders"]')?.getAttribute('data-requests')) >= 9,
+      undefined,
+      WAIT,
+    );
     assert.ok(Number(await route.getAttribute('data-requests')) >= 9, 'every checkout reached orders');
     // The rate line has points once a 10-second slot with the checkouts is complete (the
     // panel reads again every 10 s).
