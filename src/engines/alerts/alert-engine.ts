@@ -12,7 +12,6 @@ import {
   type SloReading,
   type SloSlot,
 } from '../../domain/alerts/slo.ts';
-import type { Manifest } from '../../domain/manifest/model.ts';
 import type { Clock, Timer } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import type { RevisionEngine } from '../revisions/revision-engine.ts';
@@ -165,15 +164,11 @@ export class AlertEngine {
   }
 
   async #current(): Promise<{ slos: Slo[]; webhook: string | undefined } | undefined> {
-    const newest = (await this.#o.store.listRevisions({ limit: 1 }))[0]?.number;
+    const newest = await this.#o.engine.newest();
     if (newest === undefined) return undefined;
-    if (this.#slos?.revision !== newest) {
-      const recorded = this.#o.engine.lastRecorded();
-      const manifest: Manifest =
-        recorded?.revision.number === newest
-          ? recorded.revision.manifest
-          : (await this.#o.engine.getRevision(newest)).manifest;
-      this.#slos = { revision: newest, slos: slosOf(manifest), webhook: manifest.alerts?.webhook };
+    if (this.#slos?.revision !== newest.number) {
+      const { manifest } = newest;
+      this.#slos = { revision: newest.number, slos: slosOf(manifest), webhook: manifest.alerts?.webhook };
     }
     return this.#slos;
   }

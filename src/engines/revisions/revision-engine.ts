@@ -80,6 +80,7 @@ export class RevisionEngine {
   readonly #store: Store;
   readonly #clock: Clock;
   #lastRecorded: RecordedRevision | undefined;
+  #newest: Revision | undefined;
 
   constructor(options: RevisionEngineOptions) {
     this.#store = options.store;
@@ -168,6 +169,20 @@ export class RevisionEngine {
    */
   lastRecorded(): RecordedRevision | undefined {
     return this.#lastRecorded;
+  }
+
+  /**
+   * The newest revision, for readers that ask often (gateway snapshots, alert evaluation):
+   * a summary row per call, the manifest read only when a newer revision exists.
+   */
+  async newest(): Promise<Revision | undefined> {
+    const number = (await this.#store.listRevisions({ limit: 1 }))[0]?.number;
+    if (number === undefined) return undefined;
+    if (this.#newest?.number !== number) {
+      const recorded = this.#lastRecorded?.revision;
+      this.#newest = recorded?.number === number ? recorded : await this.getRevision(number);
+    }
+    return this.#newest;
   }
 
   async diff(from: number, to: number): Promise<ManifestDiff & { from: number; to: number }> {

@@ -51,6 +51,8 @@ export class TrafficControl {
   #sequence = 0;
   #revision = 0;
   #replayedTo = 0;
+  #looking = false;
+  #lookAgain = false;
   #pending: Timer | undefined;
   #expiry: Timer | undefined;
   #unsubscribe: (() => void)[] = [];
@@ -202,12 +204,25 @@ export class TrafficControl {
     }
   }
 
+  /** Every commit announces itself; a burst (a rollout's events) costs one look, plus one after it. */
   async #onStoreEvents(): Promise<void> {
-    await this.#catchUp();
-    const newest = (await this.#o.store.listRevisions({ limit: 1 }))[0]?.number ?? 0;
-    if (newest !== this.#revision) {
-      this.#revision = newest;
-      this.#changed();
+    if (this.#looking) {
+      this.#lookAgain = true;
+      return;
+    }
+    this.#looking = true;
+    try {
+      do {
+        this.#lookAgain = false;
+        await this.#catchUp();
+        const newest = (await this.#o.store.listRevisions({ limit: 1 }))[0]?.number ?? 0;
+        if (newest !== this.#revision) {
+          this.#revision = newest;
+          this.#changed();
+        }
+      } while (this.#lookAgain);
+    } finally {
+      this.#looking = false;
     }
   }
 
@@ -273,14 +288,10 @@ export class TrafficControl {
   }
 
   async #resolvedLatest(): Promise<ReturnType<typeof resolveGateway> | undefined> {
-    // Summaries are cheap rows; the manifest is read (and resolved) once per revision.
-    const newest = (await this.#o.store.listRevisions({ limit: 1 }))[0]?.number;
+    const newest = await this.#o.engine.newest();
     if (newest === undefined) return undefined;
-    if (this.#resolved?.revision !== newest) {
-      const recorded = this.#o.engine.lastRecorded();
-      const revision =
-        recorded?.revision.number === newest ? recorded.revision : await this.#o.engine.getRevision(newest);
-      this.#resolved = { revision: newest, value: resolveGateway(revision.manifest) };
+    if (this.#resolved?.revision !== newest.number) {
+      this.#resolved = { revision: newest.number, value: resolveGateway(newest.manifest) };
     }
     return this.#resolved.value;
   }
