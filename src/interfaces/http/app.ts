@@ -1,6 +1,6 @@
 // The control plane's HTTP application: auth, body limits, validation, problem+json errors,
 // the /v1 routes and the OpenAPI document generated from them.
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -78,7 +78,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get('/v1/healthz', (c) => c.json({ status: 'ok' }));
 
   if (token !== undefined) {
-    app.use('/v1/*', async (c, next) => {
+    const requireToken: MiddlewareHandler = async (c, next) => {
       const presented = bearerToken(c.req.header('authorization'));
       if (presented === undefined || !tokenMatches(presented, token)) {
         throw new BatonError('unauthorized', 'missing or wrong bearer token', {
@@ -86,7 +86,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
         });
       }
       await next();
-    });
+    };
+    app.use('/v1/*', requireToken);
+    app.use('/metrics', requireToken);
   }
 
   app.use(
@@ -107,15 +109,6 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get('/v1/openapi.json', (c) => c.json(openapi));
   if (options.metrics?.length) {
     const merged = Registry.merge([...options.metrics]);
-    if (token !== undefined) {
-      app.use('/metrics', async (c, next) => {
-        const presented = bearerToken(c.req.header('authorization'));
-        if (presented === undefined || !tokenMatches(presented, token)) {
-          throw new BatonError('unauthorized', 'missing or wrong bearer token');
-        }
-        await next();
-      });
-    }
     app.get('/metrics', async (c) =>
       c.body(await merged.metrics(), 200, { 'content-type': merged.contentType }),
     );

@@ -8,7 +8,7 @@ import { parseDuration } from '../../domain/health/duration.ts';
 import { LIMITS, NAME_PATTERN } from '../../domain/manifest/schema.ts';
 import { MAX_FAULT_MS, type TrafficControl } from '../../engines/traffic/traffic-control.ts';
 import { route, type Route } from './route-table.ts';
-import { ProblemSchema } from './schemas.ts';
+import { json, problems } from './responses.ts';
 
 export interface GatewayRouteDependencies {
   readonly traffic: TrafficControl;
@@ -16,15 +16,6 @@ export interface GatewayRouteDependencies {
 
 /** Keeps idle watches alive through proxies that close silent connections. */
 const HEARTBEAT_MS = 15_000;
-
-const json = (body: unknown, status = 200): Response => Response.json(body, { status });
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Problem', schema: ProblemSchema, contentType: 'application/problem+json' },
-    ]),
-  );
 
 const serviceName = z.string().max(LIMITS.nameLength).regex(NAME_PATTERN);
 const ServiceParam = z.strictObject({ name: serviceName });

@@ -20,7 +20,6 @@ import {
   HistoryQuery,
   ManifestRequest,
   PlanSchema,
-  ProblemSchema,
   RevisionNumberParam,
   RevisionSchema,
   RevisionSummarySchema,
@@ -28,22 +27,12 @@ import {
   ServiceSummarySchema,
 } from './schemas.ts';
 import { streamEvents } from './event-stream.ts';
+import { json, problems } from './responses.ts';
 
 export interface RouteDependencies {
   readonly engine: RevisionEngine;
   readonly store: Store;
 }
-
-const json = (body: unknown, status = 200): Response =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Problem', schema: ProblemSchema, contentType: 'application/problem+json' },
-    ]),
-  );
 
 const NumberParams = z.strictObject({ number: RevisionNumberParam });
 

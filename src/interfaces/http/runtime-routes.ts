@@ -10,7 +10,7 @@ import type { Registry } from '../../engines/registry/registry.ts';
 import type { RevisionEngine } from '../../engines/revisions/revision-engine.ts';
 import type { Runtime } from '../../ports/runtime.ts';
 import { route, type Route } from './route-table.ts';
-import { ProblemSchema } from './schemas.ts';
+import { json, problems } from './responses.ts';
 
 export interface RuntimeRouteDependencies {
   readonly engine: RevisionEngine;
@@ -18,15 +18,6 @@ export interface RuntimeRouteDependencies {
   readonly controller: Controller;
   readonly runtime: Runtime;
 }
-
-const json = (body: unknown, status = 200): Response => Response.json(body, { status });
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Problem', schema: ProblemSchema, contentType: 'application/problem+json' },
-    ]),
-  );
 
 const ServiceParam = z.strictObject({ name: z.string().max(LIMITS.nameLength).regex(NAME_PATTERN) });
 const DiscoveryParams = z.strictObject({ service: z.string().max(LIMITS.nameLength).regex(NAME_PATTERN) });

@@ -8,20 +8,11 @@ import { buildTraceView } from '../../domain/telemetry/call-tree.ts';
 import { parseSearchDuration, parseSearchTime } from '../../domain/telemetry/trace-query.ts';
 import type { Telemetry } from '../../engines/telemetry/index.ts';
 import { route, type Route } from './route-table.ts';
-import { ProblemSchema } from './schemas.ts';
+import { json, problems } from './responses.ts';
 
 export interface TelemetryRouteDependencies {
   readonly telemetry: Pick<Telemetry, 'ingest' | 'map' | 'red' | 'store' | 'limits'>;
 }
-
-const json = (body: unknown, status = 200): Response => Response.json(body, { status });
-const problems = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Problem', schema: ProblemSchema, contentType: 'application/problem+json' },
-    ]),
-  );
 
 const duration = z
   .string()
