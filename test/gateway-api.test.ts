@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { FaultInjection, GatewaySnapshot } from '../src/domain/gateway/snapshot.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
+import { until } from './gateway/support.ts';
 
 const MANIFEST = `
 name: mini
@@ -32,16 +33,6 @@ services:
     run: { command: node, args: [batch.js] }
     routes: [{ path: /batch, methods: [POST] }]
 `;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = 15_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('gateway side of the control plane', () => {
   let plane: ControlPlane;
@@ -71,10 +62,14 @@ describe('gateway side of the control plane', () => {
   });
 
   it('serves a snapshot with resolved routes, policies and the healthy endpoints', async () => {
-    const snapshot = await until('both api instances healthy', async () => {
-      const s = (await (await api('/v1/gateway/snapshot')).json()) as GatewaySnapshot;
-      return s.services['api']?.endpoints.length === 2 ? s : undefined;
-    });
+    const snapshot = await until(
+      'both api instances healthy',
+      async () => {
+        const s = (await (await api('/v1/gateway/snapshot')).json()) as GatewaySnapshot;
+        return s.services['api']?.endpoints.length === 2 ? s : undefined;
+      },
+      15_000,
+    );
     assert.equal(snapshot.revision, 1);
     const route = snapshot.routes.find((r) => r.service === 'api')!;
     assert.equal(route.stripPrefix, true);
@@ -184,10 +179,14 @@ describe('gateway side of the control plane', () => {
         body: JSON.stringify({ service: 'batch', abort: { status: 503, percent: 100 }, duration: '300ms' }),
       })
     ).json()) as FaultInjection;
-    await until('the brief fault to expire', async () => {
-      const { faults } = (await (await api('/v1/faults')).json()) as { faults: FaultInjection[] };
-      return faults.some((f) => f.id === brief.id) ? undefined : true;
-    });
+    await until(
+      'the brief fault to expire',
+      async () => {
+        const { faults } = (await (await api('/v1/faults')).json()) as { faults: FaultInjection[] };
+        return faults.some((f) => f.id === brief.id) ? undefined : true;
+      },
+      15_000,
+    );
 
     const empty = await api('/v1/faults', { method: 'POST', body: JSON.stringify({ service: 'api' }) });
     assert.equal(empty.status, 400);

@@ -11,6 +11,7 @@ import { controlPlaneSource } from '../src/engines/gateway/control-plane-source.
 import { startGateway } from '../src/engines/gateway/gateway.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
+import { until } from './gateway/support.ts';
 
 const LOAD_MS = 30_000;
 const KILL_EVERY_MS = 3_000;
@@ -27,16 +28,6 @@ services:
     health: { http: { path: /healthz }, interval: 1s, failureThreshold: 2 }
     routes: [{ path: /echo, stripPrefix: true }]
 `;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('gateway under chaos', { timeout: 120_000 }, () => {
   let plane: ControlPlane;
@@ -73,15 +64,19 @@ describe('gateway under chaos', { timeout: 120_000 }, () => {
   });
 
   it('loses no request while instances are killed -9 every 3 s', async () => {
-    await until('three healthy instances behind the gateway', async () => {
-      const seen = new Set<string>();
-      for (let i = 0; i < 12; i++) {
-        const r = await fetch(`${gateway.url}/echo/hello`);
-        if (r.status !== 200) return undefined;
-        seen.add(((await r.json()) as { instance: string }).instance);
-      }
-      return seen.size === 3 ? true : undefined;
-    });
+    await until(
+      'three healthy instances behind the gateway',
+      async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 12; i++) {
+          const r = await fetch(`${gateway.url}/echo/hello`);
+          if (r.status !== 200) return undefined;
+          seen.add(((await r.json()) as { instance: string }).instance);
+        }
+        return seen.size === 3 ? true : undefined;
+      },
+      30_000,
+    );
 
     const agent = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 10_000 });
     const failures: string[] = [];
@@ -128,9 +123,13 @@ describe('gateway under chaos', { timeout: 120_000 }, () => {
     );
     assert.ok(ok > 1000, `only ${ok} requests in 30 s`);
     // The controller replaced every victim: three healthy instances, none of them a killed pid.
-    await until('three healthy replacements', () => {
-      const running = plane.registry.instances('echo').filter((i) => i.phase === 'running');
-      return running.length === 3 && running.every((i) => !killed.includes(i.pid ?? -1)) ? true : undefined;
-    });
+    await until(
+      'three healthy replacements',
+      () => {
+        const running = plane.registry.instances('echo').filter((i) => i.phase === 'running');
+        return running.length === 3 && running.every((i) => !killed.includes(i.pid ?? -1)) ? true : undefined;
+      },
+      30_000,
+    );
   });
 });
