@@ -349,8 +349,10 @@ describe('Controller: order and cost across services', () => {
 
   it('reconciles only the changed service on a one-service change, and records the revision converged', async () => {
     const names = Array.from({ length: 20 }, (_, i) => `svc-${i}`);
-    const text = (bumped?: string) =>
-      services(Object.fromEntries(names.map((n) => [n, { version: n === bumped ? '1.1.0' : '1.0.0' }])));
+    const text = (...bumped: string[]) =>
+      services(
+        Object.fromEntries(names.map((n) => [n, { version: bumped.includes(n) ? '1.1.0' : '1.0.0' }])),
+      );
     await h.engine.apply({ text: text() }, { author: 'test' });
     await until(h, () => names.every((n) => settledAt(h, n, 1)));
     const before = h.controller.queueStats.processed;
@@ -366,10 +368,15 @@ describe('Controller: order and cost across services', () => {
     );
     assert.equal(h.registry.instances('svc-7')[0]?.version, '1.1.0');
     await until(h, () => h.registry.instances('svc-7').length === 1);
+    // A second change: the first one's service carries over from the revision it moved in.
+    const { revision: third } = await h.engine.apply({ text: text('svc-7', 'svc-3') }, { author: 'test' });
+    await until(h, () => settledAt(h, 'svc-3', third.number));
+    assert.ok(names.every((n) => settledAt(h, n, third.number)));
+    assert.equal(h.registry.instances('svc-7')[0]?.version, '1.1.0');
     const converged = await h.store.readEvents({ kinds: ['revision.converged'] });
     assert.deepEqual(
       converged.map((e) => e.revision),
-      [1, revision.number],
+      [1, revision.number, third.number],
     );
   });
 

@@ -97,6 +97,10 @@ export class Controller {
   /** The services the current revision moved: the ones whose rollout an alert may stop. */
   #moved = new Set<string>();
   #successors = new Map<string, readonly string[]>();
+  /** The revision that last changed each service's spec, since the last full refresh. */
+  readonly #changedAt = new Map<string, number>();
+  /** The revision every service was last reconciled for at once (startup, skipped revisions). */
+  #fullFrom = 0;
   /** Services of the current revision not settled at it: converged when empty. */
   readonly #unsettled = new Set<string>();
   /** One revision check at a time; an event that arrives meanwhile asks for one more. */
@@ -177,11 +181,31 @@ export class Controller {
   }
 
   states(): ServiceState[] {
-    return [...this.#states.values()].sort((a, b) => a.service.localeCompare(b.service));
+    return [...this.#states.values()]
+      .map((state) => this.#view(state))
+      .sort((a, b) => a.service.localeCompare(b.service));
   }
 
   state(service: string): ServiceState | undefined {
-    return this.#states.get(service);
+    const state = this.#states.get(service);
+    return state === undefined ? undefined : this.#view(state);
+  }
+
+  /** A state carried over from an earlier revision, as of the current one. */
+  #view(state: ServiceState): ServiceState {
+    const current = this.#revision?.number;
+    if (current === undefined || state.revision === current || !this.#carried(state)) return state;
+    return { ...state, revision: current };
+  }
+
+  /**
+   * Settled at a revision no later than the current one, and not changed since: the same spec,
+   * so settled at the current one too. Kept this way rather than rewritten per revision, so that
+   * a one-service change touches one service's state however big the architecture.
+   */
+  #carried(state: ServiceState): boolean {
+    if (!state.settled || state.revision === null) return false;
+    return state.revision >= Math.max(this.#changedAt.get(state.service) ?? 0, this.#fullFrom);
   }
 
   scale(service: string, replicas: number): void {
@@ -516,27 +540,28 @@ export class Controller {
     for (const service of steps)
       if (latest.manifest.services[service] === undefined) this.#derived.delete(service);
     // A service the plan leaves alone, settled at the revision before, would be reconciled
-    // to exactly the same state: carry its state over instead of running a pass for it, so
-    // that a one-service change costs one service's passes however big the architecture.
+    // to exactly the same state: its state carries over (#carried) instead of a pass running
+    // for it, so that a one-service change costs one service's passes however big the
+    // architecture. Only the moved services are looked at.
     const incremental = previous !== undefined && parent === previous;
-    if (incremental) {
-      for (const [service, state] of this.#states) {
-        if (!order.has(service) && state.settled && state.revision === previous.number)
-          this.#states.set(service, { ...state, revision: latest.number });
-      }
-    }
-    this.#unsettled.clear();
-    for (const service in latest.manifest.services)
-      if (!this.#settledHere(service)) this.#unsettled.add(service);
     if (!incremental) {
+      this.#fullFrom = latest.number;
+      this.#changedAt.clear();
+      this.#unsettled.clear();
+      for (const service in latest.manifest.services)
+        if (!this.#settledHere(service)) this.#unsettled.add(service);
       for (const service of this.#knownServices()) this.#queue.add(service);
       return;
     }
-    // Everything not carried over: the revision's unsettled services, and those it no
-    // longer has that still have instances (a service with instances has a state).
+    for (const service of steps) {
+      this.#changedAt.set(service, latest.number);
+      if (latest.manifest.services[service] !== undefined && !this.#settledHere(service))
+        this.#unsettled.add(service);
+      else this.#unsettled.delete(service);
+    }
+    // The moved services, and those left unsettled at the revision before.
+    for (const service of steps) this.#queue.add(service);
     for (const service of this.#unsettled) this.#queue.add(service);
-    for (const service of this.#states.keys())
-      if (latest.manifest.services[service] === undefined) this.#queue.add(service);
     if (this.#unsettled.size === 0) await this.#maybeConverged(latest);
   }
 
@@ -547,7 +572,7 @@ export class Controller {
   #settledHere(service: string): boolean {
     const state = this.#states.get(service);
     if (state === undefined) return this.#revision?.manifest.services[service] === undefined;
-    return state.settled && state.revision === this.#revision?.number;
+    return state.revision === this.#revision?.number ? state.settled : this.#carried(state);
   }
 
   /**
