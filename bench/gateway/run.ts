@@ -3,7 +3,7 @@
 // round by round (A B C … A B C), so that drift on the shared machine hits all alike.
 //
 //   node bench/gateway/run.ts [--duration 10] [--repeat 2] [--only name,name] [--connections 50]
-//                             [--threads 2] [--warmup 2] [--json /tmp/file.json]
+//                             [--threads 2] [--warmup 2] [--pin] [--json /tmp/file.json]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -45,6 +45,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     threads: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '2' },
+    pin: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -59,7 +60,12 @@ const options = {
   connections: positive('connections'),
   threads: positive('threads'),
   warmup: positive('warmup'),
+  /** wrk and the upstream on CPU 0, a single-process target alone on CPU 1 (`taskset`). */
+  pin: values.pin,
 };
+/** CPUs of the load side and of the proxy under `--pin`. */
+const LOAD_CPU = '0';
+const PROXY_CPU = '1';
 const wanted = values.only?.split(',').map((name) => name.trim());
 const unknown = wanted?.filter((name) => !TARGETS.some((t) => t.name === name)) ?? [];
 if (unknown.length > 0) {
@@ -84,8 +90,10 @@ interface Started {
  * Spawns `command` as the leader of a process group (and session) of its own: stopping it
  * signals the whole group, and the terminal's Ctrl-C reaches only this script, which stops them.
  */
-function start(command: string, args: readonly string[]): Started {
-  const child = spawn(command, args, {
+function start(command: string, args: readonly string[], cpus?: string): Started {
+  // taskset execs the command: the pid, and so the process group and CPU accounting, stay its own.
+  const [file, argv] = cpus === undefined ? [command, args] : ['taskset', ['-c', cpus, command, ...args]];
+  const child = spawn(file, argv, {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, [TAG_VARIABLE]: tag },
@@ -190,7 +198,7 @@ async function wrk(port: number, seconds: number): Promise<{ output: string; cpu
     connections: options.connections,
     threads: options.threads,
   });
-  const run = start('wrk', args);
+  const run = start('wrk', args, options.pin ? LOAD_CPU : undefined);
   const killer = setTimeout(() => signalGroup(run.child, 'SIGKILL'), (seconds + 30) * 1000);
   // 'close', not 'exit': the report must have been read to its end.
   const [code] = (await once(run.child, 'close')) as [number | null];
@@ -208,7 +216,7 @@ async function measure(target: Target, round: number, upstream: Started, upstrea
     if (target.command) {
       port = await claimPort();
       const [command, args] = target.command({ port, upstreamPort, dir });
-      proxy = start(command, args);
+      proxy = start(command, args, options.pin && !target.multiCore ? PROXY_CPU : undefined);
       await waitAnswering(port, proxy);
     }
     await wrk(port, options.warmup);
@@ -296,14 +304,18 @@ try {
   console.log(`load before: ${loadBefore}`);
   console.log(
     `wrk -t${options.threads} -c${options.connections}, ${options.warmup} s warm-up + ${options.duration} s, ` +
-      `${options.repeat} round(s) of: ${targets.map((t) => t.name).join(', ')}\n`,
+      `${options.repeat} round(s) of: ${targets.map((t) => t.name).join(', ')}` +
+      (options.pin
+        ? `\npinned: wrk and the upstream on CPU ${LOAD_CPU}, each single-process target on CPU ${PROXY_CPU}; multi-core targets unpinned`
+        : '') +
+      '\n',
   );
   const upstreamPort = await claimPort();
-  const upstream = start(process.execPath, [
-    join(import.meta.dirname, 'upstream.ts'),
-    '--port',
-    String(upstreamPort),
-  ]);
+  const upstream = start(
+    process.execPath,
+    [join(import.meta.dirname, 'upstream.ts'), '--port', String(upstreamPort)],
+    options.pin ? LOAD_CPU : undefined,
+  );
   await waitAnswering(upstreamPort, upstream);
 
   for (let round = 1; round <= options.repeat && !interrupted; round++) {

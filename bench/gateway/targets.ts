@@ -20,6 +20,8 @@ export interface Target {
   readonly npmPeers?: boolean;
   /** Absent for `direct`: wrk hits the upstream itself. */
   readonly command?: (context: TargetContext) => [string, string[]];
+  /** Meant to use both cores: left unpinned under `--pin`. */
+  readonly multiCore?: boolean;
 }
 
 const PEERS = join(import.meta.dirname, 'peers');
@@ -84,10 +86,12 @@ export const TARGETS: readonly Target[] = [
     name: 'undici-cluster',
     what: 'undici-minimal under node:cluster, 2 workers',
     command: nodePeer('undici-minimal.ts', 2),
+    multiCore: true,
   },
   {
     name: 'baton-cluster',
     what: "Baton's gateway, startGatewayCluster with 2 workers",
     command: nodePeer('baton-cluster.ts', 2),
+    multiCore: true,
   },
 ];
