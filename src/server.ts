@@ -19,6 +19,7 @@ import { RevisionEngine } from './engines/revisions/revision-engine.ts';
 import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
 import { TrafficControl } from './engines/traffic/traffic-control.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
+import { serviceToken } from './interfaces/http/auth.ts';
 import { systemClock } from './ports/clock.ts';
 import type { Prober } from './ports/prober.ts';
 import type { Runtime } from './ports/runtime.ts';
@@ -115,7 +116,8 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   const { runtime, prober } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
-    token,
+    // Instances get the service token: discovery and spans, nothing that changes anything.
+    token: token === undefined ? undefined : serviceToken(token),
   });
   const controller = new Controller({
     store,

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { parseDocument } from 'yaml';
 import { openSqliteStore } from '../src/adapters/store/sqlite/sqlite-store.ts';
 import { RevisionEngine } from '../src/engines/revisions/revision-engine.ts';
+import { serviceToken } from '../src/interfaces/http/auth.ts';
 import { createHttpApp } from '../src/interfaces/http/app.ts';
 import { systemClock } from '../src/ports/clock.ts';
 import type { Store } from '../src/ports/store.ts';
@@ -206,6 +207,35 @@ describe('HTTP API', () => {
 });
 
 describe('HTTP API with a token', () => {
+  it('lets a service token use discovery and send spans, and nothing else', async () => {
+    const store = await openSqliteStore({ path: ':memory:' });
+    try {
+      const app = makeApp(store, TOKEN);
+      const service = { authorization: `Bearer ${serviceToken(TOKEN)}` };
+      assert.notEqual(serviceToken(TOKEN), TOKEN);
+      assert.equal(serviceToken(TOKEN), serviceToken(TOKEN), 'the same after a restart');
+      // Discovery is not wired in this API: past the token, it is simply not found.
+      assert.equal((await app.request('/v1/discovery/orders', { headers: service })).status, 404);
+      for (const [method, path] of [
+        ['GET', '/v1/revisions'],
+        ['POST', '/v1/revisions'],
+        ['GET', '/v1/events'],
+        ['DELETE', '/v1/faults/x'],
+        ['GET', '/metrics'],
+      ] as const) {
+        const response = await app.request(path, { method, headers: service });
+        assert.equal(response.status, 403, `${method} ${path}`);
+        const problem = (await response.json()) as { code: string; hint: string };
+        assert.equal(problem.code, 'forbidden');
+        assert.match(problem.hint, /admin token/);
+      }
+      const forged = { authorization: `Bearer ${serviceToken('another-token')}` };
+      assert.equal((await app.request('/v1/discovery/orders', { headers: forged })).status, 401);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('requires the bearer token, but never for the health check', async () => {
     const store = await openSqliteStore({ path: ':memory:' });
     try {

@@ -146,3 +146,50 @@ describe('the controller with real processes', () => {
     assert.match(events[0]!.message, /exited: killed by SIGKILL/);
   });
 });
+
+describe('instances of a control plane that requires a token', () => {
+  it('get a service token: discovery works, the rest of the API is forbidden', async () => {
+    const dir = await tempDir('runtime-token');
+    const plane = await startControlPlane({
+      host: '127.0.0.1',
+      port: 0,
+      stateDir: join(dir.path, 'state'),
+      runtime: 'process',
+      requireToken: true,
+      stopInstancesOnClose: true,
+      baseDir: REPO,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const single = `
+name: tiny
+services:
+  api:
+    version: 1.0.0
+    tier: high
+    run: { command: node, args: [test/fixtures/tiny-service.ts] }
+    health: { http: { path: /healthz }, interval: 200ms, startupGrace: 5s }
+`;
+      await plane.engine.apply({ text: single, baseDir: REPO }, { author: 'test' });
+      const headers = { authorization: `Bearer ${plane.token}` };
+      const [endpoint] = await eventually(
+        async () => {
+          const found = (await (
+            await fetch(`${plane.url}/v1/discovery/api`, { headers })
+          ).json()) as Endpoints;
+          return found.endpoints.length > 0 ? found.endpoints : undefined;
+        },
+        20_000,
+        'the instance is discoverable',
+      );
+      const access = (await (await fetch(`http://127.0.0.1:${endpoint!.port}/api-access`)).json()) as Record<
+        string,
+        number
+      >;
+      assert.deepEqual(access, { discovery: 200, revisions: 403 });
+    } finally {
+      await plane.close();
+      await dir.remove();
+    }
+  });
+});

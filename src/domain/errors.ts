@@ -6,6 +6,7 @@ import type { Problem } from './problems.ts';
 export const ERRORS = {
   'bad-request': { title: 'The request is malformed', retryable: false },
   unauthorized: { title: 'A valid bearer token is required', retryable: false },
+  forbidden: { title: 'The token does not allow this', retryable: false },
   'not-found': { title: 'No such resource', retryable: false },
   'unsupported-media-type': { title: 'Unsupported content type', retryable: false },
   'payload-too-large': { title: 'The request body is too large', retryable: false },

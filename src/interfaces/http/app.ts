@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { BatonError } from '../../domain/errors.ts';
 import { LIMITS } from '../../domain/manifest/schema.ts';
-import { bearerToken, tokenMatches } from './auth.ts';
+import { presentedToken, serviceMayCall, serviceToken } from './auth.ts';
 import { serveDashboard } from './dashboard.ts';
 import { openApiDocument } from './openapi.ts';
 import { problemResponse } from './problem.ts';
@@ -78,11 +78,17 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get('/v1/healthz', (c) => c.json({ status: 'ok' }));
 
   if (token !== undefined) {
+    const forServices = serviceToken(token);
     const requireToken: MiddlewareHandler = async (c, next) => {
-      const presented = bearerToken(c.req.header('authorization'));
-      if (presented === undefined || !tokenMatches(presented, token)) {
+      const presented = presentedToken(c.req.header('authorization'), token, forServices);
+      if (presented === 'none') {
         throw new BatonError('unauthorized', 'missing or wrong bearer token', {
           hint: 'set BATON_TOKEN (the server wrote it to .baton/token on first start)',
+        });
+      }
+      if (presented === 'service' && !serviceMayCall(c.req.method, c.req.path)) {
+        throw new BatonError('forbidden', `a service token may not ${c.req.method} ${c.req.path}`, {
+          hint: 'services may use discovery and send spans; use the admin token (.baton/token) for everything else',
         });
       }
       await next();

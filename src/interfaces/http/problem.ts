@@ -6,6 +6,7 @@ import { ERRORS, type ErrorCode } from '../../domain/errors.ts';
 export const STATUS: Record<ErrorCode, number> = {
   'bad-request': 400,
   unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   'unsupported-media-type': 415,
   'payload-too-large': 413,

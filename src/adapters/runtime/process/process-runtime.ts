@@ -62,7 +62,7 @@ export interface ProcessRuntimeOptions {
   readonly stateDir: string;
   /** Given to instances as BATON_SERVER. */
   readonly serverUrl?: string | undefined;
-  /** Given to instances as BATON_TOKEN; the control plane's own is never passed on. */
+  /** Given to instances as BATON_TOKEN: a service token (discovery and spans), never the admin token. */
   readonly token?: string | undefined;
   /** Where instances are reached; ports are allocated on it. Default 127.0.0.1. */
   readonly host?: string | undefined;
