@@ -119,17 +119,6 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     // Instances get the service token: discovery and spans, nothing that changes anything.
     token: token === undefined ? undefined : serviceToken(token),
   });
-  const controller = new Controller({
-    store,
-    runtime,
-    registry,
-    prober,
-    revisions: engine,
-    clock,
-    logger,
-    defaultBaseDir: config.baseDir ?? process.cwd(),
-  });
-  await controller.start();
   const traffic = new TrafficControl({
     store,
     engine,
@@ -139,6 +128,18 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     epoch: randomBytes(8).toString('hex'),
   });
   await traffic.start();
+  const controller = new Controller({
+    store,
+    runtime,
+    registry,
+    prober,
+    revisions: engine,
+    clock,
+    logger,
+    defaultBaseDir: config.baseDir ?? process.cwd(),
+    traffic,
+  });
+  await controller.start();
   const red = telemetry.red();
   const alerts = new AlertEngine({
     store,

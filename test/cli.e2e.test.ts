@@ -124,6 +124,8 @@ describe('revisions of the example, end to end', () => {
     const doc = parseDocument(await readFile(EXAMPLE, 'utf8'));
     doc.setIn(['services', 'payments', 'version'], '1.6.0');
     doc.setIn(['services', 'orders', 'version'], '2.2.0');
+    // orders rolls out as a canary: watch each step for a second, not the example's minute.
+    doc.setIn(['services', 'orders', 'rollout', 'canaryPause'], '1s');
     doc.setIn(['services', 'orders', 'dependsOn', 'payments'], '^1.6.0');
     const v2 = join(dir.path, 'baton.v2.yaml');
     await writeFile(v2, doc.toString());

@@ -3,6 +3,7 @@
 // from these definitions; nothing else may describe the manifest's shape.
 import { z } from 'zod';
 import semver from 'semver';
+import { parseDuration } from '../health/duration.ts';
 
 export const TIERS = ['critical', 'high', 'medium', 'low'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -24,6 +25,15 @@ const PERCENT_OR_COUNT = z.union([
   z.number().int().min(0),
   z.string().regex(/^\d{1,3}%$/, { error: 'must be a count such as 1 or a percentage such as "25%"' }),
 ]);
+
+/** A duration in ms for checks between fields; NaN when the field itself is invalid (reported there). */
+const durationMs = (text: string) => {
+  try {
+    return parseDuration(text);
+  } catch {
+    return NaN;
+  }
+};
 
 const duration = (what: string) =>
   z.string().regex(DURATION_PATTERN, { error: `${what} must be a duration such as 500ms, 5s, 2m or 1h` });
@@ -256,17 +266,57 @@ const GatewaySchema = z
   })
   .describe('Settings of the gateway as a whole.');
 
-const RolloutSchema = z.strictObject({
-  strategy: z.enum(['rolling', 'canary']).default('rolling'),
-  maxSurge: PERCENT_OR_COUNT.default(1),
-  maxUnavailable: PERCENT_OR_COUNT.default(0),
-  autoRollback: z.boolean().default(true),
-  deadline: duration('deadline').default('5m'),
-  canarySteps: z
-    .array(z.number().int().min(1).max(100))
-    .optional()
-    .describe('Traffic percentages, e.g. [5, 25, 100].'),
-});
+export const DEFAULT_CANARY_STEPS = [10, 50, 100];
+
+const RolloutSchema = z
+  .strictObject({
+    strategy: z.enum(['rolling', 'canary']).default('rolling'),
+    maxSurge: PERCENT_OR_COUNT.default(1),
+    maxUnavailable: PERCENT_OR_COUNT.default(0),
+    autoRollback: z.boolean().default(true),
+    deadline: duration('deadline').default('5m'),
+    canarySteps: z
+      .array(z.number().int().min(1).max(100))
+      .min(1)
+      .optional()
+      .describe(
+        "With strategy canary: the new version's share of traffic, step by step, e.g. [5, 25, 100] (default [10, 50, 100]).",
+      ),
+    canaryPause: duration('canaryPause')
+      .optional()
+      .describe(
+        'With strategy canary: how long each step below 100% is watched before the next (default 1m).',
+      ),
+  })
+  .superRefine((rollout, context) => {
+    const steps = rollout.canarySteps;
+    if (steps !== undefined && steps.some((step, i) => i > 0 && step <= steps[i - 1]!)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['canarySteps'],
+        message: 'canary steps must grow, e.g. [5, 25, 100]',
+      });
+    }
+    if (rollout.strategy !== 'canary') {
+      if (steps !== undefined || rollout.canaryPause !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [steps !== undefined ? 'canarySteps' : 'canaryPause'],
+          message: 'canarySteps and canaryPause only apply with strategy: canary',
+        });
+      }
+      return;
+    }
+    const paused = (steps ?? DEFAULT_CANARY_STEPS).filter((step) => step < 100).length;
+    const pauseMs = durationMs(rollout.canaryPause ?? '1m');
+    if (paused * pauseMs >= durationMs(rollout.deadline)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['deadline'],
+        message: `the canary watches ${paused} step(s) of ${rollout.canaryPause ?? '1m'}, which outlasts the rollout deadline of ${rollout.deadline}: the rollout would always fail`,
+      });
+    }
+  });
 
 const InstancesSchema = z.union([
   z.number().int().min(0).max(1000),

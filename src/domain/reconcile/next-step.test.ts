@@ -68,6 +68,26 @@ describe('nextStep', () => {
     assert.deepEqual(kinds(once.actions), ['stop:a']);
   });
 
+  it('holds a canary step at its count of updated instances, the rest of the old ones serving', () => {
+    const old = [inst('a', 'v1', 'running'), inst('b', 'v1', 'running'), inst('c', 'v1', 'running')];
+    const step = (instances: ObservedInstance[], maxUpdated?: number) =>
+      kinds(nextStep({ desired: desired({ maxSurge: 2 }), instances, maxRestarts: 5, maxUpdated }).actions);
+    // Surge would allow two new ones; the step allows one.
+    assert.deepEqual(step(old, 1), ['start']);
+    // The canary serves: one old one goes, and nothing new starts until the step moves on.
+    const withCanary = [...old, inst('n1', 'v2', 'running')];
+    assert.deepEqual(step(withCanary, 1), ['stop:a']);
+    assert.deepEqual(step(withCanary.slice(1), 1), []);
+    assert.equal(
+      nextStep({ desired: desired(), instances: withCanary.slice(1), maxRestarts: 5, maxUpdated: 1 }).settled,
+      false,
+    );
+    // The next step lets the rollout go on.
+    assert.deepEqual(step(withCanary.slice(1), 3), ['start', 'start']);
+    // A first deployment has nothing old to compare with: the cap does not apply.
+    assert.deepEqual(step([], 1), ['start', 'start', 'start']);
+  });
+
   it('honours maxUnavailable: may stop old ones before new ones serve', () => {
     const old = [
       inst('a', 'v1', 'running'),

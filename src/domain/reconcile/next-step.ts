@@ -43,6 +43,11 @@ export interface StepInput {
   readonly maxRestarts: number;
   /** Providers that must settle first (dependency order); starts of new instances wait. */
   readonly waitingFor?: readonly string[] | undefined;
+  /**
+   * A canary step: at most this many instances of the desired spec while instances of an
+   * older one are still serving. Undefined: as many as `replicas`.
+   */
+  readonly maxUpdated?: number | undefined;
 }
 
 export interface StepOutput {
@@ -117,7 +122,11 @@ export function nextStep(input: StepInput): StepOutput {
   const waiting = (input.waitingFor?.length ?? 0) > 0 && outdated.length + keptUpdated > 0;
   const missing = Math.max(0, replicas - keptUpdated - restartingPets);
   const room = Math.max(0, replicas + maxSurge - (alive.length - extraUpdated) - restartingPets);
-  const toStart = waiting ? 0 : Math.min(missing, room);
+  const stepRoom =
+    input.maxUpdated === undefined || outdated.length === 0
+      ? Infinity
+      : Math.max(0, input.maxUpdated - keptUpdated - restartingPets);
+  const toStart = waiting ? 0 : Math.min(missing, room, stepRoom);
   for (let n = 0; n < toStart; n++)
     actions.push({ kind: 'start', reason: outdated.length > 0 ? 'rolling update' : 'scale out' });
 

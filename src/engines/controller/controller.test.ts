@@ -12,6 +12,7 @@ import { openSqliteStore } from '../../adapters/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../ports/store.ts';
 import { Registry } from '../registry/registry.ts';
 import { RevisionEngine } from '../revisions/revision-engine.ts';
+import { TrafficControl } from '../traffic/traffic-control.ts';
 import { Controller } from './controller.ts';
 
 interface Harness {
@@ -22,6 +23,7 @@ interface Harness {
   engine: RevisionEngine;
   controller: Controller;
   transitions: string[];
+  traffic: TrafficControl | undefined;
 }
 
 function manifest(
@@ -52,7 +54,9 @@ services:
 `;
 }
 
-async function harness(options: { failHealthOf?: (version: string) => boolean } = {}): Promise<Harness> {
+async function harness(
+  options: { failHealthOf?: (version: string) => boolean; traffic?: boolean } = {},
+): Promise<Harness> {
   const clock = new FakeClock();
   const store = await openSqliteStore({ path: ':memory:' });
   const runtime = createSimulatedRuntime({ clock, startLatencyMs: 100 });
@@ -70,6 +74,10 @@ async function harness(options: { failHealthOf?: (version: string) => boolean } 
     });
   }
   const engine = new RevisionEngine({ store, clock });
+  const traffic = options.traffic
+    ? new TrafficControl({ store, engine, registry, clock, newId: () => 'fault', epoch: 'test' })
+    : undefined;
+  await traffic?.start();
   const controller = new Controller({
     store,
     runtime,
@@ -82,9 +90,10 @@ async function harness(options: { failHealthOf?: (version: string) => boolean } 
     drainMs: 200,
     stopGraceMs: 1000,
     resyncMs: 10_000,
+    traffic,
   });
   await controller.start();
-  return { clock, store, runtime, registry, engine, controller, transitions };
+  return { clock, store, runtime, registry, engine, controller, transitions, traffic };
 }
 
 /** Advances fake time in small steps until `done` holds; fails after `maxMs` of fake time. */
@@ -419,5 +428,95 @@ describe('Controller: order and cost across services', () => {
       ['2.0.0'],
     );
     assert.deepEqual(await h.store.readEvents({ kinds: ['rollout.failed'] }), []);
+  });
+});
+
+describe('Controller: a canary rollout', () => {
+  const canary = (version: string, pause = '10s') => `
+name: shop
+services:
+  orders:
+    version: ${version}
+    tier: critical
+    instances: 4
+    run: { command: node }
+    health: { http: { path: /healthz }, interval: 1s, startupGrace: 2s }
+    rollout: { strategy: canary, canarySteps: [10, 25, 50], canaryPause: ${pause}, deadline: 2m }
+`;
+
+  it('moves traffic and instances step by step, watching each step, and clears its split at the end', async () => {
+    const h = await harness({ traffic: true });
+    try {
+      await h.engine.apply({ text: canary('2.0.0') }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      assert.equal(h.traffic!.split('orders'), undefined, 'a first deployment is no canary');
+
+      const { revision } = await h.engine.apply({ text: canary('2.1.0') }, { author: 'test' });
+      const seen: { share: number; updated: number; at: number }[] = [];
+      const started = h.clock.now().getTime();
+      await until(
+        h,
+        () => settledAt(h, 'orders', revision.number) && h.traffic!.split('orders') === undefined,
+        120_000,
+        () => {
+          const share = h.traffic!.split('orders')?.weights['2.1.0'];
+          const updated = h.registry.instances('orders').filter((i) => i.version === '2.1.0').length;
+          const last = seen.at(-1);
+          if (share !== undefined && (last?.share !== share || last.updated < updated))
+            seen.push({ share, updated, at: h.clock.now().getTime() - started });
+        },
+      );
+      // Never more new instances than the step's share needs, until the last step.
+      const most = (share: number) =>
+        Math.max(...seen.filter((s) => s.share === share).map((s) => s.updated));
+      assert.equal(most(10), 1);
+      assert.equal(most(25), 1);
+      assert.equal(most(50), 2);
+      const firstAt = (share: number) => seen.find((s) => s.share === share)!.at;
+      // 25% needs no more instances than 10%: only the end of the pause moves it on.
+      assert.ok(firstAt(25) - firstAt(10) >= 10_000, 'the 10% step was watched for its pause');
+      assert.ok(firstAt(50) - firstAt(25) >= 10_000, 'so was the 25% step');
+      assert.ok(firstAt(100) - firstAt(50) >= 10_000, 'and the 50% step');
+
+      const splits = await h.store.readEvents({ kinds: ['traffic.split-set', 'traffic.split-cleared'] });
+      assert.deepEqual(
+        splits.map((e) => [
+          e.kind,
+          e.actor,
+          (e.data?.['split'] as { weights?: Record<string, number> })?.weights,
+        ]),
+        [
+          ['traffic.split-set', 'rollout', { '2.1.0': 10, '2.0.0': 90 }],
+          ['traffic.split-set', 'rollout', { '2.1.0': 25, '2.0.0': 75 }],
+          ['traffic.split-set', 'rollout', { '2.1.0': 50, '2.0.0': 50 }],
+          ['traffic.split-set', 'rollout', { '2.1.0': 100, '2.0.0': 0 }],
+          ['traffic.split-cleared', 'rollout', undefined],
+        ],
+      );
+      assert.ok(h.registry.instances('orders').every((i) => i.version === '2.1.0'));
+    } finally {
+      await h.controller.stop({ stopInstances: false });
+      h.traffic?.stop();
+      await h.store.close();
+    }
+  });
+
+  it('clears its split when the canary fails and rolls back', async () => {
+    const h = await harness({ traffic: true, failHealthOf: (v) => v === '2.1.0' });
+    try {
+      await h.engine.apply({ text: canary('2.0.0') }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      await h.engine.apply({ text: canary('2.1.0') }, { author: 'test' });
+      await until(h, () => h.traffic!.split('orders') !== undefined);
+      const rolledBack = async () =>
+        (await h.store.readEvents({ kinds: ['revision.rolled-back'] })).length > 0;
+      for (let t = 0; t < 180_000 && !(await rolledBack()); t += 1000) await h.clock.advance(1000);
+      await until(h, () => settledAll(h) && h.traffic!.split('orders') === undefined, 60_000);
+      assert.ok(h.registry.instances('orders').every((i) => i.version === '2.0.0'));
+    } finally {
+      await h.controller.stop({ stopInstances: false });
+      h.traffic?.stop();
+      await h.store.close();
+    }
   });
 });

@@ -26,6 +26,9 @@ import { HealthChecker } from '../health/health-checker.ts';
 import type { Registry, InstanceRecord } from '../registry/registry.ts';
 import type { RevisionEngine } from '../revisions/revision-engine.ts';
 import { WorkQueue, type ReconcileResult, type WorkQueueStats } from './work-queue.ts';
+import { CANARY_ACTOR, canaryStep, type CanaryDecision } from '../../domain/reconcile/canary.ts';
+import { DEFAULT_CANARY_STEPS } from '../../domain/manifest/schema.ts';
+import type { TrafficSplit } from '../../domain/gateway/snapshot.ts';
 import { desiredService, specHash, type Overrides } from './desired-state.ts';
 
 export interface ControllerOptions {
@@ -50,6 +53,15 @@ export interface ControllerOptions {
   readonly stopGraceMs?: number;
   readonly resyncMs?: number;
   readonly concurrency?: number;
+  /** The gateway's traffic splits, which canary rollouts set; without it a canary rolls as `rolling`. */
+  readonly traffic?: RolloutTraffic | undefined;
+}
+
+/** What a canary rollout needs of traffic control: the split of a service, set and cleared. */
+export interface RolloutTraffic {
+  split(service: string): TrafficSplit | undefined;
+  setSplit(service: string, weights: Record<string, number>, actor: string): Promise<unknown>;
+  clearSplit(service: string, actor: string): Promise<void>;
 }
 
 interface Derived {
@@ -78,9 +90,15 @@ const RESTART_BACKOFF_MAX_MS = 30_000;
 const WAITING_RECHECK_MS = 500;
 /** A pet that has served this long gets its restart budget back. */
 const STABLE_AFTER_MS = 60_000;
+const DEFAULT_CANARY_PAUSE = '1m';
+/** Phases of instances on their way out (or gone): not the old version a canary compares with. */
+const LEFT: ReadonlySet<InstanceRecord['phase']> = new Set(['draining', 'stopped', 'failed']);
 
 export class Controller {
-  readonly #o: Required<Omit<ControllerOptions, 'newId'>> & { newId: (service: string) => string };
+  readonly #o: Required<Omit<ControllerOptions, 'newId' | 'traffic'>> & {
+    newId: (service: string) => string;
+    traffic: RolloutTraffic | undefined;
+  };
   readonly #queue: WorkQueue;
   readonly #health: HealthChecker;
   readonly #overrides = new Map<string, { replicas?: number; restartGeneration?: number }>();
@@ -124,6 +142,7 @@ export class Controller {
       resyncMs: 30_000,
       concurrency: 8,
       newId: (service) => `${service}-${randomBytes(4).toString('hex')}`,
+      traffic: undefined,
       ...options,
     };
     this.#queue = new WorkQueue({
@@ -247,9 +266,19 @@ export class Controller {
     const instances = this.#o.registry.instances(service);
     const now = this.#o.clock.now().getTime();
     const waitingFor = this.#waitingFor(service);
-    const step = nextStep({ desired, instances, maxRestarts: this.#o.maxRestarts, waitingFor });
+    const canary =
+      spec && desired && revision
+        ? await this.#canary(service, spec, desired, revision, instances, now)
+        : undefined;
+    const step = nextStep({
+      desired,
+      instances,
+      maxRestarts: this.#o.maxRestarts,
+      waitingFor,
+      maxUpdated: canary?.maxUpdated,
+    });
 
-    let requeueMs: number | undefined;
+    let requeueMs = canary?.recheckInMs;
     const starts: Promise<void>[] = [];
     for (const action of step.actions) {
       const delay = this.#execute(action, service, spec, desired?.specHash, revision, now, starts);
@@ -583,6 +612,45 @@ export class Controller {
    */
   #waitingFor(service: string): string[] {
     return (this.#predecessors.get(service) ?? []).filter((other) => !this.#settledHere(other));
+  }
+
+  /**
+   * The canary step of a service whose revision rolls it out with `strategy: canary`: sets the
+   * rollout's traffic split when a step begins, clears it when done (or when a revision that is
+   * no canary, such as a rollback, takes over), and caps the updated instances meanwhile.
+   */
+  async #canary(
+    service: string,
+    spec: ServiceSpec,
+    desired: DesiredService,
+    revision: Revision,
+    instances: readonly InstanceRecord[],
+    now: number,
+  ): Promise<CanaryDecision | undefined> {
+    const traffic = this.#o.traffic;
+    if (traffic === undefined) return undefined;
+    const split = traffic.split(service);
+    if (spec.rollout.strategy !== 'canary' || revision.source.kind !== 'apply') {
+      if (split?.setBy === CANARY_ACTOR) await traffic.clearSplit(service, CANARY_ACTOR);
+      return undefined;
+    }
+    const alive = instances.filter((i) => !LEFT.has(i.phase));
+    const serving = alive.filter((i) => i.specHash === desired.specHash && i.phase === 'running');
+    const decision = canaryStep({
+      steps: spec.rollout.canarySteps ?? DEFAULT_CANARY_STEPS,
+      pauseMs: parseDuration(spec.rollout.canaryPause ?? DEFAULT_CANARY_PAUSE),
+      replicas: desired.replicas,
+      newVersion: spec.version,
+      oldVersions: alive.filter((i) => i.specHash !== desired.specHash).map((i) => i.version),
+      split: split && { weights: split.weights, setBy: split.setBy, sinceMs: Date.parse(split.since) },
+      updatedServing: serving.length,
+      lastServingSinceMs:
+        serving.length > 0 ? Math.max(...serving.map((i) => Date.parse(i.since))) : undefined,
+      nowMs: now,
+    });
+    if (decision.setWeights) await traffic.setSplit(service, { ...decision.setWeights }, CANARY_ACTOR);
+    else if (decision.clear) await traffic.clearSplit(service, CANARY_ACTOR);
+    return decision;
   }
 
   /** Every write of a service's state goes here, to keep the indexes over it right. */

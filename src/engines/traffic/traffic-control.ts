@@ -114,6 +114,10 @@ export class TrafficControl {
     };
   }
 
+  split(service: string): TrafficSplit | undefined {
+    return this.#splits.get(service);
+  }
+
   splits(): Record<string, TrafficSplit> {
     return Object.fromEntries(this.#splits);
   }
