@@ -4,9 +4,7 @@
 // resources stored once, and only the indexes the API's searches use. Spans are worth
 // less than revisions: synchronous=NORMAL survives kill -9 and may lose the last commits
 // only to a power cut.
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { routeOf, isError, SPAN_KINDS, SPAN_STATUSES } from '../../domain/telemetry/span.ts';
 import type { Attributes, SpanKind, SpanRecord, SpanStatus } from '../../domain/telemetry/span.ts';
 import type {
@@ -16,29 +14,22 @@ import type {
   TraceQuery,
   TraceSummary,
 } from '../../ports/span-store.ts';
-import { inTransaction, migrateSqlite } from '../store/sqlite/sqlite-schema.ts';
+import { inTransaction, openSqlite } from '../store/sqlite/sqlite-schema.ts';
 import { SPAN_STORE_MIGRATIONS } from './span-store-migrations.ts';
 
 export async function openSqliteSpanStore(options: {
   path: string; /* ':memory:' allowed */
 }): Promise<SpanStore> {
-  const { path } = options;
-  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new DatabaseSync(path);
-  try {
+  const pragmas = [
     // Only takes effect on a new file, before the first table: lets retention give freed
     // pages back to the file system instead of keeping the file at its high-water mark.
-    db.exec('PRAGMA auto_vacuum = INCREMENTAL');
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = NORMAL');
-    db.exec('PRAGMA busy_timeout = 5000');
-    db.exec('PRAGMA cache_size = -32000');
-    migrateSqlite(db, SPAN_STORE_MIGRATIONS, path);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return new SqliteSpanStore(db);
+    'auto_vacuum = INCREMENTAL',
+    'journal_mode = WAL',
+    'synchronous = NORMAL',
+    'busy_timeout = 5000',
+    'cache_size = -32000',
+  ];
+  return new SqliteSpanStore(await openSqlite(options.path, pragmas, SPAN_STORE_MIGRATIONS));
 }
 
 interface TraceDelta {

@@ -267,6 +267,7 @@ const GatewaySchema = z
   .describe('Settings of the gateway as a whole.');
 
 export const DEFAULT_CANARY_STEPS = [10, 50, 100];
+export const DEFAULT_CANARY_PAUSE = '1m';
 
 const RolloutSchema = z
   .strictObject({
@@ -308,12 +309,13 @@ const RolloutSchema = z
       return;
     }
     const paused = (steps ?? DEFAULT_CANARY_STEPS).filter((step) => step < 100).length;
-    const pauseMs = durationMs(rollout.canaryPause ?? '1m');
+    const pause = rollout.canaryPause ?? DEFAULT_CANARY_PAUSE;
+    const pauseMs = durationMs(pause);
     if (paused * pauseMs >= durationMs(rollout.deadline)) {
       context.addIssue({
         code: 'custom',
         path: ['deadline'],
-        message: `the canary watches ${paused} step(s) of ${rollout.canaryPause ?? '1m'}, which outlasts the rollout deadline of ${rollout.deadline}: the rollout would always fail`,
+        message: `the canary watches ${paused} step(s) of ${pause}, which outlasts the rollout deadline of ${rollout.deadline}: the rollout would always fail`,
       });
     }
   });

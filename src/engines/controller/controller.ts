@@ -8,7 +8,10 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { healthPolicy, type HealthPolicy } from '../../domain/health/health-tracker.ts';
 import { serviceStatus, type ServiceOperation, type ServicePhase } from '../../domain/lifecycle/index.ts';
+import type { TrafficSplit } from '../../domain/gateway/snapshot.ts';
 import type { Manifest, ServiceSpec } from '../../domain/manifest/model.ts';
+import { DEFAULT_CANARY_PAUSE, DEFAULT_CANARY_STEPS } from '../../domain/manifest/schema.ts';
+import { CANARY_ACTOR, canaryStep, type CanaryDecision } from '../../domain/reconcile/canary.ts';
 import {
   nextStep,
   type Action,
@@ -26,9 +29,6 @@ import { HealthChecker } from '../health/health-checker.ts';
 import type { Registry, InstanceRecord } from '../registry/registry.ts';
 import type { RevisionEngine } from '../revisions/revision-engine.ts';
 import { WorkQueue, type ReconcileResult, type WorkQueueStats } from './work-queue.ts';
-import { CANARY_ACTOR, canaryStep, type CanaryDecision } from '../../domain/reconcile/canary.ts';
-import { DEFAULT_CANARY_STEPS } from '../../domain/manifest/schema.ts';
-import type { TrafficSplit } from '../../domain/gateway/snapshot.ts';
 import { desiredService, specHash, type Overrides } from './desired-state.ts';
 
 export interface ControllerOptions {
@@ -90,7 +90,6 @@ const RESTART_BACKOFF_MAX_MS = 30_000;
 const WAITING_RECHECK_MS = 500;
 /** A pet that has served this long gets its restart budget back. */
 const STABLE_AFTER_MS = 60_000;
-const DEFAULT_CANARY_PAUSE = '1m';
 /** Phases of instances on their way out (or gone): not the old version a canary compares with. */
 const LEFT: ReadonlySet<InstanceRecord['phase']> = new Set(['draining', 'stopped', 'failed']);
 

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { BatonError } from '../../domain/errors.ts';
 import { LIMITS } from '../../domain/manifest/schema.ts';
-import { presentedToken, serviceMayCall, serviceToken } from './auth.ts';
+import { serviceMayCall, tokenChecker } from './auth.ts';
 import { serveDashboard } from './dashboard.ts';
 import { openApiDocument } from './openapi.ts';
 import { problemResponse } from './problem.ts';
@@ -78,9 +78,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   app.get('/v1/healthz', (c) => c.json({ status: 'ok' }));
 
   if (token !== undefined) {
-    const forServices = serviceToken(token);
+    const presentedToken = tokenChecker(token);
     const requireToken: MiddlewareHandler = async (c, next) => {
-      const presented = presentedToken(c.req.header('authorization'), token, forServices);
+      const presented = presentedToken(c.req.header('authorization'));
       if (presented === 'none') {
         throw new BatonError('unauthorized', 'missing or wrong bearer token', {
           hint: 'set BATON_TOKEN (the server wrote it to .baton/token on first start)',

@@ -3,12 +3,7 @@
 // send spans, never to change the architecture, stop instances or read faults and events.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Compares digests so neither the token's length nor its prefix leaks through timing. */
-export function tokenMatches(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+const digest = (token: string) => createHash('sha256').update(token).digest();
 
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
@@ -31,10 +26,18 @@ export function serviceMayCall(method: string, path: string): boolean {
 
 export type Presented = 'admin' | 'service' | 'none';
 
-/** Which token an Authorization header carries. */
-export function presentedToken(header: string | undefined, admin: string, service: string): Presented {
-  const presented = bearerToken(header);
-  if (presented === undefined) return 'none';
-  if (tokenMatches(presented, admin)) return 'admin';
-  return tokenMatches(presented, service) ? 'service' : 'none';
+/**
+ * Which token an Authorization header carries. Compares digests, so that neither a token's
+ * length nor its prefix leaks through timing; the expected ones are hashed once, here.
+ */
+export function tokenChecker(admin: string): (header: string | undefined) => Presented {
+  const adminDigest = digest(admin);
+  const serviceDigest = digest(serviceToken(admin));
+  return (header) => {
+    const presented = bearerToken(header);
+    if (presented === undefined) return 'none';
+    const presentedDigest = digest(presented);
+    if (timingSafeEqual(presentedDigest, adminDigest)) return 'admin';
+    return timingSafeEqual(presentedDigest, serviceDigest) ? 'service' : 'none';
+  };
 }

@@ -1,10 +1,33 @@
-// What every SQLite database of Baton's shares (the state store, the span store): the
-// migrations table, applying pending migrations one transaction each, and the transaction
-// wrapper itself.
-import type { DatabaseSync } from 'node:sqlite';
+// What every SQLite database of Baton's shares (the state store, the span store): opening
+// it, the migrations table, applying pending migrations one transaction each, and the
+// transaction wrapper itself.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { pendingMigrations, type Migration } from '../migrations.ts';
 
-export function migrateSqlite(db: DatabaseSync, migrations: readonly Migration[], path: string): void {
+/**
+ * Opens (creating its folder, private to the user) and migrates a database, after the
+ * pragmas that must come first; closed again if any of that fails. `:memory:` is allowed.
+ */
+export async function openSqlite(
+  path: string,
+  pragmas: readonly string[],
+  migrations: readonly Migration[],
+): Promise<DatabaseSync> {
+  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new DatabaseSync(path);
+  try {
+    for (const pragma of pragmas) db.exec(`PRAGMA ${pragma}`);
+    migrateSqlite(db, migrations, path);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+function migrateSqlite(db: DatabaseSync, migrations: readonly Migration[], path: string): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS schema_migrations (
       version    INTEGER PRIMARY KEY,

@@ -3,9 +3,7 @@
 // from one process are serialised for free, and BEGIN IMMEDIATE serialises them against
 // another process (a CLI) opening the same file; busy_timeout lets a writer wait up to 5 s
 // for the other, blocking this thread meanwhile, which is fine for one short write.
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import type { Manifest } from '../../../domain/manifest/model.ts';
 import type {
@@ -16,7 +14,7 @@ import type {
 } from '../../../domain/revisions/revision.ts';
 import { StoreConflictError } from '../../../ports/store.ts';
 import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
-import { inTransaction, migrateSqlite } from './sqlite-schema.ts';
+import { inTransaction, openSqlite } from './sqlite-schema.ts';
 import {
   announce,
   eventRow,
@@ -30,24 +28,12 @@ import type { EventRow } from '../store-values.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
 
 export async function openSqliteStore(options: { path: string /* ':memory:' allowed */ }): Promise<Store> {
-  const { path } = options;
-  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new DatabaseSync(path);
-  try {
-    // WAL with synchronous=NORMAL already survives kill -9 (a commit is in the WAL, in the
-    // OS page cache, before COMMIT returns); only an OS crash or power cut could lose the
-    // last commits. FULL syncs the WAL at every commit so that an acknowledged revision
-    // number is never handed out twice, even then. Writes here are few: the fsync is cheap.
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = FULL');
-    db.exec('PRAGMA busy_timeout = 5000');
-    db.exec('PRAGMA foreign_keys = ON');
-    migrateSqlite(db, SQLITE_MIGRATIONS, path);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return new SqliteStore(db);
+  // WAL with synchronous=NORMAL already survives kill -9 (a commit is in the WAL, in the
+  // OS page cache, before COMMIT returns); only an OS crash or power cut could lose the
+  // last commits. FULL syncs the WAL at every commit so that an acknowledged revision
+  // number is never handed out twice, even then. Writes here are few: the fsync is cheap.
+  const pragmas = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000', 'foreign_keys = ON'];
+  return new SqliteStore(await openSqlite(options.path, pragmas, SQLITE_MIGRATIONS));
 }
 
 interface RevisionRow {
