@@ -114,7 +114,7 @@ function manifest(instances: number, interval: string): string {
     '  web:',
     '    version: 1.0.0',
     '    tier: low',
-    `    run: { command: node, args: [${JSON.stringify(FIXTURE)}] }`,
+    `    run: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(FIXTURE)}] }`,
     `    instances: ${instances}`,
     `    env: { ${TAG_VARIABLE}: ${JSON.stringify(process.env[TAG_VARIABLE])} }`,
     `    health: { http: { path: /healthz }, interval: ${interval} }`,

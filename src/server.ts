@@ -15,6 +15,7 @@ import { AlertEngine } from './engines/alerts/alert-engine.ts';
 import { Controller } from './engines/controller/controller.ts';
 import { EventWriter, transitionEvent } from './engines/registry/event-writer.ts';
 import { Registry } from './engines/registry/registry.ts';
+import { runtimeAdmission } from './engines/revisions/admission.ts';
 import { RevisionEngine } from './engines/revisions/revision-engine.ts';
 import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
 import { TrafficControl } from './engines/traffic/traffic-control.ts';
@@ -74,14 +75,6 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   const clock = systemClock;
   const stateDir = resolve(config.stateDir);
   const store = await openStore(config.store ?? join(stateDir, 'state.db'));
-  const engine = new RevisionEngine({ store, clock });
-  const telemetry = await createTelemetry({
-    stateDir,
-    logger,
-    clock,
-    engine,
-    forwardTo: config.forwardTracesTo,
-  });
   // This API starts processes: it is never reachable from another host without a token.
   const token =
     config.requireToken || !isLoopback(config.host) ? await loadOrCreateToken(stateDir) : undefined;
@@ -119,6 +112,15 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     // Instances get the service token: discovery and spans, nothing that changes anything.
     token: token === undefined ? undefined : serviceToken(token),
   });
+  const baseDir = config.baseDir ?? process.cwd();
+  const engine = new RevisionEngine({ store, clock, admit: runtimeAdmission(runtime, baseDir) });
+  const telemetry = await createTelemetry({
+    stateDir,
+    logger,
+    clock,
+    engine,
+    forwardTo: config.forwardTracesTo,
+  });
   const traffic = new TrafficControl({
     store,
     engine,
@@ -136,7 +138,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     revisions: engine,
     clock,
     logger,
-    defaultBaseDir: config.baseDir ?? process.cwd(),
+    defaultBaseDir: baseDir,
     traffic,
   });
   await controller.start();

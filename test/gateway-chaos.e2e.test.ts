@@ -23,7 +23,7 @@ services:
   echo:
     version: 1.0.0
     tier: critical
-    run: { command: node, args: [${join(REPO, 'test/fixtures/tiny-service.ts')}] }
+    run: { command: ${process.execPath}, args: [${join(REPO, 'test/fixtures/tiny-service.ts')}] }
     instances: 3
     health: { http: { path: /healthz }, interval: 1s, failureThreshold: 2 }
     routes: [{ path: /echo, stripPrefix: true }]

@@ -16,13 +16,13 @@ services:
     version: 1.0.0
     tier: high
     instances: 2
-    run: { command: node, args: [test/fixtures/tiny-service.ts] }
+    run: { command: ${process.execPath}, args: [test/fixtures/tiny-service.ts] }
     health: { http: { path: /healthz }, interval: 200ms, timeout: 500ms, failureThreshold: 2, startupGrace: 5s }
   db:
     version: 1.0.0
     tier: critical
     mode: pet
-    run: { command: node, args: [test/fixtures/tiny-service.ts] }
+    run: { command: ${process.execPath}, args: [test/fixtures/tiny-service.ts] }
     health: { http: { path: /healthz }, interval: 200ms, timeout: 500ms, startupGrace: 5s }
 `;
 
@@ -167,7 +167,7 @@ services:
   api:
     version: 1.0.0
     tier: high
-    run: { command: node, args: [test/fixtures/tiny-service.ts] }
+    run: { command: ${process.execPath}, args: [test/fixtures/tiny-service.ts] }
     health: { http: { path: /healthz }, interval: 200ms, startupGrace: 5s }
 `;
       await plane.engine.apply({ text: single, baseDir: REPO }, { author: 'test' });

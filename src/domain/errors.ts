@@ -18,6 +18,9 @@ export const ERRORS = {
   'plan-breaks-ranges': { title: 'The rollout would break a dependency range', retryable: false },
   'rollback-refused': { title: 'No compatible rollback exists', retryable: false },
   'concurrent-change': { title: 'Another change was applied first', retryable: true },
+  'runtime-refused': { title: 'The runtime cannot run this workload', retryable: false },
+  'instance-unstartable': { title: 'The instance cannot be started', retryable: false },
+  'instance-start-failed': { title: 'The instance failed to start', retryable: true },
   internal: { title: 'Internal error', retryable: true },
 } as const;
 

@@ -3,12 +3,14 @@
 import { checkGraph } from './graph/check-graph.ts';
 import { buildGraph, type DependencyGraph } from './graph/dependency-graph.ts';
 import type { Manifest } from './manifest/model.ts';
-import { parseManifest } from './manifest/parse.ts';
+import { parseManifest, type Locator } from './manifest/parse.ts';
 import { isError, type Problem } from './problems.ts';
 
 export interface ValidArchitecture {
   readonly manifest: Manifest;
   readonly graph: DependencyGraph;
+  /** Places problems found later (by the runtime's admission) in the source text. */
+  readonly locate: Locator;
 }
 
 export type ArchitectureValidation =
@@ -27,7 +29,23 @@ export function validateArchitecture(text: string, options: { file?: string } = 
   const problems = [...parsed.warnings, ...located];
   const errors = problems.filter(isError);
   if (errors.length > 0) return { ok: false, problems: sortByPosition(problems) };
-  return { ok: true, value: { manifest, graph }, warnings: sortByPosition(problems) };
+  return { ok: true, value: { manifest, graph, locate }, warnings: sortByPosition(problems) };
+}
+
+/** Problems found after validation (they carry a path), located and merged with its warnings. */
+export function withLaterProblems(
+  validation: Extract<ArchitectureValidation, { ok: true }>,
+  later: readonly Problem[],
+  options: { file?: string | undefined } = {},
+): ArchitectureValidation {
+  if (later.length === 0) return validation;
+  const located = later.map((problem): Problem => {
+    const at = validation.value.locate(problem.path);
+    return { ...problem, file: options.file, line: at?.line, column: at?.column };
+  });
+  const problems = sortByPosition([...validation.warnings, ...located]);
+  if (problems.some(isError)) return { ok: false, problems };
+  return { ...validation, warnings: problems };
 }
 
 function sortByPosition(problems: readonly Problem[]): Problem[] {

@@ -5,6 +5,8 @@
 // by advancing its fake clock. The suite never sleeps; it asks `waitFor` and `settle`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BatonError } from '../domain/errors.ts';
+import { REFUSAL_CODES } from './runtime.ts';
 import type { InstanceSpec, RunningInstance, Runtime, RuntimeEvent } from './runtime.ts';
 
 /**
@@ -137,9 +139,26 @@ export function runtimeContract(adapterName: string, open: () => Promise<OpenedR
         assert.equal((await settle(runtime.list())).length, 2);
       }));
 
-    it('rejects a start that fails, reporting and listing nothing', () =>
+    it('admits what it runs', () =>
+      withRuntime(async ({ runtime, spec, settle }) => {
+        const { service, workload, mode, baseDir, env } = spec('serve');
+        const refusals = await settle(runtime.admit({ service, workload, mode, baseDir, env }));
+        for (const refusal of refusals) {
+          assert.ok(Object.hasOwn(REFUSAL_CODES, refusal.code), refusal.code);
+          assert.equal(refusal.severity, 'warning', `${refusal.code}: ${refusal.message}`);
+        }
+      }));
+
+    it('rejects a start that fails with a coded error, reporting and listing nothing', () =>
       withRuntime(async ({ runtime, spec, settle }, events) => {
-        await assert.rejects(settle(runtime.start(spec('unstartable'))), Error);
+        await assert.rejects(settle(runtime.start(spec('unstartable'))), (error) => {
+          assert.ok(error instanceof BatonError, String(error));
+          assert.ok(
+            ['runtime-refused', 'instance-unstartable', 'instance-start-failed'].includes(error.code),
+            error.code,
+          );
+          return true;
+        });
         assert.deepEqual(events, []);
         assert.deepEqual(await settle(runtime.list()), []);
       }));

@@ -1,7 +1,25 @@
 // The Runtime port: where instances of services actually run. `process` (local child
-// processes) is the default; `kubernetes` and `simulated` plug in behind the same shape.
+// processes) is the default; `simulated` exists for tests and benchmarks; container and
+// cluster runtimes plug in behind the same shape.
+//
+// The spec says *what* to run as the manifest wrote it (the workload); each runtime works
+// out *how* itself: the process runtime resolves `run.cwd` against `baseDir` and a command
+// on the operator's PATH, a container runtime reads `image`, `resources`, `volumes`. What a
+// runtime cannot run it says at plan time (`admit`), so `baton apply` refuses it with a
+// located problem instead of a failure at start.
+//
 // A runtime reports facts (started, exited); deciding what to do about them is the
-// controller's job.
+// controller's job. It throws BatonErrors whose code says whether trying again may help
+// (`runtime-refused` never will; see docs/errors.md).
+import type { ServiceSpec } from '../domain/manifest/model.ts';
+import type { FieldPath, Severity } from '../domain/problems.ts';
+
+/**
+ * What a service runs, exactly as its manifest says (relative paths unresolved): each
+ * runtime reads the parts it understands. Fields the manifest gains for runtimes (a
+ * container `build`, the `user` to run as) are added here, so that they reach every runtime.
+ */
+export type Workload = Pick<ServiceSpec, 'run' | 'image' | 'resources' | 'placement' | 'volumes'>;
 
 export interface InstanceSpec {
   /** Unique for the life of the architecture, e.g. `orders-k3x9f2`. Never reused. */
@@ -10,15 +28,48 @@ export interface InstanceSpec {
   readonly version: string;
   /** The revision whose spec this instance runs. */
   readonly revision: number;
-  readonly command: string;
-  readonly args: readonly string[];
-  /** Absolute working directory. */
-  readonly cwd: string;
+  readonly workload: Workload;
+  /** Absolute folder the workload's relative paths (`run.cwd`, a relative command) resolve against: the manifest's. */
+  readonly baseDir: string;
+  /** Pets keep their identity and data across restarts; cattle are replaced. */
+  readonly mode: ServiceSpec['mode'];
   /** From the manifest; the runtime adds PORT and BATON_* variables. */
   readonly env: Readonly<Record<string, string>>;
   /** Named ports; those without a number are allocated. The first is also `PORT`. */
   readonly ports: readonly { readonly name: string; readonly port?: number | undefined }[];
 }
+
+/** What `admit` looks at: a service of a manifest about to be applied. */
+export interface AdmissionRequest {
+  readonly service: string;
+  readonly workload: Workload;
+  readonly mode: ServiceSpec['mode'];
+  /** As in InstanceSpec. */
+  readonly baseDir: string;
+  /** The manifest's env (it may set PATH). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Why a runtime cannot run a workload (`error`), or will not honour part of it (`warning`). */
+export interface Refusal {
+  readonly severity: Severity;
+  readonly code: RefusalCode;
+  /** The field of the service it is about, e.g. ['image'], ['run', 'cwd']. */
+  readonly field: FieldPath;
+  readonly message: string;
+  readonly hint?: string | undefined;
+}
+
+/** Codes of refusals; stable, like the manifest's problem codes. */
+export const REFUSAL_CODES = {
+  'runtime-unsupported':
+    'The workload needs what this runtime does not have (an `image` on the process runtime).',
+  'run-cwd-missing': "`run.cwd` names a folder that does not exist on the runtime's machine.",
+  'command-not-found': '`run.command` is not on the PATH instances get, nor a file.',
+  'not-honoured': 'A field this runtime accepts but does not act on (severity warning).',
+} as const;
+
+export type RefusalCode = keyof typeof REFUSAL_CODES;
 
 export interface RunningInstance {
   readonly id: string;
@@ -30,7 +81,7 @@ export interface RunningInstance {
   /** The primary port (`PORT`). */
   readonly port: number;
   readonly ports: Readonly<Record<string, number>>;
-  /** The machine or Kubernetes node it runs on. */
+  /** The machine or cluster node it runs on. */
   readonly node: string;
   /** Process id (process runtime) — informative only: identity is id + startedAt. */
   readonly pid?: number | undefined;
@@ -72,9 +123,19 @@ export interface LogLine {
 }
 
 export interface Runtime {
-  /** `process`, `simulated`, `kubernetes`. */
+  /** `process`, `simulated`, `docker`… */
   readonly name: string;
-  /** Starts an instance; resolves once the runtime has started it (not once it is healthy). */
+  /**
+   * Plan time: what this runtime cannot run in a service's workload, or will not honour.
+   * Nothing (or only warnings) means it can run it. Never throws for a bad workload.
+   */
+  admit(request: AdmissionRequest): Promise<readonly Refusal[]>;
+  /**
+   * Starts an instance; resolves once the runtime has started it (not once it is healthy).
+   * Rejects with a BatonError: `runtime-refused` (a workload it cannot run) and
+   * `instance-unstartable` (a command or folder missing, not executable: a hint names it)
+   * are terminal; `instance-start-failed` (anything else) may succeed when tried again.
+   */
   start(spec: InstanceSpec): Promise<RunningInstance>;
   /** Stops gracefully, then forcibly after `graceMs`; resolves once it is gone. Unknown ids resolve at once. */
   stop(id: string, options: StopOptions): Promise<void>;

@@ -344,7 +344,12 @@ export const ServiceSchema = z
     owner: z.string().optional(),
     description: z.string().optional(),
     run: RunSchema.optional(),
-    image: z.string().optional().describe('Container image (the `kubernetes` runtime).'),
+    image: z
+      .string()
+      .optional()
+      .describe(
+        'Container image, for container runtimes; the process runtime refuses a service with only an image.',
+      ),
     env: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {

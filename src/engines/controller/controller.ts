@@ -3,7 +3,7 @@
 // revision, overrides) and observed state (the registry) and acts on `nextStep`'s decision.
 // Events (exits, health changes, new revisions) only say *which* service to look at.
 // See ARCHITECTURE.md beside this file.
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { healthPolicy, type HealthPolicy } from '../../domain/health/health-tracker.ts';
@@ -23,7 +23,8 @@ import { planRollout } from '../../domain/revisions/rollout-plan.ts';
 import { parseDuration } from '../../domain/health/duration.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { probeTarget, type Prober } from '../../ports/prober.ts';
-import type { InstanceSpec, Runtime, RuntimeEvent } from '../../ports/runtime.ts';
+import { instanceSpecOf } from '../../ports/instance-spec.ts';
+import type { Runtime, RuntimeEvent } from '../../ports/runtime.ts';
 import type { NewEvent, Store } from '../../ports/store.ts';
 import { HealthChecker } from '../health/health-checker.ts';
 import type { Registry, InstanceRecord } from '../registry/registry.ts';
@@ -83,8 +84,6 @@ export interface ServiceState {
   readonly waitingFor: readonly string[];
 }
 
-/** A service without ports gets one, named `http`. */
-const DEFAULT_PORTS: InstanceSpec['ports'] = [{ name: 'http' }];
 const RESTART_BACKOFF_BASE_MS = 500;
 const RESTART_BACKOFF_MAX_MS = 30_000;
 const WAITING_RECHECK_MS = 500;
@@ -377,32 +376,16 @@ export class Controller {
     cause: 'spawned' | 'restart',
   ): Promise<void> {
     const { registry, runtime } = this.#o;
-    if (!spec.run) {
-      registry.transition(
-        record.id,
-        'failed',
-        'start-failed',
-        'no `run` section: the process runtime needs one',
-      );
-      return;
-    }
     const baseDir = revisionBaseDir(revision) ?? this.#o.defaultBaseDir;
-    const cwd = spec.run.cwd
-      ? isAbsolute(spec.run.cwd)
-        ? spec.run.cwd
-        : resolve(baseDir, spec.run.cwd)
-      : baseDir;
-    const instanceSpec: InstanceSpec = {
+    const instanceSpec = instanceSpecOf({
       id: record.id,
       service: record.service,
-      version: spec.version,
+      spec,
       revision: revision.number,
-      command: spec.run.command,
-      args: spec.run.args,
-      cwd,
-      env: spec.env,
-      ports: spec.ports.length > 0 ? spec.ports : DEFAULT_PORTS,
-    };
+      baseDir,
+    });
+    // Command probes run in the service's folder.
+    const cwd = resolve(baseDir, spec.run?.cwd ?? '.');
     if (cause === 'spawned') registry.transition(record.id, 'starting', 'spawned');
     else registry.transition(record.id, 'starting', 'restart');
     try {

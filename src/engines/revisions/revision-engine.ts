@@ -16,9 +16,10 @@ import { diffManifests, type ManifestDiff } from '../../domain/revisions/diff.ts
 import type { Revision, RevisionSource, ServiceMove } from '../../domain/revisions/revision.ts';
 import { planServiceRollback } from '../../domain/revisions/rollback-plan.ts';
 import { planRollout, type RolloutPlan } from '../../domain/revisions/rollout-plan.ts';
-import { validateArchitecture } from '../../domain/validate.ts';
+import { validateArchitecture, withLaterProblems, type ValidArchitecture } from '../../domain/validate.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { StoreConflictError, type NewEvent, type Store } from '../../ports/store.ts';
+import type { Admit } from './admission.ts';
 
 /** How far back a service rollback searches for earlier specs. */
 const ROLLBACK_HISTORY_DEPTH = 100;
@@ -68,6 +69,8 @@ export interface ChangeOutcome {
 export interface RevisionEngineOptions {
   readonly store: Store;
   readonly clock: Clock;
+  /** The runtime's say on a manifest before it is planned or recorded; none when absent. */
+  readonly admit?: Admit | undefined;
 }
 
 /** The revision this engine recorded last, with the services its plan moves, in order. */
@@ -79,21 +82,36 @@ export interface RecordedRevision {
 export class RevisionEngine {
   readonly #store: Store;
   readonly #clock: Clock;
+  readonly #admit: Admit | undefined;
   #lastRecorded: RecordedRevision | undefined;
   #newest: Revision | undefined;
 
   constructor(options: RevisionEngineOptions) {
     this.#store = options.store;
     this.#clock = options.clock;
+    this.#admit = options.admit;
+  }
+
+  /**
+   * Every problem of a manifest: syntax, schema, the dependency graph and, once those pass,
+   * what the runtime cannot run. Throws `manifest-invalid` listing them all.
+   */
+  async validate(input: ManifestInput): Promise<ValidArchitecture & { warnings: readonly Problem[] }> {
+    const validation = validateArchitecture(input.text, { file: input.file });
+    if (!validation.ok) throw invalidManifest(validation.problems, input.file);
+    const admitted = this.#admit ? await this.#admit(validation.value.manifest, input.baseDir) : [];
+    const result = withLaterProblems(validation, admitted, { file: input.file });
+    if (!result.ok) throw invalidManifest(result.problems, input.file);
+    return { ...result.value, warnings: result.warnings };
   }
 
   async plan(input: ManifestInput): Promise<Plan> {
-    const { manifest, warnings } = validOrThrow(input);
+    const { manifest, warnings } = await this.validate(input);
     return this.#planAgainstLatest(manifest, warnings, await this.#store.latestRevision());
   }
 
   async apply(input: ManifestInput, options: ChangeOptions): Promise<ChangeOutcome> {
-    const { manifest, warnings } = validOrThrow(input);
+    const { manifest, warnings } = await this.validate(input);
     const latest = await this.#store.latestRevision();
     const plan = this.#planAgainstLatest(manifest, warnings, latest);
     const source: RevisionSource = input.baseDir
@@ -339,12 +357,6 @@ function summarise(manifest: Manifest): ServiceSummary[] {
       order: index + 1,
     };
   });
-}
-
-function validOrThrow(input: ManifestInput): { manifest: Manifest; warnings: readonly Problem[] } {
-  const result = validateArchitecture(input.text, { file: input.file });
-  if (!result.ok) throw invalidManifest(result.problems, input.file);
-  return { manifest: result.value.manifest, warnings: result.warnings };
 }
 
 /** The error for a manifest that failed validation: 413 for size, otherwise every problem. */

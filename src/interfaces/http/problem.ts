@@ -18,6 +18,9 @@ export const STATUS: Record<ErrorCode, number> = {
   'plan-breaks-ranges': 409,
   'rollback-refused': 409,
   'concurrent-change': 409,
+  'runtime-refused': 422,
+  'instance-unstartable': 422,
+  'instance-start-failed': 503,
   internal: 500,
 };
 

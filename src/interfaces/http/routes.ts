@@ -8,8 +8,7 @@ import {
   topologicalOrder,
 } from '../../domain/graph/dependency-graph.ts';
 import { renderDot, renderMermaid, renderText } from '../../domain/graph/render.ts';
-import { validateArchitecture } from '../../domain/validate.ts';
-import { invalidManifest, type RevisionEngine } from '../../engines/revisions/revision-engine.ts';
+import type { RevisionEngine } from '../../engines/revisions/revision-engine.ts';
 import type { Store } from '../../ports/store.ts';
 import { route, type Route } from './route-table.ts';
 import {
@@ -43,17 +42,20 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       path: '/v1/validate',
       operationId: 'validate',
       tag: 'manifest',
-      summary: 'Validate a manifest: syntax, schema and dependency graph; every problem located.',
+      summary:
+        'Validate a manifest: syntax, schema, dependency graph and what the runtime cannot run; every problem located.',
       body: ManifestRequest,
       acceptsYaml: true,
       responses: {
         200: { description: 'Valid, with warnings if any' },
         ...problems(400, 413, 415, 422),
       },
-      handler: ({ body }) => {
-        const result = validateArchitecture(body.manifest, { file: body.file });
-        if (!result.ok) throw invalidManifest(result.problems, body.file);
-        const { manifest, graph } = result.value;
+      handler: async ({ body }) => {
+        const { manifest, graph, warnings } = await engine.validate({
+          text: body.manifest,
+          file: body.file,
+          baseDir: body.baseDir,
+        });
         const topo = topologicalOrder(graph);
         return json({
           ok: true,
@@ -61,7 +63,7 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
           services: Object.keys(manifest.services).length,
           edges: graph.edges.length,
           order: topo.ok ? topo.order : [],
-          warnings: result.warnings,
+          warnings,
         });
       },
     }),
@@ -75,7 +77,8 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       body: ManifestRequest,
       acceptsYaml: true,
       responses: { 200: { description: 'The plan', schema: PlanSchema }, ...problems(400, 413, 415, 422) },
-      handler: async ({ body }) => json(await engine.plan({ text: body.manifest, file: body.file })),
+      handler: async ({ body }) =>
+        json(await engine.plan({ text: body.manifest, file: body.file, baseDir: body.baseDir })),
     }),
     route({
       method: 'post',

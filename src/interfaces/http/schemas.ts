@@ -6,15 +6,15 @@ import { LIMITS, TIERS } from '../../domain/manifest/schema.ts';
 export const ManifestRequest = z.strictObject({
   manifest: z.string().describe('The manifest text (YAML or JSON).'),
   file: z.string().max(4096).optional().describe('File name used in error locations.'),
-});
-
-export const ApplyRequest = ManifestRequest.extend({
   baseDir: z
     .string()
     .max(4096)
     .refine((p) => p.startsWith('/'), { error: 'must be an absolute path' })
     .optional()
     .describe('Absolute folder of the manifest, against which relative `run.cwd` paths resolve.'),
+});
+
+export const ApplyRequest = ManifestRequest.extend({
   message: z.string().max(2000).optional(),
   author: z.string().max(200).optional(),
   force: z.boolean().default(false).describe('Record the revision even if a rollout step breaks a range.'),

@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runtimeContract } from '../../../ports/runtime.contract.ts';
 import type { Behaviour } from '../../../ports/runtime.contract.ts';
-import type { InstanceSpec, LogLine, RunningInstance, RuntimeEvent } from '../../../ports/runtime.ts';
+import { BatonError } from '../../../domain/errors.ts';
+import type {
+  InstanceSpec,
+  LogLine,
+  Refusal,
+  RunningInstance,
+  RuntimeEvent,
+} from '../../../ports/runtime.ts';
+import { operatorPath } from './operator-path.ts';
 import { createProcessRuntime, findOwnedProcesses } from './process-runtime.ts';
 import type { ProcessRuntime, ProcessRuntimeOptions } from './process-runtime.ts';
 
@@ -50,13 +58,19 @@ function specFor(
     service: 'orders',
     version: '1.2.3',
     revision: 7,
-    cwd,
+    baseDir: cwd,
+    mode: 'cattle' as const,
     env: { GREETING: 'hello', ...env },
     ports: [{ name: 'http' }, { name: 'admin' }],
   };
-  if (behaviour === 'serve') return { ...base, command: 'node', args: ['-e', SERVICE] };
-  if (behaviour === 'crash') return { ...base, command: 'node', args: ['-e', 'process.exit(3)'] };
-  return { ...base, command: 'baton-no-such-command', args: [] };
+  const run = (command: string, args: string[]) => ({
+    ...base,
+    workload: { run: { command, args }, volumes: [] },
+  });
+  // The Node running these tests, by its path: `node` on the PATH is the operator's, whichever that is.
+  if (behaviour === 'serve') return run(process.execPath, ['-e', SERVICE]);
+  if (behaviour === 'crash') return run(process.execPath, ['-e', 'process.exit(3)']);
+  return run('baton-no-such-command', []);
 }
 
 /** Polls until the predicate holds (real time has no other way), failing after a deadline. */
@@ -195,13 +209,140 @@ async function scenario(work: (s: Scenario) => Promise<void>): Promise<void> {
 }
 
 describe('process runtime', () => {
-  describe('starting', () => {
-    it('runs `node` as the Node running Baton', () =>
+  describe('admission', () => {
+    const request = (
+      stateDir: string,
+      workload: InstanceSpec['workload'],
+      env: Record<string, string> = {},
+    ) => ({
+      service: 'orders',
+      workload,
+      mode: 'cattle' as const,
+      baseDir: stateDir,
+      env,
+    });
+    const codes = (refusals: readonly Refusal[]) =>
+      refusals.map((r) => `${r.severity} ${r.code} ${r.field.join('.')}`);
+
+    it('admits a command it can find in a folder that exists', () =>
       scenario(async (s) => {
         const runtime = await s.open();
-        const instance = await runtime.start(s.spec());
-        const node = JSON.parse((await getWhenUp(instance.port, '/node')).body);
-        assert.deepEqual(node, { execPath: process.execPath, version: process.version });
+        assert.deepEqual(
+          await runtime.admit(
+            request(s.stateDir, { run: { command: process.execPath, args: [] }, volumes: [] }),
+          ),
+          [],
+        );
+        assert.deepEqual(
+          await runtime.admit(request(s.stateDir, { run: { command: 'sh', args: [] }, volumes: [] })),
+          [],
+        );
+      }));
+
+    it('refuses an image-only service, naming the image', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const refusals = await runtime.admit(request(s.stateDir, { image: 'shop/orders:2', volumes: [] }));
+        assert.deepEqual(codes(refusals), ['error runtime-unsupported image']);
+        assert.match(refusals[0]!.message, /shop\/orders:2/);
+        assert.match(refusals[0]!.hint ?? '', /container runtime/);
+      }));
+
+    it('refuses a missing folder, a missing command and one that is not executable', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        await writeFile(join(s.stateDir, 'script.sh'), 'echo hi\n', { mode: 0o644 });
+        const run = (command: string, cwd?: string) => ({
+          run: { command, args: [], ...(cwd ? { cwd } : {}) },
+          volumes: [],
+        });
+        assert.deepEqual(codes(await runtime.admit(request(s.stateDir, run('sh', 'no/such/dir')))), [
+          'error run-cwd-missing run.cwd',
+        ]);
+        assert.deepEqual(codes(await runtime.admit(request(s.stateDir, run('baton-no-such-command')))), [
+          'error command-not-found run.command',
+        ]);
+        const notExecutable = await runtime.admit(request(s.stateDir, run('./script.sh')));
+        assert.deepEqual(codes(notExecutable), ['error command-not-found run.command']);
+        assert.match(notExecutable[0]!.message, /not executable/);
+      }));
+
+    it("looks the command up on the manifest's PATH when it sets one", () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const bin = join(s.stateDir, 'tools');
+        await mkdir(bin);
+        await writeFile(join(bin, 'serve-it'), '#!/bin/sh\n', { mode: 0o755 });
+        const workload = { run: { command: 'serve-it', args: [] }, volumes: [] };
+        assert.deepEqual(codes(await runtime.admit(request(s.stateDir, workload))), [
+          'error command-not-found run.command',
+        ]);
+        assert.deepEqual(await runtime.admit(request(s.stateDir, workload, { PATH: bin })), []);
+      }));
+
+    it('warns that volumes are not mounted', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const workload = {
+          run: { command: 'sh', args: [] },
+          volumes: [{ name: 'data', path: '/data', readOnly: false }],
+        };
+        assert.deepEqual(codes(await runtime.admit(request(s.stateDir, workload))), [
+          'warning not-honoured volumes',
+        ]);
+      }));
+  });
+
+  describe('starting', () => {
+    it("runs `node` from the operator's PATH, never the one npm put in front for Baton", () =>
+      scenario(async (s) => {
+        // Under `npm start`, the project's node_modules/.bin comes first: its `node` is Baton's own.
+        const batons = join(s.stateDir, 'project', 'node_modules', '.bin');
+        const operators = join(s.stateDir, 'operator-bin');
+        await mkdir(batons, { recursive: true });
+        await mkdir(operators, { recursive: true });
+        await writeFile(join(batons, 'node'), '#!/bin/sh\nexit 42\n', { mode: 0o755 });
+        await symlink(process.execPath, join(operators, 'node'));
+        const PATH = [batons, operators, '/usr/bin', '/bin'].join(delimiter);
+        const runtime = await s.open({ environment: { PATH, npm_execpath: '/usr/lib/npm/bin/npm-cli.js' } });
+        const spec = s.spec();
+        const instance = await runtime.start({
+          ...spec,
+          workload: { ...spec.workload, run: { command: 'node', args: ['-e', SERVICE] } },
+        });
+        const env = JSON.parse((await getWhenUp(instance.port, '/env')).body);
+        assert.equal(env.PATH, [operators, '/usr/bin', '/bin'].join(delimiter));
+      }));
+
+    it('resolves a relative `run.cwd` and a relative command against the manifest folder', () =>
+      scenario(async (s) => {
+        const bin = join(s.stateDir, 'app', 'bin');
+        await mkdir(bin, { recursive: true });
+        await symlink(process.execPath, join(bin, 'node'));
+        const runtime = await s.open();
+        const spec = s.spec();
+        const instance = await runtime.start({
+          ...spec,
+          workload: { ...spec.workload, run: { command: './bin/node', args: ['-e', SERVICE], cwd: 'app' } },
+        });
+        const env = JSON.parse((await getWhenUp(instance.port, '/env')).body);
+        assert.equal(env.BATON_INSTANCE, spec.id);
+      }));
+
+    it('refuses an image-only workload with a terminal coded error', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const spec = s.spec();
+        await assert.rejects(
+          runtime.start({ ...spec, workload: { image: 'shop/orders:2.1.0', volumes: [] } }),
+          (error) => {
+            assert.ok(error instanceof BatonError);
+            assert.equal(error.code, 'runtime-refused');
+            assert.equal(error.retryable, false);
+            assert.match(error.message, /image shop\/orders:2\.1\.0/);
+            return true;
+          },
+        );
       }));
 
     it("passes on a minimal environment, never the control plane's secrets", () =>
@@ -215,7 +356,8 @@ describe('process runtime', () => {
           assert.equal(env.BATON_TOKEN, undefined);
           assert.equal(env.BATON_TEST_SECRET, undefined);
           assert.equal(env.BATON_SERVER, undefined);
-          assert.equal(env.PATH, process.env.PATH);
+          assert.equal(env.PATH, operatorPath(process.env));
+          assert.ok(process.env.PATH?.endsWith(env.PATH), 'the tail of the PATH Baton was given');
           assert.equal(env.BATON_HOME, s.stateDir, 'the mark by which a restarted control plane finds it');
         } finally {
           delete process.env.BATON_TOKEN;
@@ -235,10 +377,16 @@ describe('process runtime', () => {
     it('rejects a missing command, saying which one and where', () =>
       scenario(async (s) => {
         const runtime = await s.open();
-        const spec = { ...s.spec(), command: 'baton-no-such-command' };
-        await assert.rejects(runtime.start(spec), (error: Error) => {
+        const serve = s.spec();
+        const spec = {
+          ...serve,
+          workload: { ...serve.workload, run: { command: 'baton-no-such-command', args: [] } },
+        };
+        await assert.rejects(runtime.start(spec), (error) => {
+          assert.ok(error instanceof BatonError);
+          assert.equal(error.code, 'instance-unstartable');
           assert.match(error.message, /command "baton-no-such-command" not found/);
-          assert.ok(error.message.includes(s.stateDir), error.message);
+          assert.ok(error.hint?.includes(s.stateDir), error.hint);
           return true;
         });
         assert.equal(await exists(join(s.stateDir, 'instances', spec.id)), false, 'nothing left on disk');
@@ -247,8 +395,10 @@ describe('process runtime', () => {
     it('rejects a missing working directory, saying so', () =>
       scenario(async (s) => {
         const runtime = await s.open();
-        const cwd = join(s.stateDir, 'nowhere');
-        await assert.rejects(runtime.start({ ...s.spec(), cwd }), (error: Error) => {
+        const baseDir = join(s.stateDir, 'nowhere');
+        await assert.rejects(runtime.start({ ...s.spec(), baseDir }), (error) => {
+          assert.ok(error instanceof BatonError);
+          assert.equal(error.code, 'instance-unstartable');
           assert.match(error.message, /working directory .*nowhere does not exist/);
           return true;
         });

@@ -13,18 +13,21 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { BatonError } from '../../../domain/errors.ts';
 import { systemClock } from '../../../ports/clock.ts';
 import type { Clock, Timer } from '../../../ports/clock.ts';
 import type {
+  AdmissionRequest,
   InstanceSpec,
   LogLine,
   LogQuery,
   RunningInstance,
   Runtime,
   RuntimeEvent,
+  Refusal,
   StopOptions,
 } from '../../../ports/runtime.ts';
 import { childEnvironment } from './child-environment.ts';
@@ -44,6 +47,7 @@ import {
 import { fileSize, lastLines, linesSince, rotatedPath, rotateIfLarger, wholeLinesEnd } from './log-files.ts';
 import { scanOwnedProcesses, signal } from './owned-processes.ts';
 import type { OwnedProcessDetail } from './owned-processes.ts';
+import { operatorPath } from './operator-path.ts';
 import { PortAllocator } from './port-allocator.ts';
 import {
   groupMembers,
@@ -53,6 +57,7 @@ import {
   readProcStatSync,
   startedAtFromTicks,
 } from './proc-fs.ts';
+import { isDirectory, lookupCommand, runCommand, runCwd } from './run-paths.ts';
 
 export { findOwnedProcesses } from './owned-processes.ts';
 export type { OwnedProcess } from './owned-processes.ts';
@@ -75,6 +80,11 @@ export interface ProcessRuntimeOptions {
   /** How often log sizes are checked. Default 5 s. */
   readonly logCheckMs?: number | undefined;
   readonly clock?: Clock | undefined;
+  /**
+   * The control plane's environment, of which instances get a few variables (PATH without
+   * what npm put in front of it). Default: this process's.
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 const ADOPTED_POLL_MS = 250;
@@ -123,6 +133,8 @@ export class ProcessRuntime implements Runtime {
   readonly #logMaxBytes: number;
   readonly #logFiles: number;
   readonly #logCheckMs: number;
+  /** What instances inherit: the operator's environment, PATH without npm's folders. */
+  readonly #inherited: Readonly<Record<string, string | undefined>>;
   readonly #ports: PortAllocator;
   /** Linux /proc is there: start times, zombies and environment marks can be read. */
   readonly #proc: boolean;
@@ -145,9 +157,42 @@ export class ProcessRuntime implements Runtime {
     this.#logMaxBytes = options.logMaxBytes ?? 10 * 1024 * 1024;
     this.#logFiles = options.logFiles ?? 3;
     this.#logCheckMs = options.logCheckMs ?? 5_000;
+    const environment = options.environment ?? process.env;
+    this.#inherited = { ...environment, PATH: operatorPath(environment) };
     this.#ports = new PortAllocator(this.#host, this.#clock);
     this.#proc = proc;
     this.#scheduleRotation();
+  }
+
+  /** A local process needs `run`; its folder and command must exist here. Volumes are not mounted. */
+  async admit(request: AdmissionRequest): Promise<readonly Refusal[]> {
+    const { run, image, volumes } = request.workload;
+    if (run === undefined) return [imageOnly(image)];
+    const refusals: Refusal[] = [];
+    if (volumes.length > 0) {
+      refusals.push({
+        severity: 'warning',
+        code: 'not-honoured',
+        field: ['volumes'],
+        message: 'the process runtime mounts no volumes: instances write to their working directory',
+        hint: 'keep pet data under `run.cwd`, or run the service on a container runtime',
+      });
+    }
+    const cwd = runCwd(run, request.baseDir);
+    if (!(await isDirectory(cwd))) {
+      refusals.push({
+        severity: 'error',
+        code: 'run-cwd-missing',
+        field: run.cwd === undefined ? ['run'] : ['run', 'cwd'],
+        message: `working directory ${cwd} does not exist`,
+        hint: '`run.cwd` is relative to the manifest file; create the folder or correct the path',
+      });
+      return refusals;
+    }
+    const command = runCommand(run, cwd);
+    const found = await lookupCommand(command, request.env['PATH'] ?? this.#inherited['PATH']);
+    if (!found.found) refusals.push(commandRefusal(run.command, command, found.path));
+    return refusals;
   }
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
@@ -165,7 +210,15 @@ export class ProcessRuntime implements Runtime {
   }
 
   async #start(spec: InstanceSpec): Promise<RunningInstance> {
-    await assertDirectory(spec.cwd, spec);
+    const run = spec.workload.run;
+    if (run === undefined) {
+      const refusal = imageOnly(spec.workload.image);
+      throw new BatonError('runtime-refused', `cannot start ${spec.id}: ${refusal.message}`, {
+        hint: refusal.hint,
+      });
+    }
+    const cwd = runCwd(run, spec.baseDir);
+    await assertDirectory(cwd, spec);
     const { ports, primaryPort } = await this.#assignPorts(spec.ports);
     const startedAt = this.#clock.now().toISOString();
     await writeMeta(this.#stateDir, { id: spec.id, service: spec.service, startedAt });
@@ -177,10 +230,9 @@ export class ProcessRuntime implements Runtime {
       stateDir: this.#stateDir,
       serverUrl: this.#options.serverUrl,
       token: this.#options.token,
-      inherited: process.env,
+      inherited: this.#inherited,
     });
-    // `node` is the Node running Baton, so services run on the same Node 24, whatever the PATH holds.
-    const command = spec.command === 'node' ? process.execPath : spec.command;
+    const command = runCommand(run, cwd);
     const stdout = await open(logPath(this.#stateDir, spec.id, 'stdout'), 'a');
     const stderr = await open(logPath(this.#stateDir, spec.id, 'stderr'), 'a');
     // The child holds its own copies of the descriptors once spawned.
@@ -188,12 +240,12 @@ export class ProcessRuntime implements Runtime {
     const abandon = async (error: unknown) => {
       await closeLogs();
       await rm(instanceDir(this.#stateDir, spec.id), { recursive: true, force: true });
-      return spawnFailure(spec, error);
+      return spawnFailure(spec, command, cwd, error);
     };
     let child: ChildProcess;
     try {
-      child = spawn(command, [...spec.args], {
-        cwd: spec.cwd,
+      child = spawn(command, [...run.args], {
+        cwd,
         env,
         detached: true,
         stdio: ['ignore', stdout.fd, stderr.fd],
@@ -242,7 +294,7 @@ export class ProcessRuntime implements Runtime {
       signal(-pid, 'SIGKILL');
       markReported();
       await tracked.gone;
-      throw new Error(`could not record instance ${spec.id}`, { cause: error });
+      throw new BatonError('instance-start-failed', `could not record instance ${spec.id}`, { cause: error });
     }
     tracked.announced = true;
     this.#emit({ type: 'started', instance });
@@ -616,20 +668,58 @@ export class ProcessRuntime implements Runtime {
 }
 
 async function assertDirectory(cwd: string, spec: InstanceSpec): Promise<void> {
-  const info = await stat(cwd).catch(() => undefined);
-  if (info === undefined) throw new Error(`cannot start ${spec.id}: working directory ${cwd} does not exist`);
-  if (!info.isDirectory())
-    throw new Error(`cannot start ${spec.id}: working directory ${cwd} is not a directory`);
+  if (await isDirectory(cwd)) return;
+  throw new BatonError(
+    'instance-unstartable',
+    `cannot start ${spec.id}: working directory ${cwd} does not exist`,
+    {
+      hint: '`run.cwd` is relative to the manifest file; create the folder or correct the path',
+    },
+  );
 }
 
-function spawnFailure(spec: InstanceSpec, error: unknown): Error {
+function spawnFailure(spec: InstanceSpec, command: string, cwd: string, error: unknown): BatonError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const what = `cannot start ${spec.id}: command "${spec.command}"`;
+  const what = `cannot start ${spec.id}: command "${command}"`;
   if (code === 'ENOENT')
-    return new Error(`${what} not found (looked on PATH and in working directory ${spec.cwd})`, {
+    return new BatonError('instance-unstartable', `${what} not found`, {
+      hint: `looked on the PATH instances get and in working directory ${cwd}; give an absolute path or install it`,
       cause: error,
     });
   if (code === 'EACCES')
-    return new Error(`${what} is not executable (working directory ${spec.cwd})`, { cause: error });
-  return new Error(`${what} failed to spawn in ${spec.cwd}: ${String(error)}`, { cause: error });
+    return new BatonError('instance-unstartable', `${what} is not executable`, {
+      hint: `chmod +x it, or run it through its interpreter (working directory ${cwd})`,
+      cause: error,
+    });
+  return new BatonError('instance-start-failed', `${what} failed to spawn in ${cwd}: ${String(error)}`, {
+    cause: error,
+  });
+}
+
+function imageOnly(image: string | undefined): Refusal {
+  return {
+    severity: 'error',
+    code: 'runtime-unsupported',
+    field: image === undefined ? [] : ['image'],
+    message: `the process runtime runs local processes and cannot run ${image === undefined ? 'a service without `run`' : `image ${image}`}`,
+    hint: 'add `run: { command, args }` to start it as a local process, or start the control plane with a container runtime',
+  };
+}
+
+function commandRefusal(written: string, command: string, notExecutable: string | undefined): Refusal {
+  return notExecutable === undefined
+    ? {
+        severity: 'error',
+        code: 'command-not-found',
+        field: ['run', 'command'],
+        message: `command \`${written}\` not found${command === written ? ' on the PATH instances get' : ` (${command})`}`,
+        hint: 'give an absolute path, a path relative to `run.cwd` (./bin/server), or install it on the PATH',
+      }
+    : {
+        severity: 'error',
+        code: 'command-not-found',
+        field: ['run', 'command'],
+        message: `command \`${written}\` (${notExecutable}) is not executable`,
+        hint: `chmod +x ${notExecutable}, or run it through its interpreter`,
+      };
 }

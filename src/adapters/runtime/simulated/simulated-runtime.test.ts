@@ -17,9 +17,12 @@ function specFor(behaviour: Behaviour, id: string): InstanceSpec {
     service: 'orders',
     version: '1.2.3',
     revision: 7,
-    command: behaviour === 'unstartable' ? 'baton-no-such-command' : 'node',
-    args: [],
-    cwd: '/srv/orders',
+    workload: {
+      run: { command: behaviour === 'unstartable' ? 'baton-no-such-command' : 'node', args: [] },
+      volumes: [],
+    },
+    baseDir: '/srv/orders',
+    mode: 'cattle',
     env: behaviour === 'crash' ? { GREETING: 'hello', CRASH_CODE: '3' } : { GREETING: 'hello' },
     ports: [{ name: 'http' }, { name: 'admin' }],
   };
@@ -29,7 +32,8 @@ function specFor(behaviour: Behaviour, id: string): InstanceSpec {
 function simulated(clock: FakeClock, options: Partial<SimulatedRuntimeOptions> = {}): SimulatedRuntime {
   return createSimulatedRuntime({
     clock,
-    failStart: (spec) => (spec.command === 'baton-no-such-command' ? 'command not found' : undefined),
+    failStart: (spec) =>
+      spec.workload.run?.command === 'baton-no-such-command' ? 'command not found' : undefined,
     exitAfterMs: (spec) => (spec.env.CRASH_CODE === undefined ? undefined : 0),
     exitCode: (spec) => Number(spec.env.CRASH_CODE),
     ...options,

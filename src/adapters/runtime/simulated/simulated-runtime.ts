@@ -8,13 +8,16 @@
 // Built for 100,000 instances: one compact entry per instance in plain Maps, and one clock
 // timer per distinct due time rather than one per instance (a FakeClock gives the event
 // loop a turn after every timer it fires, so 100,000 of them cost 100,000 turns).
+import { BatonError } from '../../../domain/errors.ts';
 import type { Clock, Timer } from '../../../ports/clock.ts';
 import type {
+  AdmissionRequest,
   InstanceSpec,
   LogLine,
   LogQuery,
   RunningInstance,
   Runtime,
+  Refusal,
   RuntimeEvent,
   StopOptions,
 } from '../../../ports/runtime.ts';
@@ -27,7 +30,7 @@ export interface SimulatedRuntimeOptions {
   readonly stopLatencyMs?: number | undefined;
   /** Default `simulated`. */
   readonly node?: string | undefined;
-  /** An error message makes that start reject (after the start latency). */
+  /** An error message makes that start reject (after the start latency), as `instance-start-failed`. */
   readonly failStart?: ((spec: InstanceSpec) => string | undefined) | undefined;
   /** A number makes that instance crash that long after it started. */
   readonly exitAfterMs?: ((spec: InstanceSpec) => number | undefined) | undefined;
@@ -114,6 +117,11 @@ export class SimulatedRuntime implements Runtime {
     this.#stopLatencyMs = options.stopLatencyMs ?? 10;
     this.#node = options.node ?? 'simulated';
     this.#logLines = options.logLines ?? 1_000;
+  }
+
+  /** Nothing runs, so everything can: `run`, an image, or both. */
+  admit(_request: AdmissionRequest): Promise<readonly Refusal[]> {
+    return Promise.resolve([]);
   }
 
   start(spec: InstanceSpec): Promise<RunningInstance> {
@@ -318,7 +326,7 @@ export class SimulatedRuntime implements Runtime {
     const failure = this.#options.failStart?.(instance.spec);
     if (failure !== undefined) {
       this.#instances.delete(id);
-      this.#settleStart(id, new Error(failure));
+      this.#settleStart(id, new BatonError('instance-start-failed', failure));
       return;
     }
     instance.phase = Phase.running;

@@ -1,6 +1,7 @@
 // validate and apply: the manifest's way in.
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Problem } from '../../../domain/problems.ts';
 import { validateArchitecture } from '../../../domain/validate.ts';
 import { author, contextOf } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
@@ -12,17 +13,45 @@ import { printPlan, type PlanJson } from '../plan-view.ts';
 export function registerManifestCommands(program: Command): void {
   program
     .command('validate')
-    .description('Check a manifest offline: YAML syntax, schema, dependency graph (no server needed)')
+    .description(
+      'Check a manifest: YAML syntax, schema, dependency graph (offline); with --server, also what its runtime cannot run',
+    )
     .requiredOption('-f, --file <path>', 'manifest file (- for stdin)')
     .option('-o, --output <format>', 'text or json', 'text')
     .addHelpText(
       'after',
-      '\nExamples:\n  baton validate -f baton.yaml\n  baton validate -f baton.yaml -o json | jq .problems',
+      [
+        '',
+        'Examples:',
+        '  baton validate -f baton.yaml',
+        '  baton validate -f baton.yaml -o json | jq .problems',
+        '  baton --server http://127.0.0.1:7070 validate -f baton.yaml   # and ask the running server',
+      ].join('\n'),
     )
-    .action(async (options: { file: string; output: string }) => {
+    .action(async (options: { file: string; output: string }, command: Command) => {
       const out = createOutput({ json: options.output === 'json' });
       const text = await readManifestFile(options.file, out);
       const result = validateArchitecture(text, { file: options.file });
+      // Only a server knows its runtime: asked when one is named, once the manifest is valid offline.
+      const { server } = command.optsWithGlobals<{ server?: string }>();
+      if (result.ok && (server ?? process.env['BATON_SERVER']) !== undefined) {
+        const { client } = contextOf(command);
+        const answer = await client.post<{ services: number; edges: number; warnings: Problem[] }>(
+          '/v1/validate',
+          {
+            manifest: text,
+            file: options.file,
+            ...baseDirOf(options.file),
+          },
+        );
+        if (out.json)
+          return out.printJson({ ok: true, services: answer.services, warnings: answer.warnings });
+        printProblems(out, answer.warnings);
+        out.line(
+          `${out.style('green', '✓')} ${options.file}: ${answer.services} services, ${answer.edges} dependencies, valid on ${client.server}`,
+        );
+        return;
+      }
       if (out.json) {
         out.printJson(
           result.ok
@@ -74,7 +103,11 @@ export function registerManifestCommands(program: Command): void {
       const { out, client } = contextOf(command);
       const manifest = await readManifestFile(options.file, out);
       if (options.dryRun) {
-        const plan = await client.post<PlanJson>('/v1/plan', { manifest, file: options.file });
+        const plan = await client.post<PlanJson>('/v1/plan', {
+          manifest,
+          file: options.file,
+          ...baseDirOf(options.file),
+        });
         if (out.json) return out.printJson(plan);
         printPlan(out, plan);
         if (!plan.rollout.ok) throw new CliExit(EXIT.invalid);
@@ -85,7 +118,7 @@ export function registerManifestCommands(program: Command): void {
       const result = await client.post<ApplyResult>('/v1/apply', {
         manifest,
         file: options.file,
-        ...(options.file === '-' ? {} : { baseDir: dirname(resolve(options.file)) }),
+        ...baseDirOf(options.file),
         message: options.message,
         author: author(),
         force: options.force ?? false,
@@ -101,6 +134,11 @@ export function registerManifestCommands(program: Command): void {
       });
       if (out.json) out.printJson(result);
     });
+}
+
+/** The manifest's folder, against which the server resolves relative paths; none for stdin. */
+function baseDirOf(file: string): { baseDir?: string } {
+  return file === '-' ? {} : { baseDir: dirname(resolve(file)) };
 }
 
 interface ApplyOptions {
