@@ -56,3 +56,31 @@ export class BatonError extends Error {
     return ERRORS[this.code].retryable;
   }
 }
+
+/**
+ * The gateway's half of the catalogue: what it answers the architecture's clients when it
+ * does not forward a request (or forwarding failed). A code both halves use means the same
+ * thing in both. The gateway's HTTP edge (src/engines/gateway/problem-response.ts) maps
+ * them to statuses, as interfaces/http/problem.ts does for the API's.
+ */
+export const GATEWAY_ERRORS = {
+  'bad-request': ERRORS['bad-request'],
+  'no-route': { title: 'No route matches this request', retryable: false },
+  'method-not-allowed': { title: 'The gateway does not forward this method', retryable: false },
+  'request-timeout': { title: 'The request was not received in time', retryable: false },
+  'payload-too-large': ERRORS['payload-too-large'],
+  'rate-limited': { title: 'Too many requests', retryable: true },
+  'headers-too-large': { title: 'The request headers are too large', retryable: false },
+  'upstream-failed': { title: 'The service failed to answer', retryable: true },
+  'no-healthy-instance': { title: 'The service has no healthy instance', retryable: true },
+  'no-matching-version': { title: 'No instance runs the requested version', retryable: true },
+  'circuit-open': { title: 'The route is failing; requests are paused', retryable: true },
+  'service-busy': { title: 'The service has too many requests waiting', retryable: true },
+  overloaded: { title: 'The gateway is overloaded', retryable: true },
+  'not-ready': { title: 'The gateway has no routes yet', retryable: true },
+  'upstream-timeout': { title: 'The service did not answer in time', retryable: true },
+  'fault-injected': { title: 'A fault was injected for this request', retryable: true },
+  internal: ERRORS.internal,
+} as const;
+
+export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;

@@ -9,6 +9,7 @@ import type { Answer, SnapshotSketch, TestUpstream, UpstreamHandler } from './su
 import { gatewayWith, holding, send, snapshotOf, startUpstream, tally, until } from './support.ts';
 
 const fail500: UpstreamHandler = (_req, res) => void res.writeHead(500).end('broken');
+const fail503: UpstreamHandler = (_req, res) => void res.writeHead(503).end('unavailable');
 
 /** Policies that stay out of the way of the one under test. */
 const QUIET = {
@@ -38,8 +39,8 @@ function metric(text: string, name: string): number {
 const attemptOf = (r: { headers: Record<string, unknown> }) => Number(r.headers['x-baton-attempt'] ?? 1);
 
 describe('outlier detection', () => {
-  it('ejects an upstream after five 500s in a row and moves its traffic elsewhere', async () => {
-    const bad = await startUpstream('bad', fail500);
+  it('ejects an upstream after five 503s in a row and moves its traffic elsewhere', async () => {
+    const bad = await startUpstream('bad', fail503);
     const good = await startUpstream('good');
     await withGateway(
       [bad, good],
@@ -51,7 +52,7 @@ describe('outlier detection', () => {
         assert.deepEqual(tally(answers), { good: 40 });
         assert.equal(bad.seen.length, 5, 'the bad upstream got exactly five requests, then none');
         const text = await metrics();
-        assert.equal(metric(text, 'baton_gateway_ejections_total{service="s"}'), 1);
+        assert.equal(metric(text, 'baton_gateway_ejections_total{route="/",service="s"}'), 1);
         assert.equal(metric(text, 'baton_gateway_retries_total{service="s"}'), 5);
       },
     );
@@ -77,6 +78,30 @@ describe('outlier detection', () => {
 });
 
 describe('retries', () => {
+  it('retries a plain 500 only on a route that opts in with retryOn', async () => {
+    const bad = await startUpstream('bad', fail500);
+    const good = await startUpstream('good');
+    await withGateway(
+      [bad, good],
+      {
+        routes: [
+          { service: 's', path: '/plain' },
+          { service: 's', path: '/opted', retryOn: [500] },
+        ],
+        services: { s: { policy: QUIET, endpoints: [bad, good] } },
+      },
+      async (url) => {
+        const plain: number[] = [];
+        for (let i = 0; i < 6; i++) plain.push((await send(`${url}/plain`)).status);
+        assert.deepEqual(plain.sort(), [200, 200, 200, 500, 500, 500], 'a 500 goes back to the client');
+        for (let i = 0; i < 6; i++) assert.equal((await send(`${url}/opted`)).status, 200);
+        assert.ok(good.seen.some((r) => r.url === '/opted' && attemptOf(r) === 2));
+        assert.ok(good.seen.every((r) => r.url !== '/plain' || attemptOf(r) === 1));
+      },
+    );
+  });
+
+
   it('never retries beyond the budget: 20% of requests plus 3 per second', async () => {
     const down = (_req: unknown, res: ServerResponse) => void res.writeHead(503).end('down');
     const a = await startUpstream('a', down);
@@ -117,7 +142,7 @@ describe('retries', () => {
   it('shares one deadline between all attempts', async () => {
     // Each attempt fails after 150 ms; with a 400 ms deadline no more than three attempts can
     // start, however many retries are allowed.
-    const slowFail: UpstreamHandler = (_req, res) => void setTimeout(() => res.writeHead(500).end(), 150);
+    const slowFail: UpstreamHandler = (_req, res) => void setTimeout(() => res.writeHead(503).end(), 150);
     const a = await startUpstream('a', slowFail);
     const b = await startUpstream('b', slowFail);
     await withGateway(
@@ -130,14 +155,14 @@ describe('retries', () => {
         const r = await send(`${url}/`);
         const attempts = a.seen.length + b.seen.length;
         assert.ok(attempts >= 2 && attempts <= 3, `${attempts} attempts`);
-        assert.ok(r.status === 504 || r.status === 500, `status ${r.status}`);
+        assert.ok(r.status === 504 || r.status === 503, `status ${r.status}`);
         if (r.status === 504) assert.equal(r.json().code, 'upstream-timeout');
       },
     );
   });
 
   it('never retries on the instance that just failed when another exists', async () => {
-    const bad = await startUpstream('bad', fail500);
+    const bad = await startUpstream('bad', fail503);
     const others = await Promise.all(['o1', 'o2'].map((n) => startUpstream(n)));
     const all = [bad, ...others];
     await withGateway(
@@ -169,7 +194,7 @@ describe('retries', () => {
   });
 
   it('does not retry a non-idempotent request', async () => {
-    const bad = await startUpstream('bad', fail500);
+    const bad = await startUpstream('bad', fail503);
     const good = await startUpstream('good');
     await withGateway(
       [bad, good],
@@ -178,7 +203,7 @@ describe('retries', () => {
         const statuses = [];
         for (let i = 0; i < 4; i++)
           statuses.push((await send(`${url}/`, { method: 'POST', body: 'x' })).status);
-        assert.deepEqual(statuses.sort(), [200, 200, 500, 500]);
+        assert.deepEqual(statuses.sort(), [200, 200, 503, 503]);
         // A PUT with a small body is idempotent: buffered, retried elsewhere, body intact.
         for (let i = 0; i < 4; i++)
           assert.equal((await send(`${url}/`, { method: 'PUT', body: 'same' })).status, 200);

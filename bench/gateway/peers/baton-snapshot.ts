@@ -26,7 +26,7 @@ export function benchSnapshot(upstreamPort: number): GatewaySnapshot {
         tier: 'medium',
         policy: {
           loadBalancing: { kind: 'round-robin' },
-          retries: { attempts: 2, budgetPercent: 20, backoffMs: 25 },
+          retries: { attempts: 2, budgetPercent: 20, backoffMs: 25, on: [] },
           outlierDetection: {
             consecutiveFailures: 5,
             ejectionTimeMs: 10_000,

@@ -34,7 +34,7 @@ describe('resolveGateway', () => {
           api: {
             traffic: {
               loadBalancing: { hash: { header: 'X-User' } },
-              retries: { attempts: 4, backoff: '100ms' },
+              retries: { attempts: 4, backoff: '100ms', on: [500] },
               outlierDetection: { ejectionTime: '30s', panicThreshold: 0 },
               circuitBreaker: { window: '1m', errorRate: 25 },
               concurrency: { queue: 0 },
@@ -48,7 +48,7 @@ describe('resolveGateway', () => {
     );
     assert.deepEqual(resolved.services.api!.policy, {
       loadBalancing: { kind: 'hash', header: 'x-user' },
-      retries: { attempts: 4, budgetPercent: 20, backoffMs: 100 },
+      retries: { attempts: 4, budgetPercent: 20, backoffMs: 100, on: [500] },
       outlierDetection: {
         consecutiveFailures: 5,
         ejectionTimeMs: 30_000,
@@ -78,7 +78,11 @@ describe('resolveGateway', () => {
               timeout: '2s',
               rateLimit: { requestsPerSecond: 2.5, key: { header: 'X-Api-Key' } },
             },
-            { path: '/api/admin', rateLimit: { requestsPerSecond: 10, burst: 3, key: 'ip' } },
+            {
+              path: '/api/admin',
+              retryOn: [500, 429],
+              rateLimit: { requestsPerSecond: 10, burst: 3, key: 'ip' },
+            },
           ],
         },
       }),
@@ -98,6 +102,7 @@ describe('resolveGateway', () => {
         service: 'api',
         path: '/api/admin',
         stripPrefix: false,
+        retryOn: [500, 429],
         rateLimit: { requestsPerSecond: 10, burst: 3, key: 'ip' },
       },
       { service: 'web', path: '/', stripPrefix: false },

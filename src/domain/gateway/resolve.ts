@@ -14,7 +14,7 @@ import type {
 
 export const DEFAULT_TRAFFIC_POLICY: TrafficPolicy = {
   loadBalancing: { kind: 'round-robin' },
-  retries: { attempts: 2, budgetPercent: 20, backoffMs: 25 },
+  retries: { attempts: 2, budgetPercent: 20, backoffMs: 25, on: [] },
   outlierDetection: {
     consecutiveFailures: 5,
     ejectionTimeMs: 10_000,
@@ -75,6 +75,7 @@ export function resolveTrafficPolicy(traffic: ServiceSpec['traffic']): TrafficPo
       attempts: retries?.attempts ?? d.retries.attempts,
       budgetPercent: retries?.budget ?? d.retries.budgetPercent,
       backoffMs: ms(retries?.backoff) ?? d.retries.backoffMs,
+      on: retries?.on ?? d.retries.on,
     },
     outlierDetection: {
       consecutiveFailures: outlier?.consecutiveFailures ?? d.outlierDetection.consecutiveFailures,
@@ -123,6 +124,7 @@ export function resolveRoute(service: string, route: RouteSpec): GatewayRoute {
     ...(headers !== undefined ? { headers } : {}),
     stripPrefix: route.stripPrefix,
     ...(route.timeout !== undefined ? { timeoutMs: parseDuration(route.timeout) } : {}),
+    ...(route.retryOn !== undefined ? { retryOn: [...route.retryOn] } : {}),
     ...(rateLimit !== undefined
       ? {
           rateLimit: {

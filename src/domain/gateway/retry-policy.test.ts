@@ -4,10 +4,12 @@ import fc from 'fast-check';
 import {
   MIN_RETRIES_PER_SECOND,
   RETRY_WINDOW_MS,
+  ATTEMPT_ERROR,
   RetryBudget,
+  attemptErrorOf,
   isIdempotent,
-  isRetryableStatus,
   retryBackoff,
+  retryStatuses,
 } from './retry-policy.ts';
 
 const RESERVE = (MIN_RETRIES_PER_SECOND * RETRY_WINDOW_MS) / 1000;
@@ -95,12 +97,35 @@ describe('retryBackoff', () => {
   });
 });
 
-describe('isIdempotent and isRetryableStatus', () => {
-  it('retries only idempotent methods, on instance failures', () => {
+describe('what is retried', () => {
+  it('retries only idempotent methods', () => {
     for (const m of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']) assert.equal(isIdempotent(m), true);
     for (const m of ['POST', 'PATCH', 'CONNECT']) assert.equal(isIdempotent(m), false);
-    assert.equal(isRetryableStatus(503), true);
-    assert.equal(isRetryableStatus(501), false);
-    assert.equal(isRetryableStatus(404), false);
+  });
+
+  it('retries 502, 503 and 504 by default, never a plain 500 or a 4xx unless the route says so', () => {
+    const defaults = retryStatuses(undefined);
+    assert.deepEqual([...defaults].sort(), [502, 503, 504]);
+    for (const status of [200, 400, 404, 429, 500, 501])
+      assert.equal(defaults.has(status), false, `${status}`);
+    const opted = retryStatuses([500, 429]);
+    assert.equal(opted.has(500), true);
+    assert.equal(opted.has(429), true);
+    assert.equal(opted.has(503), true, 'the defaults stay');
+  });
+
+  it('ignores statuses another attempt cannot change', () => {
+    assert.deepEqual([...retryStatuses([200, 404, 400, 302, 500.5])].sort(), [502, 503, 504]);
+  });
+
+  it("tells the client's fault, connect failures and resets apart", () => {
+    assert.equal(attemptErrorOf('UND_ERR_INVALID_ARG'), ATTEMPT_ERROR.request);
+    assert.equal(attemptErrorOf('UND_ERR_NOT_SUPPORTED'), ATTEMPT_ERROR.request);
+    assert.equal(attemptErrorOf('ECONNREFUSED'), ATTEMPT_ERROR.connect);
+    assert.equal(attemptErrorOf('UND_ERR_CONNECT_TIMEOUT'), ATTEMPT_ERROR.connect);
+    assert.equal(attemptErrorOf('ECONNRESET'), ATTEMPT_ERROR.reset);
+    assert.equal(attemptErrorOf('UND_ERR_SOCKET'), ATTEMPT_ERROR.reset);
+    assert.equal(attemptErrorOf('HPE_INVALID_CONSTANT'), ATTEMPT_ERROR.other);
+    assert.equal(attemptErrorOf(undefined), ATTEMPT_ERROR.other);
   });
 });

@@ -28,9 +28,69 @@ export function isIdempotent(method: string): boolean {
   }
 }
 
-/** Statuses worth another attempt elsewhere: the instance failed, not the request. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 500 || status === 502 || status === 503 || status === 504;
+/**
+ * Statuses retried by default: a proxy or the instance itself says it could not serve
+ * (bad gateway, unavailable, gateway timeout), whatever the request was. A plain 500 is
+ * not among them: it is usually this request failing the same way on every instance (a
+ * bug, bad input), and retrying it multiplies the load of exactly the failing requests.
+ * A route opts in to more statuses with `retryOn`.
+ */
+export const DEFAULT_RETRY_STATUSES: readonly number[] = [502, 503, 504];
+
+/** Statuses a route may add to the defaults: answers another attempt may change. */
+export function mayRetryOn(status: number): boolean {
+  return (
+    Number.isInteger(status) &&
+    (status === 408 || status === 425 || status === 429 || (status >= 500 && status <= 599))
+  );
+}
+
+/** The statuses one route retries: the defaults plus its own `retryOn`. */
+export function retryStatuses(retryOn: readonly number[] | undefined): ReadonlySet<number> {
+  return new Set([...DEFAULT_RETRY_STATUSES, ...(retryOn ?? []).filter(mayRetryOn)]);
+}
+
+/** Why an attempt ended without an answer, as far as retrying and counting are concerned. */
+export const ATTEMPT_ERROR = {
+  /**
+   * The client's request cannot be sent as it is (a header or framing the upstream client
+   * refuses): the client's fault, answered 400, never counted against the service.
+   */
+  request: 0,
+  /** No connection was made: nothing reached the instance, so any request may go elsewhere. */
+  connect: 1,
+  /** The connection broke before an answer: retried (idempotent requests only). */
+  reset: 2,
+  /** Anything else (an invalid response, a body timeout): counted, not retried. */
+  other: 3,
+} as const;
+export type AttemptError = (typeof ATTEMPT_ERROR)[keyof typeof ATTEMPT_ERROR];
+
+/** Classifies the error code undici (or Node's socket) reported for an attempt. */
+export function attemptErrorOf(code: string | undefined): AttemptError {
+  switch (code) {
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+      return ATTEMPT_ERROR.request;
+    case 'ECONNREFUSED':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+      return ATTEMPT_ERROR.connect;
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      return ATTEMPT_ERROR.reset;
+    default:
+      return ATTEMPT_ERROR.other;
+  }
 }
 
 /**

@@ -9,6 +9,8 @@ const positive = z.number().int().min(1);
 const percent = z.number().min(0).max(100);
 const ms = z.number().int().min(0);
 
+const status = z.number().int().min(100).max(599);
+
 const RateLimitKeySchema = z.union([z.enum(['route', 'ip']), z.object({ header: z.string().min(1) })]);
 
 const RouteSchema = z.object({
@@ -19,6 +21,7 @@ const RouteSchema = z.object({
   headers: z.record(z.string().min(1), z.string()).optional(),
   stripPrefix: z.boolean(),
   timeoutMs: ms.optional(),
+  retryOn: z.array(status).optional(),
   rateLimit: z
     .object({ requestsPerSecond: z.number().positive(), burst: positive, key: RateLimitKeySchema })
     .optional(),
@@ -36,7 +39,13 @@ const LoadBalancingSchema = z.union([
 
 const PolicySchema = z.object({
   loadBalancing: LoadBalancingSchema,
-  retries: z.object({ attempts: count, budgetPercent: percent, backoffMs: ms }),
+  // `on` defaults for snapshots of a control plane older than the field.
+  retries: z.object({
+    attempts: count,
+    budgetPercent: percent,
+    backoffMs: ms,
+    on: z.array(status).default([]),
+  }),
   outlierDetection: z.object({
     consecutiveFailures: positive,
     ejectionTimeMs: ms,

@@ -23,6 +23,8 @@ export interface GatewayRoute {
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly stripPrefix: boolean;
   readonly timeoutMs?: number | undefined;
+  /** Statuses this route retries besides 502/503/504; absent = the service's `retries.on`. */
+  readonly retryOn?: readonly number[] | undefined;
   readonly rateLimit?:
     { readonly requestsPerSecond: number; readonly burst: number; readonly key: RateLimitKey } | undefined;
 }
@@ -35,7 +37,13 @@ export type LoadBalancing =
 /** Every field resolved: the gateway never applies a default of its own. */
 export interface TrafficPolicy {
   readonly loadBalancing: LoadBalancing;
-  readonly retries: { readonly attempts: number; readonly budgetPercent: number; readonly backoffMs: number };
+  readonly retries: {
+    readonly attempts: number;
+    readonly budgetPercent: number;
+    readonly backoffMs: number;
+    /** Statuses retried besides connect failures, resets and 502/503/504 (routes may override). */
+    readonly on: readonly number[];
+  };
   readonly outlierDetection: {
     readonly consecutiveFailures: number;
     readonly ejectionTimeMs: number;

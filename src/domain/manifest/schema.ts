@@ -122,6 +122,17 @@ const RateLimitSchema = z
   })
   .describe('Token bucket, enforced by each gateway process on its own.');
 
+const retryStatuses = z
+  .array(
+    z
+      .number()
+      .int()
+      .refine((s) => s === 408 || s === 425 || s === 429 || (s >= 500 && s <= 599), {
+        error: 'retry on 408, 425, 429 or a 5xx status: answers another attempt may change',
+      }),
+  )
+  .max(20);
+
 const RouteSchema = z.strictObject({
   path: z.string().startsWith('/').describe('Path prefix matched by the gateway.'),
   host: z.string().optional(),
@@ -132,6 +143,11 @@ const RouteSchema = z.strictObject({
     .describe('Request headers that must be present with exactly these values.'),
   stripPrefix: z.boolean().default(false),
   timeout: duration('timeout').optional().describe('Deadline shared by all attempts of a request.'),
+  retryOn: retryStatuses
+    .optional()
+    .describe(
+      "Statuses this route's idempotent requests are retried on, besides connect failures, resets, 502, 503 and 504 (which always are); replaces the service's `traffic.retries.on`, e.g. [500].",
+    ),
   rateLimit: RateLimitSchema.optional(),
 });
 
@@ -166,9 +182,16 @@ const TrafficSchema = z
         backoff: duration('backoff')
           .optional()
           .describe('Base of the jittered exponential backoff (default 25ms).'),
+        on: retryStatuses
+          .optional()
+          .describe(
+            'Statuses retried besides connect failures, resets, 502, 503 and 504 (which always are), e.g. [500]; a route may set its own `retryOn`. Default none.',
+          ),
       })
       .optional()
-      .describe('Only idempotent requests are retried.'),
+      .describe(
+        'Only idempotent requests are retried; by default only on connect failures, resets, 502, 503 and 504.',
+      ),
     outlierDetection: z
       .strictObject({
         consecutiveFailures: z
@@ -176,7 +199,7 @@ const TrafficSchema = z
           .int()
           .min(1)
           .optional()
-          .describe('5xx or connect failures in a row (default 5).'),
+          .describe('5xx or connect failures in a row, per route and instance (default 5).'),
         ejectionTime: duration('ejectionTime')
           .optional()
           .describe('First ejection; grows with each repeat (default 10s).'),
@@ -192,7 +215,9 @@ const TrafficSchema = z
       .strictObject({
         errorRate: percent('errorRate')
           .optional()
-          .describe('Opens when errors exceed this share (default 50).'),
+          .describe(
+            "Opens a route's circuit when its errors (5xx, timeouts, connect failures; never a 4xx) exceed this share (default 50).",
+          ),
         minRequests: z
           .number()
           .int()

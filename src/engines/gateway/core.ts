@@ -1,5 +1,6 @@
 // The gateway's state between requests: the routing state compiled from the latest
-// snapshot, the per-service runtimes and upstream pools carried across snapshots, and the
+// snapshot, the per-service and per-route runtimes and upstream pools carried across
+// snapshots, and the
 // process-wide counters load shedding reads. A new snapshot is compiled aside and swapped
 // in with one assignment, so a request sees either the old state or the new one, and
 // requests in flight keep the runtimes and pools they hold.
@@ -14,6 +15,7 @@ import type { RouteTable } from '../../domain/gateway/route-table.ts';
 import type { GatewayRoute, GatewaySnapshot } from '../../domain/gateway/snapshot.ts';
 import { DeadlineWheel } from './deadline-wheel.ts';
 import type { GatewayMetrics, RouteMetrics } from './metrics.ts';
+import { RouteRuntime, routeKey } from './route-runtime.ts';
 import { ServiceRuntime } from './service-runtime.ts';
 import type { Waiter } from './service-runtime.ts';
 import { Upstream, upstreamKey } from './upstream.ts';
@@ -33,6 +35,8 @@ export interface CompiledRoute {
   readonly route: GatewayRoute;
   /** Undefined when the snapshot routes to a service it does not describe. */
   readonly service: ServiceRuntime | undefined;
+  /** The route's breaker, retries and ejections; undefined exactly when `service` is. */
+  readonly runtime: RouteRuntime | undefined;
   readonly serviceName: string;
   readonly prefix: string;
   readonly stripPrefix: boolean;
@@ -71,6 +75,7 @@ export class GatewayCore {
   readonly #upstreams = new Map<string, Upstream>();
   readonly #limiters = new Map<string, RouteLimiter>();
   readonly #routeMetrics = new Map<string, RouteMetrics>();
+  readonly #routes = new Map<string, RouteRuntime>();
   readonly #closing = new Set<Promise<void>>();
 
   constructor(options: CoreOptions) {
@@ -105,6 +110,7 @@ export class GatewayCore {
 
     const limiters = new Map<string, RouteLimiter>();
     const routeMetrics = new Map<string, RouteMetrics>();
+    const routes = new Map<string, RouteRuntime>();
     const entries: CompiledRoute[] = snapshot.routes.map((route) => {
       let limiter: RouteLimiter | undefined;
       if (route.rateLimit !== undefined) {
@@ -119,9 +125,22 @@ export class GatewayCore {
         this.#routeMetrics.get(metricsKey) ??
         metrics.route(label, route.service);
       routeMetrics.set(metricsKey, children);
+      const service = services.get(route.service);
+      let runtime: RouteRuntime | undefined;
+      if (service !== undefined) {
+        const key = routeKey(route);
+        runtime = routes.get(key);
+        if (runtime === undefined) {
+          runtime = this.#routes.get(key);
+          if (runtime === undefined) runtime = new RouteRuntime(service, route, children);
+          else runtime.configure(service, route, children);
+          routes.set(key, runtime);
+        }
+      }
       return {
         route,
-        service: services.get(route.service),
+        service,
+        runtime,
         serviceName: route.service,
         prefix: routePrefix(route.path),
         stripPrefix: route.stripPrefix,
@@ -142,9 +161,10 @@ export class GatewayCore {
     // Retire what the snapshot no longer holds. Pools close gracefully: requests already
     // sent to a departing instance finish first.
     for (const [key, upstream] of this.#upstreams) if (!upstreams.has(key)) this.#retire(upstream);
-    for (const [name, runtime] of this.#services) if (!services.has(name)) runtime.close();
+    for (const [key, runtime] of this.#routes) if (!routes.has(key)) runtime.close();
     this.#replace(this.#upstreams, upstreams);
     this.#replace(this.#services, services);
+    this.#replace(this.#routes, routes);
     this.#replace(this.#limiters, limiters);
     this.#replace(this.#routeMetrics, routeMetrics);
     for (const waiter of admitted) waiter.admit();
@@ -156,7 +176,7 @@ export class GatewayCore {
     this.deadlines.stop();
     for (const upstream of this.#upstreams.values()) this.#retire(upstream);
     this.#upstreams.clear();
-    for (const runtime of this.#services.values()) runtime.close();
+    for (const runtime of this.#routes.values()) runtime.close();
     await Promise.all(this.#closing);
   }
 

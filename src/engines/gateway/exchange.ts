@@ -18,9 +18,14 @@ import { DENY, PASS } from '../../domain/gateway/circuit-breaker.ts';
 import type { Admission } from '../../domain/gateway/circuit-breaker.ts';
 import { decideFault } from '../../domain/gateway/fault-injection.ts';
 import type { FaultDecision } from '../../domain/gateway/fault-injection.ts';
-import { gatewayProblem } from '../../domain/gateway/problems.ts';
-import type { GatewayProblemCode } from '../../domain/gateway/problems.ts';
-import { isIdempotent, isRetryableStatus, retryBackoff } from '../../domain/gateway/retry-policy.ts';
+import { gatewayProblem } from './problem-response.ts';
+import type { GatewayErrorCode } from '../../domain/errors.ts';
+import {
+  ATTEMPT_ERROR,
+  attemptErrorOf,
+  isIdempotent,
+  retryBackoff,
+} from '../../domain/gateway/retry-policy.ts';
 import { upstreamPath } from '../../domain/gateway/route-table.ts';
 import type { CompiledRoute, GatewayCore, RouteLimiter } from './core.ts';
 import { responseHeaders } from './http-headers.ts';
@@ -141,7 +146,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     const state = core.state;
     if (state === undefined)
       return this.reject('not-ready', 'no routing snapshot received yet', RETRY_AFTER_OVERLOAD_S);
-    const problem = this.readTarget();
+    const problem = this.malformed ?? this.readTarget();
     if (problem !== undefined) return this.reject('bad-request', problem);
     if (this.contentLength > this.ctx.maxBodyBytes) {
       return this.reject('payload-too-large', `the body exceeds ${this.ctx.maxBodyBytes} bytes`);
@@ -188,8 +193,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     const now = this.startedAt;
     let bucket = limiter.bucket;
     if (bucket === undefined) {
-      const key = limiter.key === 'ip' ? this.clientIp : this.keyHeader(limiter.key);
-      bucket = limiter.keyed!.bucket(key, now);
+      bucket = limiter.keyed!.bucket(this.rateLimitKey(limiter.key), now);
     }
     const allowed = bucket.take(limiter.rate, now);
     this.rateRemaining = bucket.remaining();
@@ -198,12 +202,6 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     this.route!.metrics.rateLimited();
     this.reject('rate-limited', 'rate limit exceeded', bucket.secondsUntilToken(limiter.rate));
     return false;
-  }
-
-  /** A header-keyed limit; clients without the header share their IP's bucket. */
-  keyHeader(key: RouteLimiter['key']): string {
-    const header = typeof key === 'object' ? this.header(key.header) : undefined;
-    return header === undefined ? `ip:${this.clientIp}` : `h:${header}`;
   }
 
   injectAbort(): void {
@@ -242,12 +240,17 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
 
   proceed(): void {
     const service = this.service!;
+    const runtime = this.route!.runtime!;
     // A request straight from arrival uses its arrival time: one clock read less per request.
     const now = this.phase === PHASE.received ? this.startedAt : performance.now();
-    const admission = service.breaker.allow(now);
+    const admission = runtime.breaker.allow(now);
     if (admission === DENY) {
-      const seconds = Math.max(1, Math.ceil(service.breaker.retryAfterMs(now) / 1000));
-      return this.reject('circuit-open', `the circuit of service ${service.name} is open`, seconds);
+      const seconds = Math.max(1, Math.ceil(runtime.breaker.retryAfterMs(now) / 1000));
+      return this.reject(
+        'circuit-open',
+        `the circuit of route ${this.route!.route.path} of service ${service.name} is open`,
+        seconds,
+      );
     }
     this.admission = admission;
     service.budget.recordRequest(now);
@@ -256,7 +259,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     if (group === null) {
       return this.reject('bad-request', 'x-baton-version must be a version such as 2.1.0 or a semver range');
     }
-    if (group.usable.length === 0) {
+    if (runtime.usable(group).length === 0) {
       return this.pin !== undefined
         ? this.reject(
             'no-matching-version',
@@ -309,7 +312,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     // A retry looks again: a snapshot may have replaced the endpoints meanwhile.
     if (this.attempts > 0) this.group = this.service!.group(this.pin) ?? this.group;
     const group = this.group!;
-    const upstream = group.balancer.pick(group.usable, this.lastFailed, this.hash);
+    const upstream = group.balancer.pick(this.route!.runtime!.usable(group), this.lastFailed, this.hash);
     if (upstream === undefined) {
       const service = this.service!.name;
       return this.reject(
@@ -344,9 +347,10 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
   onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     if (this.phase !== PHASE.waiting) return false;
     if (status < 200) return true;
+    // A 4xx is the caller's: it never counts against the route.
     const failed = status >= 500;
     this.recordAttempt(!failed);
-    if (failed && isRetryableStatus(status) && this.mayRetry()) {
+    if (this.route!.runtime!.retryOn.has(status) && this.mayRetry()) {
       this.phase = PHASE.discarding;
       return true;
     }
@@ -407,8 +411,13 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
       return this.reject('payload-too-large', `the body exceeds ${this.ctx.maxBodyBytes} bytes`);
     }
     if (code === 'BATON_CLIENT_GONE') return;
+    const kind = attemptErrorOf(code);
+    if (kind === ATTEMPT_ERROR.request) {
+      // Nothing was sent: the client's request cannot be forwarded as it is.
+      return this.reject('bad-request', `the request cannot be forwarded: ${error.message}`);
+    }
     this.recordAttempt(false);
-    if (this.mayRetry()) return this.backoff();
+    if (kind !== ATTEMPT_ERROR.other && this.mayRetry()) return this.backoff();
     this.reject(
       'upstream-failed',
       `service ${this.service!.name} failed to answer (${code ?? error.message})`,
@@ -418,10 +427,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
   // ---- attempts ----
 
   recordAttempt(ok: boolean): void {
-    const now = performance.now();
-    const service = this.service!;
-    service.recordAttempt(this.upstream!, ok, now);
-    service.breaker.record(this.admission, ok, now);
+    this.route!.runtime!.record(this.upstream!, this.admission, ok, performance.now());
     // Only the first attempt of a half-open probe is the probe.
     this.admission = PASS;
   }
@@ -434,7 +440,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     const now = performance.now();
     // The backoff alone would eat the deadline: answer now with what we have.
     if (now + service.policy.retries.backoffMs >= this.deadline) return false;
-    if (service.breaker.state === 'open') return false;
+    if (this.route!.runtime!.breaker.state === 'open') return false;
     return service.budget.tryAcquire(now);
   }
 
@@ -523,7 +529,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
   }
 
   /** Answers with a problem of the gateway's own (nothing was or will be forwarded). */
-  reject(code: GatewayProblemCode, detail: string, retryAfterSeconds = 0, status?: number): void {
+  reject(code: GatewayErrorCode, detail: string, retryAfterSeconds = 0, status?: number): void {
     if (this.phase === PHASE.done) return;
     const problem = gatewayProblem(code, detail, this.requestId || undefined, status);
     this.status = problem.status;
@@ -566,7 +572,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     }
     const service = this.service;
     if (service !== undefined) {
-      service.breaker.abandon(this.admission);
+      this.route!.runtime!.breaker.abandon(this.admission);
       this.admission = DENY;
       if (this.holdsSlot) this.releaseSlot();
     }

@@ -5,14 +5,16 @@
 //
 // Two listeners: the traffic port, which only ever forwards to routed services (nothing of
 // the gateway or the control plane is reachable through it), and an optional admin port
-// with GET /metrics (Prometheus) and GET /healthz.
+// with GET /metrics (Prometheus; a token beyond loopback) and GET /healthz.
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { gatewayProblem } from '../../domain/gateway/problems.ts';
+import { adminBindProblem, createAdminServer } from './admin-server.ts';
+import { gatewayProblem } from './problem-response.ts';
+import type { GatewayProblemBody } from './problem-response.ts';
 import type { GatewaySnapshot } from '../../domain/gateway/snapshot.ts';
 import { GatewayCore } from './core.ts';
 import { Exchange } from './exchange.ts';
@@ -20,7 +22,7 @@ import type { ExchangeContext } from './exchange.ts';
 import { LoadMonitor } from './load-monitor.ts';
 import { GatewayMetrics } from './metrics.ts';
 import type { SnapshotSource } from './snapshot-source.ts';
-import { UpgradeProxy } from './upgrade.ts';
+import { UpgradeProxy, isTunnel } from './upgrade.ts';
 import { accessLog } from './access-log.ts';
 import type { GatewaySpan, SpanExport } from './span-export.ts';
 import type { AccessRecord } from './access-log.ts';
@@ -51,6 +53,11 @@ export interface GatewayOptions {
   /** Serves GET /metrics and GET /healthz on this port (0: any free port); none if absent. */
   readonly adminPort?: number | undefined;
   readonly adminHost?: string | undefined;
+  /**
+   * Bearer token GET /metrics requires. Required when the admin port is bound beyond
+   * loopback (startGateway refuses otherwise); optional on loopback.
+   */
+  readonly metricsToken?: string | undefined;
   /** One line per request at info; default: `logger` itself. false turns it off. */
   readonly accessLog?: Logger | false | undefined;
   /** Where the gateway's own span of each sampled request goes; none when absent. */
@@ -101,6 +108,10 @@ export const DEFAULT_POOL: PoolOptions = {
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
   const logger = options.logger;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (options.adminPort !== undefined) {
+    const problem = adminBindProblem(options.adminHost ?? options.host, options.metricsToken);
+    if (problem !== undefined) throw new Error(problem);
+  }
   const loadMonitor = new LoadMonitor();
   // The gauges read the core only when scraped, by which time it exists.
   const metrics: GatewayMetrics = new GatewayMetrics({
@@ -139,6 +150,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // A missing Host is answered by the gateway (problem+json), not by Node's bare 400.
+      requireHostHeader: false,
+      // Only a bodiless GET becomes a tunnel; other requests naming an Upgrade are forwarded
+      // as plain requests.
+      shouldUpgradeCallback: isTunnel,
       // How often Node checks the two timeouts above; a tenth of the shorter one.
       connectionsCheckingInterval: Math.max(
         10,
@@ -161,6 +177,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     upgrades.handle(req, socket, head),
   );
   server.on('clientError', answerClientError);
+  // A reverse proxy is no tunnel to arbitrary hosts: CONNECT gets a problem, not a silent close.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    answerRaw(socket, gatewayProblem('method-not-allowed', 'the gateway does not forward CONNECT')),
+  );
 
   const unsubscribe = options.source.subscribe((snapshot: GatewaySnapshot) => {
     try {
@@ -183,7 +203,20 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   let admin: http.Server | undefined;
   let adminUrl: string | undefined;
   if (options.adminPort !== undefined) {
-    admin = http.createServer((req, res) => void serveAdmin(req, res, metrics.registry, core));
+    admin = createAdminServer(
+      {
+        metrics: async () => ({
+          text: await metrics.registry.metrics(),
+          contentType: metrics.registry.contentType,
+        }),
+        health: () => {
+          const ready = core.state !== undefined && !core.draining;
+          const status = ready ? 'ok' : core.draining ? 'draining' : 'no-snapshot';
+          return { ok: ready, body: { status, sequence: core.state?.sequence ?? 0 } };
+        },
+      },
+      options.metricsToken,
+    );
     const adminHost = options.adminHost ?? options.host;
     await listen(admin, { host: adminHost, port: options.adminPort });
     adminUrl = baseUrl(adminHost, (admin.address() as AddressInfo).port);
@@ -292,43 +325,20 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? 'request-timeout'
         : 'bad-request';
-  const problem = gatewayProblem(
-    code,
-    error.code === undefined ? 'malformed request' : `rejected: ${error.code}`,
+  answerRaw(
+    socket,
+    gatewayProblem(code, error.code === undefined ? 'malformed request' : `rejected: ${error.code}`),
   );
+}
+
+/** A problem written straight to a socket Node's HTTP server has let go of; then it closes. */
+function answerRaw(socket: Duplex, problem: GatewayProblemBody): void {
   const body = JSON.stringify(problem);
   socket.end(
     `HTTP/1.1 ${problem.status} ${http.STATUS_CODES[problem.status] ?? ''}\r\n` +
       `content-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `connection: close\r\n\r\n${body}`,
   );
-}
-
-async function serveAdmin(
-  req: IncomingMessage,
-  res: ServerResponse,
-  registry: Registry,
-  core: GatewayCore,
-): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
-  if (req.method === 'GET' && path === '/metrics') {
-    try {
-      const text = await registry.metrics();
-      res.writeHead(200, { 'content-type': registry.contentType }).end(text);
-    } catch {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
-    }
-    return;
-  }
-  if (req.method === 'GET' && path === '/healthz') {
-    const sequence = core.state?.sequence ?? 0;
-    const ready = core.state !== undefined && !core.draining;
-    res
-      .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ status: ready ? 'ok' : core.draining ? 'draining' : 'no-snapshot', sequence }));
-    return;
-  }
-  res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
 }
 
 function listen(server: http.Server, options: { host: string; port: number }): Promise<void> {

@@ -171,6 +171,22 @@ function latin1(buffer: Buffer): string {
   return (buffer as unknown as Latin1).latin1Slice(0, buffer.length);
 }
 
+// Clients send the same Host request after request: remember the last one found valid.
+let lastValidHost = '';
+
+/**
+ * A Host header value as RFC 9110 §7.2 allows it: a host name, an IPv4 address or a
+ * bracketed IPv6 address, with an optional port (or empty).
+ */
+export function isValidHost(value: string): boolean {
+  if (value === lastValidHost) return true;
+  if (!HOST.test(value)) return false;
+  lastValidHost = value;
+  return true;
+}
+
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
+
 /** The client address as proxies write it: without the IPv4-mapped IPv6 prefix. */
 export function clientAddress(remote: string | undefined): string {
   if (remote === undefined) return 'unknown';

@@ -19,7 +19,7 @@ export class GatewayMetrics {
   readonly errors: Counter<'route' | 'service' | 'reason'>;
   readonly duration: LatencyHistogram;
   readonly retries: Counter<'service'>;
-  readonly ejections: Counter<'service'>;
+  readonly ejections: Counter<'route' | 'service'>;
   readonly rateLimited: Counter<'route' | 'service'>;
   readonly shed: Counter<'service' | 'tier'>;
   /** Every route's counts, including routes a later snapshot dropped (their totals stay). */
@@ -57,8 +57,8 @@ export class GatewayMetrics {
     });
     this.ejections = new Counter({
       name: 'baton_gateway_ejections_total',
-      help: 'Endpoints taken out of rotation by outlier detection, by service.',
-      labelNames: ['service'],
+      help: "Endpoints taken out of a route's rotation by outlier detection, by route.",
+      labelNames: ['route', 'service'],
       registers,
     });
     this.rateLimited = new Counter({
@@ -111,7 +111,6 @@ export class GatewayMetrics {
   service(service: string, tier: Tier): ServiceMetrics {
     return {
       retries: this.retries.labels(service),
-      ejections: this.ejections.labels(service),
       shed: this.shed.labels(service, tier),
     };
   }
@@ -119,7 +118,6 @@ export class GatewayMetrics {
 
 export interface ServiceMetrics {
   readonly retries: Inc;
-  readonly ejections: Inc;
   readonly shed: Inc;
 }
 
@@ -134,6 +132,7 @@ export class RouteMetrics {
   readonly #errors = new Map<string, Inc>();
   readonly #duration: LatencyChild;
   #rateLimited: Inc | undefined;
+  #ejected: Inc | undefined;
 
   constructor(metrics: GatewayMetrics, route: string, service: string) {
     this.#metrics = metrics;
@@ -159,6 +158,11 @@ export class RouteMetrics {
   rateLimited(): void {
     this.#rateLimited ??= this.#metrics.rateLimited.labels(this.#route, this.#service);
     this.#rateLimited.inc();
+  }
+
+  ejected(): void {
+    this.#ejected ??= this.#metrics.ejections.labels(this.#route, this.#service);
+    this.#ejected.inc();
   }
 
   /** Hands the request counts gathered since the last read to prom-client. */

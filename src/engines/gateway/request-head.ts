@@ -5,11 +5,13 @@
 import type { IncomingMessage } from 'node:http';
 import { hostOf, normalizePath } from '../../domain/gateway/route-table.ts';
 import type { RouteRequest } from '../../domain/gateway/route-table.ts';
+import type { RateLimitKey } from '../../domain/gateway/snapshot.ts';
 import {
   REQ,
   clientAddress,
   connectionTokens,
   forwardedElement,
+  isValidHost,
   requestHeaderKind,
   withoutNamed,
 } from './http-headers.ts';
@@ -38,6 +40,12 @@ export class RequestHead implements RouteRequest {
   chunked = false;
   /** Headers to send upstream, flat: [name, value, name, value, …]. */
   headers: string[] = [];
+  /**
+   * Why the request must be refused with 400 before anything is forwarded; undefined when
+   * it is well-formed. Node's parser refuses most malformed heads itself; these are the
+   * ones it lets through and the upstream client (or the upstream) must not see.
+   */
+  malformed: string | undefined;
 
   constructor(req: IncomingMessage) {
     this.req = req;
@@ -52,6 +60,13 @@ export class RequestHead implements RouteRequest {
       if (name.length === lowerCaseName.length && name.toLowerCase() === lowerCaseName) return raw[i + 1];
     }
     return undefined;
+  }
+
+  /** The bucket key of a per-key rate limit; clients without the header share their IP's bucket. */
+  rateLimitKey(key: RateLimitKey): string {
+    if (key === 'ip' || key === 'route') return this.clientIp;
+    const header = this.header(key.header);
+    return header === undefined ? `ip:${this.clientIp}` : `h:${header}`;
   }
 
   /** Reads the path and query of the request target; a problem's detail when unusable. */
@@ -84,6 +99,8 @@ export class RequestHead implements RouteRequest {
           out.push(name, value);
           break;
         case REQ.host:
+          // RFC 9112 §3.2: more than one Host is a 400; which one would the upstream believe?
+          if (this.hostHeader !== undefined) this.malformed = 'the request has more than one Host header';
           this.hostHeader = value;
           out.push(name, value);
           break;
@@ -103,6 +120,8 @@ export class RequestHead implements RouteRequest {
           incomingId = value;
           break;
         case REQ.contentLength:
+          if (this.contentLength !== -1)
+            this.malformed = 'the request has more than one Content-Length header';
           this.contentLength = Number(value);
           out.push(name, value);
           break;
@@ -119,6 +138,12 @@ export class RequestHead implements RouteRequest {
         default:
         // Hop-by-hop, Expect, X-Forwarded-Proto/-Host: dropped (the last two are set below).
       }
+    }
+    if (this.hostHeader === undefined) {
+      if (this.req.httpVersionMajor === 1 && this.req.httpVersionMinor >= 1)
+        this.malformed ??= 'an HTTP/1.1 request needs a Host header';
+    } else if (!isValidHost(this.hostHeader)) {
+      this.malformed ??= 'the Host header is not a host name or address (with an optional port)';
     }
     const ip = clientAddress(this.req.socket.remoteAddress);
     this.clientIp = ip;

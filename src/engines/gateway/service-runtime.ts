@@ -1,18 +1,12 @@
 // Everything the gateway keeps per service: its endpoints grouped by version, the balancer
-// of each group, and the policies' live state (outlier ejections, circuit breaker, retry
-// budget, bulkhead). A service's runtime outlives snapshots: a new snapshot reconfigures
-// it, so counters and open circuits are not reset by an unrelated route change.
+// of each group, and the live state of the policies that protect the service as a whole
+// (retry budget, bulkhead). Circuit breakers and outlier ejections are per route
+// (route-runtime.ts). A service's runtime outlives snapshots: a new snapshot reconfigures
+// it, so its counters and waiting requests survive an unrelated change.
 import { createBalancer } from '../../domain/gateway/balancers.ts';
 import type { Balancer, Random } from '../../domain/gateway/balancers.ts';
 import { Bulkhead } from '../../domain/gateway/bulkhead.ts';
-import { CircuitBreaker } from '../../domain/gateway/circuit-breaker.ts';
 import type { CompiledFault } from '../../domain/gateway/fault-injection.ts';
-import {
-  inPanic,
-  recordFailure,
-  recordSuccess,
-  releaseIfDue,
-} from '../../domain/gateway/outlier-detector.ts';
 import { RetryBudget } from '../../domain/gateway/retry-policy.ts';
 import type {
   GatewayService,
@@ -34,31 +28,19 @@ export interface Waiter {
 /** Pins remembered per service: clients tend to send a handful of distinct values. */
 const PIN_CACHE_SIZE = 64;
 
+/** Endpoints a request may go to (a version's, a pin's, or all) and their balancer. */
 export class EndpointGroup {
   readonly all: readonly Upstream[];
-  usable: readonly Upstream[];
   readonly balancer: Balancer<Upstream>;
 
   constructor(all: readonly Upstream[], loadBalancing: LoadBalancing, random: Random) {
     this.all = all;
-    this.usable = all;
     this.balancer = createBalancer(
       loadBalancing,
       all,
       all.map((u) => u.instanceId),
       random,
     );
-  }
-
-  refresh(panicThresholdPercent: number): void {
-    let ejected = 0;
-    for (const u of this.all) if (u.ejected) ejected++;
-    if (ejected === 0) {
-      this.usable = this.all;
-      return;
-    }
-    const healthy = this.all.filter((u) => !u.ejected);
-    this.usable = inPanic(panicThresholdPercent, healthy.length, this.all.length) ? this.all : healthy;
   }
 }
 
@@ -70,7 +52,6 @@ export class ServiceRuntime {
   any: EndpointGroup;
   splitter: TrafficSplitter = new TrafficSplitter(undefined, []);
   faults: readonly CompiledFault[] | undefined;
-  readonly breaker: CircuitBreaker;
   readonly budget: RetryBudget;
   readonly bulkhead: Bulkhead<Waiter>;
   metrics: ServiceMetrics;
@@ -81,7 +62,6 @@ export class ServiceRuntime {
   readonly #pins = new Map<string, EndpointGroup | null>();
   readonly #random: Random;
   readonly #gatewayMetrics: GatewayMetrics;
-  readonly #timers = new Set<NodeJS.Timeout>();
   #shape = '';
 
   constructor(name: string, service: GatewayService, random: Random, metrics: GatewayMetrics) {
@@ -91,7 +71,6 @@ export class ServiceRuntime {
     this.#random = random;
     this.#gatewayMetrics = metrics;
     this.metrics = metrics.service(name, service.tier);
-    this.breaker = new CircuitBreaker(service.policy.circuitBreaker);
     this.budget = new RetryBudget(service.policy.retries.budgetPercent);
     this.bulkhead = new Bulkhead(service.policy.concurrency.limit, service.policy.concurrency.queue);
     this.any = new EndpointGroup([], service.policy.loadBalancing, random);
@@ -106,17 +85,13 @@ export class ServiceRuntime {
     const lb = service.policy.loadBalancing;
     this.hashHeader = lb.kind === 'hash' ? lb.header : undefined;
     this.hashCookie = lb.kind === 'hash' ? lb.cookie : undefined;
-    this.breaker.configure(service.policy.circuitBreaker);
     this.budget.budgetPercent = service.policy.retries.budgetPercent;
     this.bulkhead.configure(service.policy.concurrency.limit, service.policy.concurrency.queue);
 
     // Most snapshots change one service or none: keep the groups (and the balancers'
     // positions and hash rings) of a service whose endpoints and balancing did not change.
     const shape = groupShape(upstreams, lb, service.split);
-    if (shape === this.#shape) {
-      this.refreshGroups(); // the panic threshold may have changed
-      return this.bulkhead.admitWaiting();
-    }
+    if (shape === this.#shape) return this.bulkhead.admitWaiting();
     this.#shape = shape;
 
     this.any = new EndpointGroup(upstreams, lb, this.#random);
@@ -131,7 +106,6 @@ export class ServiceRuntime {
     for (const [version, list] of versions)
       this.#byVersion.set(version, new EndpointGroup(list, lb, this.#random));
     this.splitter = new TrafficSplitter(service.split?.weights, [...versions.keys()]);
-    this.refreshGroups();
     // A raised limit frees slots for requests already waiting.
     return this.bulkhead.admitWaiting();
   }
@@ -148,46 +122,6 @@ export class ServiceRuntime {
     return (version !== undefined ? this.#byVersion.get(version) : undefined) ?? this.any;
   }
 
-  /** The outcome of one attempt on `upstream`, for outlier detection. */
-  recordAttempt(upstream: Upstream, ok: boolean, now: number): void {
-    if (ok) {
-      if (upstream.outlier.consecutiveFailures !== 0) recordSuccess(upstream.outlier);
-      return;
-    }
-    let ejected = 0;
-    for (const u of this.upstreams) if (u.ejected) ejected++;
-    const until = recordFailure(
-      upstream.outlier,
-      this.policy.outlierDetection,
-      now,
-      ejected,
-      this.upstreams.length,
-    );
-    if (until === 0 || !this.upstreams.includes(upstream)) return;
-    upstream.ejected = true;
-    this.metrics.ejections.inc();
-    this.refreshGroups();
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      // Timers may fire a hair early by the clock; this timer is for this very ejection.
-      if (releaseIfDue(upstream.outlier, until)) upstream.ejected = false;
-      this.refreshGroups();
-    }, until - now).unref();
-    this.#timers.add(timer);
-  }
-
-  refreshGroups(): void {
-    const panic = this.policy.outlierDetection.panicThresholdPercent;
-    this.any.refresh(panic);
-    for (const group of this.#byVersion.values()) group.refresh(panic);
-    for (const group of this.#pins.values()) group?.refresh(panic);
-  }
-
-  close(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
-  }
-
   #pinned(pin: string): EndpointGroup | null {
     const cached = this.#pins.get(pin);
     if (cached !== undefined) return cached;
@@ -196,7 +130,6 @@ export class ServiceRuntime {
     if (versions !== undefined) {
       const members = this.upstreams.filter((u) => versions.includes(u.version));
       group = new EndpointGroup(members, this.policy.loadBalancing, this.#random);
-      group.refresh(this.policy.outlierDetection.panicThresholdPercent);
     }
     if (this.#pins.size >= PIN_CACHE_SIZE) this.#pins.clear();
     this.#pins.set(pin, group);
