@@ -101,7 +101,6 @@ describe('retries', () => {
     );
   });
 
-
   it('never retries beyond the budget: 20% of requests plus 3 per second', async () => {
     const down = (_req: unknown, res: ServerResponse) => void res.writeHead(503).end('down');
     const a = await startUpstream('a', down);

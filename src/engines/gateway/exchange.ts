@@ -464,13 +464,16 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     this.resumeUpstream = null;
   }
 
+  // A request that named an Upgrade but was not tunnelled (a body, another method) leaves
+  // Node's parser stopped at the upgrade, so nothing more is read on its connection: the
+  // answer says so (Connection: close), and the client's next request takes a new one.
   commit(status: number, raw: Buffer[]): void {
     this.status = status;
     this.phase = PHASE.streaming;
     this.clearTimer();
     const extra = ['x-request-id', this.requestId];
     if (this.rateRemaining >= 0) this.pushRateHeaders(extra);
-    if (this.ctx.core.draining) extra.push('connection', 'close');
+    if (this.ctx.core.draining || this.upgrade !== undefined) extra.push('connection', 'close');
     this.res.writeHead(status, responseHeaders(raw, extra));
   }
 
@@ -548,7 +551,9 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
       if (this.requestId !== '') headers.push('x-request-id', this.requestId);
       if (retryAfterSeconds > 0) headers.push('retry-after', String(retryAfterSeconds));
       if (this.rateRemaining >= 0) this.pushRateHeaders(headers);
-      if (this.ctx.core.draining) headers.push('connection', 'close');
+      // After a malformed request, what else the connection carries cannot be trusted either.
+      if (this.ctx.core.draining || this.upgrade !== undefined || code === 'bad-request')
+        headers.push('connection', 'close');
       res.writeHead(problem.status, headers);
       res.end(body);
     }
