@@ -8,9 +8,10 @@
 // process therefore builds its own logger and snapshot source from the same arguments.
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
+import { adminBindProblem, createAdminServer } from './admin-server.ts';
 import { startGateway } from './gateway.ts';
 import type { GatewayOptions } from './gateway.ts';
 
@@ -61,6 +62,10 @@ async function startWorker(options: GatewayClusterOptions): Promise<GatewayClust
 }
 
 async function startPrimary(options: GatewayClusterOptions): Promise<GatewayClusterHandle> {
+  if (options.adminPort !== undefined) {
+    const problem = adminBindProblem(options.adminHost ?? options.host, options.metricsToken);
+    if (problem !== undefined) throw new Error(problem);
+  }
   const count = Math.max(1, options.workers ?? (await import('node:os')).availableParallelism());
   const log = options.logger;
   const aggregator = new AggregatorRegistry();
@@ -102,22 +107,19 @@ async function startPrimary(options: GatewayClusterOptions): Promise<GatewayClus
   let admin: http.Server | undefined;
   let adminUrl: string | undefined;
   if (options.adminPort !== undefined) {
-    admin = http.createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (req.method === 'GET' && path === '/metrics') {
-        aggregator.clusterMetrics().then(
-          (text) => res.writeHead(200, { 'content-type': aggregator.contentType }).end(text),
-          () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
-        );
-      } else if (req.method === 'GET' && path === '/healthz') {
-        const ok = workers.size > 0 && !closing;
-        res
-          .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ status: ok ? 'ok' : 'down', workers: workers.size }));
-      } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
-      }
-    });
+    admin = createAdminServer(
+      {
+        metrics: async () => ({
+          text: await aggregator.clusterMetrics(),
+          contentType: aggregator.contentType,
+        }),
+        health: () => {
+          const ok = workers.size > 0 && !closing;
+          return { ok, body: { status: ok ? 'ok' : 'down', workers: workers.size } };
+        },
+      },
+      options.metricsToken,
+    );
     const host = options.adminHost ?? options.host;
     const server = admin;
     await new Promise<void>((resolve, reject) => {

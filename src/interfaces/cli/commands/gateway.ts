@@ -2,10 +2,12 @@
 // and holds nothing of its own, so any number can run side by side.
 import { spawn, type ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
+import { adminBindProblem, isLoopbackHost } from '../../../engines/gateway/admin-server.ts';
 import { startGatewayCluster } from '../../../engines/gateway/cluster.ts';
 import { controlPlaneSource } from '../../../engines/gateway/control-plane-source.ts';
 import { startGateway } from '../../../engines/gateway/gateway.ts';
@@ -25,6 +27,7 @@ interface GatewayCommandOptions {
   logLevel: string;
   accessLog: boolean;
   traces: boolean;
+  metricsTokenFile?: string;
 }
 
 function workers(value: string): number {
@@ -49,6 +52,10 @@ export function registerGatewayCommand(program: Command): void {
       port: DEFAULT_GATEWAY_ADMIN_PORT,
     })
     .option('--no-admin', 'no admin listener')
+    .option(
+      '--metrics-token-file <path>',
+      'bearer token /metrics requires (also BATON_METRICS_TOKEN); required when --admin is beyond loopback',
+    )
     .option('--workers <n>', 'gateway processes sharing the port (`auto`: one per core)', workers, 1)
     .option('--no-access-log', 'no line per request')
     .option('--no-traces', "do not export the gateway's own spans to the control plane")
@@ -62,6 +69,7 @@ traffic policies, healthy endpoints, splits and faults all arrive from there, li
 Examples:
   baton gateway                                   # http://127.0.0.1:${DEFAULT_GATEWAY_PORT}, metrics on :${DEFAULT_GATEWAY_ADMIN_PORT}/metrics
   baton gateway --listen 0.0.0.0:8080 --workers auto
+  baton gateway --admin 0.0.0.0:7081 --metrics-token-file /etc/baton/metrics-token   # scrape with that bearer token
   BATON_SERVER=http://cp.internal:7070 BATON_TOKEN=… baton gateway`,
     )
     .action(async (options: GatewayCommandOptions, command: Command) => {
@@ -70,6 +78,18 @@ Examples:
       const server = globals.server ?? process.env['BATON_SERVER'] ?? DEFAULT_SERVER;
       if (!URL.canParse(server)) {
         out.error(`baton: --server / BATON_SERVER must be an http(s) URL, got \`${server}\``);
+        throw new CliExit(EXIT.usage);
+      }
+      const metricsToken = readMetricsToken(options.metricsTokenFile);
+      if (metricsToken === null) {
+        out.error(
+          `baton: the metrics token file ${options.metricsTokenFile} cannot be read or is empty\n  hint: put the token on one line in a file only this user can read`,
+        );
+        throw new CliExit(EXIT.usage);
+      }
+      const exposed = options.admin ? adminBindProblem(options.admin.host, metricsToken) : undefined;
+      if (exposed !== undefined) {
+        out.error(`baton: ${exposed}`);
         throw new CliExit(EXIT.usage);
       }
       const logger = pino({ level: options.logLevel }, pino.destination(2));
@@ -86,6 +106,7 @@ Examples:
         logger,
         accessLog: options.accessLog ? undefined : (false as const),
         ...(options.admin ? { adminHost: options.admin.host, adminPort: options.admin.port } : {}),
+        metricsToken,
       };
       let handle: { url: string; adminUrl?: string | undefined; close(): Promise<void> };
       try {
@@ -116,6 +137,16 @@ Examples:
     });
 }
 
+/** The token /metrics requires: from the file, else BATON_METRICS_TOKEN; null when the file is unusable. */
+function readMetricsToken(file: string | undefined): string | undefined | null {
+  if (file === undefined) return process.env['BATON_METRICS_TOKEN'] || undefined;
+  try {
+    return readFileSync(file, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
 export interface GatewayChild {
   readonly url: string;
   readonly adminUrl: string | undefined;
@@ -129,7 +160,12 @@ export async function spawnGateway(options: {
   readonly listen: { host: string; port: number };
   readonly stateDir: string;
 }): Promise<GatewayChild> {
-  const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
+  const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
+  const host = bracket(options.listen.host);
+  // Metrics stay on this machine (no token to hand out): a gateway serving beyond loopback
+  // keeps its admin port on 127.0.0.1. `baton gateway --admin … --metrics-token-file …`
+  // exposes them further.
+  const adminHost = isLoopbackHost(options.listen.host) ? host : '127.0.0.1';
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -140,7 +176,7 @@ export async function spawnGateway(options: {
       '--listen',
       `${host}:${options.listen.port}`,
       '--admin',
-      `${host}:${options.listen.port === 0 ? 0 : options.listen.port + 1}`,
+      `${adminHost}:${options.listen.port === 0 ? 0 : options.listen.port + 1}`,
       '--log-level',
       'warn',
     ],
