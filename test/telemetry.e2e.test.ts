@@ -232,6 +232,8 @@ describe('telemetry with the example shop on real processes', () => {
       const [root] = trace.rows;
       assert.equal(root!.service, 'gateway');
       assert.equal(root!.kind, 'server');
+      // Through web's catch-all route `/`: named by the path's template, not `POST /`.
+      assert.equal(root!.name, 'POST /api/checkout');
       assert.equal(root!.parentSpanId, caller, "the caller's trace is continued");
       const web = trace.rows.find((r) => r.service === 'web' && r.kind === 'server')!;
       assert.equal(web.parentSpanId, root!.spanId, "web's server span hangs under the gateway's");

@@ -28,14 +28,27 @@ const tracer = () => trace.getTracer(TRACER_NAME, '0.1.0');
  */
 const preciseNow = () => performance.timeOrigin + performance.now();
 
+/** The user agent of Baton's health prober (`baton-probe/0.1`). */
+const PROBE_AGENT = 'baton-probe/';
+
+/**
+ * Whether a request is one of Baton's own health probes. Probes are not traffic: one every
+ * few seconds per instance would bury a quiet service's real requests in traces and RED.
+ */
+export function isBatonProbe(request: IncomingMessage): boolean {
+  const agent = request.headers['user-agent'];
+  return typeof agent === 'string' && agent.startsWith(PROBE_AGENT);
+}
+
 /** Server spans this module started, with their method, so setRoute can rename them. */
 const serverSpans = new WeakMap<Span, string>();
 
 /**
  * Wraps a node:http request listener: each request runs inside a SERVER span that
  * continues the caller's `traceparent`, ending when the response finishes (or the
- * connection closes first). Name it with setRoute() once the route is known. Requests
- * `ignore` selects (health checks) are served without a span.
+ * connection closes first). Name it with setRoute() once the route is known. Baton's
+ * health probes, and requests `ignore` selects (other health checks), are served without
+ * a span.
  */
 export function traceRequests<R extends IncomingMessage, S extends ServerResponse>(
   listener: (request: R, response: S) => void,
@@ -43,7 +56,7 @@ export function traceRequests<R extends IncomingMessage, S extends ServerRespons
 ): (request: R, response: S) => void {
   return (request, response) => {
     // Health probes every few seconds would bury the traffic worth seeing.
-    if (options.ignore?.(request)) return listener(request, response);
+    if (isBatonProbe(request) || options.ignore?.(request)) return listener(request, response);
     let span: Span;
     let active: ReturnType<typeof context.active>;
     try {

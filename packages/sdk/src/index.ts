@@ -3,6 +3,7 @@
 export { startTracing, type Tracing, type TracingOptions } from './tracing.ts';
 export {
   currentTraceId,
+  isBatonProbe,
   setRoute,
   traceDiscovery,
   tracedFetch,

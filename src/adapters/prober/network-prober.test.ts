@@ -63,7 +63,7 @@ describe('NetworkProber http', () => {
     assert.equal(result.ok, true);
     assert.equal(result.detail, 'HTTP 200');
     assert.ok(result.durationMs >= 0);
-    assert.deepEqual(seen, [{ method: 'GET', url: '/healthz', agent: 'baton-health/0.1' }]);
+    assert.deepEqual(seen, [{ method: 'GET', url: '/healthz', agent: 'baton-probe/0.1' }]);
   });
 
   it('fails on 503 and 404, saying which', async () => {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Prober, ProbeResult, ProbeTarget } from '../../ports/prober.ts';
 
-const USER_AGENT = 'baton-health/0.1';
+const USER_AGENT = 'baton-probe/0.1'; // probes are not traffic: the SDK and telemetry skip this agent
 /** How much command output is kept to explain a failure. */
 const OUTPUT_TAIL_CHARS = 2048;
 const DETAIL_MAX_CHARS = 200;

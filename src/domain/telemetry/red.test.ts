@@ -29,6 +29,19 @@ describe('RED figures', () => {
     assert.equal(redSampleOf({ ...server, attributes: {} })?.route, 's', 'no route: the span name');
   });
 
+  it("never counts Baton's health probes", () => {
+    const probe = spanOf({
+      id: 'p',
+      kind: 'server',
+      service: 'orders',
+      ms: 1,
+      attributes: { 'http.route': '/healthz', 'user_agent.original': 'baton-probe/0.1' },
+    });
+    assert.equal(redSampleOf(probe), undefined);
+    const browser = { ...probe, attributes: { ...probe.attributes, 'user_agent.original': 'Mozilla/5.0' } };
+    assert.equal(redSampleOf(browser)?.route, '/healthz');
+  });
+
   it('reports per service and route, with a service total merged from its routes', () => {
     const red = new RedAggregator();
     const sample = (route: string, error: boolean) => ({

@@ -2,7 +2,7 @@
 // arrive: what each service answered, as it saw it. A window of 10-second slots gives the
 // dashboard its charts; a cap on routes per service keeps a service that names spans after
 // raw paths (`GET /orders/8f3c…`) from growing the table without end.
-import { isError, routeOf, type SpanRecord } from './span.ts';
+import { isError, isProbe, routeOf, type SpanRecord } from './span.ts';
 import { WindowedStats, type SeriesPoint, type WindowFigures } from './windowed-stats.ts';
 
 export interface RedOptions {
@@ -54,7 +54,7 @@ export interface RedSample {
 }
 
 export function redSampleOf(span: SpanRecord): RedSample | undefined {
-  if (span.kind !== 'server') return undefined;
+  if (span.kind !== 'server' || isProbe(span)) return undefined;
   return {
     service: span.service,
     route: routeOf(span),

@@ -114,3 +114,18 @@ export function peerOf(span: Pick<SpanRecord, 'attributes'>): string | undefined
   const port = numberAttribute(span.attributes, 'server.port', 'net.peer.port');
   return port === undefined ? host : `${host}:${port}`;
 }
+
+/** What Baton's health prober sends as its user agent (`baton-probe/0.1`). */
+export const PROBE_USER_AGENT = 'baton-probe/';
+
+/**
+ * Whether a span served one of Baton's own health probes: they are not traffic, and a probe
+ * every few seconds would otherwise outnumber a quiet service's real requests.
+ */
+export function isProbe(span: Pick<SpanRecord, 'attributes'>): boolean {
+  return (
+    stringAttribute(span.attributes, 'user_agent.original', 'http.user_agent')?.startsWith(
+      PROBE_USER_AGENT,
+    ) === true
+  );
+}

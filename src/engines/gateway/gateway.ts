@@ -15,6 +15,7 @@ import type { Registry } from 'prom-client';
 import { adminBindProblem, createAdminServer } from './admin-server.ts';
 import { gatewayProblem } from './problem-response.ts';
 import type { GatewayProblemBody } from './problem-response.ts';
+import { pathTemplate } from '../../domain/gateway/path-template.ts';
 import type { GatewaySnapshot } from '../../domain/gateway/snapshot.ts';
 import { GatewayCore } from './core.ts';
 import { Exchange } from './exchange.ts';
@@ -275,6 +276,7 @@ function gatewaySpan(ex: Exchange): GatewaySpan {
     parentSpanId: ex.parentSpanId,
     method: ex.method,
     path: ex.path,
+    template: pathTemplate(ex.path),
     route: route === undefined ? undefined : `${route.route.host ?? ''}${route.route.path}`,
     service: route?.serviceName,
     instance: ex.upstream?.instanceId,

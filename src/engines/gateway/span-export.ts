@@ -14,6 +14,8 @@ export interface GatewaySpan {
   readonly parentSpanId: string;
   readonly method: string;
   readonly path: string;
+  /** The path as a low-cardinality template (`/api/orders/{id}`): the span's name and http.route. */
+  readonly template: string;
   /** The matched route (`/api/orders`), or undefined when none matched. */
   readonly route: string | undefined;
   readonly service: string | undefined;
@@ -116,10 +118,13 @@ function otlpSpan(span: GatewaySpan): unknown {
   const attributes = [
     str('http.request.method', span.method),
     str('url.path', span.path),
+    // The template, not the route: a route is a prefix, and a catch-all would name every
+    // request `GET /`.
+    str('http.route', span.template),
     int('http.response.status_code', span.status),
     int('baton.attempts', span.attempts),
   ];
-  if (span.route !== undefined) attributes.push(str('http.route', span.route));
+  if (span.route !== undefined) attributes.push(str('baton.route', span.route));
   if (span.service !== undefined) attributes.push(str('baton.upstream.service', span.service));
   if (span.instance !== undefined) attributes.push(str('baton.upstream.instance', span.instance));
   if (span.outcome !== 'ok') attributes.push(str('baton.outcome', span.outcome));
@@ -127,7 +132,7 @@ function otlpSpan(span: GatewaySpan): unknown {
     traceId: span.traceId,
     spanId: span.spanId,
     ...(span.parentSpanId ? { parentSpanId: span.parentSpanId } : {}),
-    name: `${span.method} ${span.route ?? span.path}`,
+    name: `${span.method} ${span.template}`,
     kind: SERVER,
     startTimeUnixNano: startNs.toString(),
     endTimeUnixNano: endNs.toString(),
