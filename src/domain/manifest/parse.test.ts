@@ -207,6 +207,19 @@ services:
     assert.deepEqual(at(problem), where(text, '^^1.5'));
   });
 
+  it('refuses retrying on a status another attempt cannot change, at the status', () => {
+    const text = SHOP.replace(
+      '{ path: /api/orders, methods: [GET, POST] }',
+      '{ path: /api/orders, methods: [GET, POST], retryOn: [500, 404] }',
+    );
+    const problem = only(problemsOf(text), 'invalid-value');
+    assert.match(problem.message, /retry on 408, 425, 429 or a 5xx status/);
+    assert.deepEqual(problem.path, ['services', 'orders', 'routes', 0, 'retryOn', 1]);
+    assert.deepEqual(at(problem), where(text, '404'));
+    const accepted = parsed(text.replace('404', '429'));
+    assert.deepEqual(accepted.manifest.services.orders!.routes[0]!.retryOn, [500, 429]);
+  });
+
   it('says what a dependency may be when it is neither a range nor a mapping', () => {
     const text = SHOP.replace('payments: ^1.5.0', 'payments: [1]');
     const problem = only(problemsOf(text), 'invalid-type');
