@@ -2,17 +2,22 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
+import { soleLeadership } from './adapters/leadership/sole-leadership.ts';
+import { openSqliteLeadership } from './adapters/leadership/sqlite-leadership.ts';
 import { NetworkProber } from './adapters/prober/network-prober.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
+import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
 import { AlertEngine } from './engines/alerts/alert-engine.ts';
 import { Controller } from './engines/controller/controller.ts';
+import { LeaderRunner } from './engines/leadership/leader-runner.ts';
 import { EventWriter, transitionEvent } from './engines/registry/event-writer.ts';
 import { Registry } from './engines/registry/registry.ts';
 import { runtimeAdmission } from './engines/revisions/admission.ts';
@@ -21,10 +26,12 @@ import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
 import { TrafficControl } from './engines/traffic/traffic-control.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
 import { serviceToken } from './interfaces/http/auth.ts';
-import { systemClock } from './ports/clock.ts';
+import { systemClock, type Clock } from './ports/clock.ts';
+import type { Leadership } from './ports/leadership.ts';
 import type { Prober } from './ports/prober.ts';
 import type { Runtime } from './ports/runtime.ts';
 import type { Store } from './ports/store.ts';
+import { BatonError } from './domain/errors.ts';
 
 export const BATON_VERSION = '0.1.0';
 export const DEFAULT_PORT = 7070;
@@ -67,6 +74,10 @@ export interface ControlPlane {
   readonly runtime: Runtime;
   readonly traffic: TrafficControl;
   readonly telemetry: Telemetry;
+  /** Runs the controller and alerts while this control plane leads; its `term` has the epoch. */
+  readonly leader: LeaderRunner;
+  /** Settles, with the reason, if this control plane stops leading other than by `close`: its owner should exit. */
+  readonly leadershipLost: Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -74,7 +85,32 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   const logger = config.logger ?? pino({ level: 'info' }, pino.destination(2));
   const clock = systemClock;
   const stateDir = resolve(config.stateDir);
-  const store = await openStore(config.store ?? join(stateDir, 'state.db'));
+  const location = storeLocation(config.store, stateDir);
+  // First of all: a second control plane on this state is refused before it touches anything.
+  const leadership = await openLeadership(location, clock);
+  // What a start that fails half-way must close again, newest first: the lock last.
+  const opened: (() => Promise<unknown> | void)[] = [() => leadership.close()];
+  try {
+    return await wire(config, { logger, clock, stateDir, location, leadership, opened });
+  } catch (error) {
+    for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => {});
+    throw error;
+  }
+}
+
+interface Wiring {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly stateDir: string;
+  readonly location: StoreLocation;
+  readonly leadership: Leadership;
+  readonly opened: (() => Promise<unknown> | void)[];
+}
+
+async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<ControlPlane> {
+  const { logger, clock, stateDir, location, leadership, opened } = wiring;
+  const store = await openStoreAt(location);
+  opened.push(() => store.close());
   // This API starts processes: it is never reachable from another host without a token.
   const token =
     config.requireToken || !isLoopback(config.host) ? await loadOrCreateToken(stateDir) : undefined;
@@ -98,13 +134,11 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     );
     s.once('error', reject);
   });
+  opened.push(() => new Promise((done) => server.close(done)));
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  logger.info(
-    { url, store: describeStore(config.store, stateDir), auth: token ? 'bearer' : 'loopback' },
-    'listening',
-  );
+  logger.info({ url, store: describeStore(location), auth: token ? 'bearer' : 'loopback' }, 'listening');
 
   const { runtime, prober } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
@@ -112,15 +146,19 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     // Instances get the service token: discovery and spans, nothing that changes anything.
     token: token === undefined ? undefined : serviceToken(token),
   });
+  opened.push(() => runtime.close());
   const baseDir = config.baseDir ?? process.cwd();
   const engine = new RevisionEngine({ store, clock, admit: runtimeAdmission(runtime, baseDir) });
+  const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
+  opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
-    stateDir,
+    spanStore,
     logger,
     clock,
     engine,
     forwardTo: config.forwardTracesTo,
   });
+  opened.push(() => telemetry.close());
   const traffic = new TrafficControl({
     store,
     engine,
@@ -130,6 +168,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     epoch: randomBytes(8).toString('hex'),
   });
   await traffic.start();
+  opened.push(() => traffic.stop());
   const controller = new Controller({
     store,
     runtime,
@@ -141,7 +180,6 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     defaultBaseDir: baseDir,
     traffic,
   });
-  await controller.start();
   const red = telemetry.red();
   const alerts = new AlertEngine({
     store,
@@ -152,7 +190,24 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     slotMs: red.slotSeconds * 1000,
     abortRollout: (service, reason) => controller.abortRollout(service, reason),
   });
-  await alerts.start();
+  const { promise: leadershipLost, resolve: loseLeadership } = Promise.withResolvers<unknown>();
+  const leader = new LeaderRunner({
+    leadership,
+    logger,
+    onLost: loseLeadership,
+    runnables: [
+      {
+        name: 'controller',
+        start: () => controller.start(),
+        // Instances outlive a lost term: whoever leads next adopts them.
+        stop: (reason) =>
+          controller.stop({ stopInstances: reason === 'shutdown' && (config.stopInstancesOnClose ?? false) }),
+      },
+      { name: 'alerts', start: () => alerts.start(), stop: () => alerts.stop() },
+    ],
+  });
+  await leader.start();
+  await leader.term?.announce(url);
   const running = { registry, controller, runtime };
   fetch = createHttpApp({
     engine,
@@ -176,10 +231,11 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
     runtime,
     traffic,
     telemetry,
+    leader,
+    leadershipLost,
     async close() {
-      await alerts.stop();
+      await leader.stop();
       traffic.stop();
-      await controller.stop({ stopInstances: config.stopInstancesOnClose ?? false });
       await runtime.close();
       await new Promise<void>((done) => {
         server.close(() => done());
@@ -189,6 +245,7 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
       await events.drain();
       await telemetry.close();
       await store.close();
+      await leadership.close();
     },
   };
 }
@@ -207,14 +264,49 @@ async function openRuntime(
   };
 }
 
-export async function openStore(spec: string): Promise<Store> {
-  if (/^postgres(ql)?:\/\//.test(spec)) return openPostgresStore({ connectionString: spec });
-  return openSqliteStore({ path: spec });
+/** Where the state lives: `--store` as given (a path, `sqlite:PATH`, `postgres://…`), or the default file. */
+export type StoreLocation =
+  { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
+
+export function storeLocation(spec: string | undefined, stateDir: string): StoreLocation {
+  if (spec === undefined || spec === '') return { kind: 'sqlite', path: join(stateDir, 'state.db') };
+  if (/^postgres(ql)?:\/\//.test(spec)) return { kind: 'postgres', url: spec };
+  // `sqlite:relative/path`, `sqlite:/absolute/path` and `sqlite:///absolute/path` all name a file.
+  const sqlite = /^sqlite:(?:\/\/(?=\/))?(.+)$/.exec(spec);
+  if (sqlite) return { kind: 'sqlite', path: sqlite[1] === ':memory:' ? ':memory:' : resolve(sqlite[1]!) };
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec);
+  if (scheme)
+    throw new BatonError('bad-request', `--store ${scheme[1]}:// is not a store Baton knows`, {
+      hint: 'give a SQLite file (a path or sqlite:PATH) or a postgres:// URL',
+    });
+  return { kind: 'sqlite', path: spec === ':memory:' ? spec : resolve(spec) };
 }
 
-function describeStore(spec: string | undefined, stateDir: string): string {
-  if (spec && /^postgres(ql)?:\/\//.test(spec)) return spec.replace(/\/\/[^@/]*@/, '//***@');
-  return spec ?? join(stateDir, 'state.db');
+export async function openStore(spec: string): Promise<Store> {
+  return openStoreAt(storeLocation(spec, process.cwd()));
+}
+
+function openStoreAt(location: StoreLocation): Promise<Store> {
+  return location.kind === 'postgres'
+    ? openPostgresStore({ connectionString: location.url })
+    : openSqliteStore({ path: location.path });
+}
+
+/**
+ * SQLite allows one control plane per database: its lock refuses a second at once. PostgreSQL
+ * leader election comes with high availability; until then a PostgreSQL store has a sole leader.
+ */
+function openLeadership(location: StoreLocation, clock: Clock): Promise<Leadership> {
+  if (location.kind === 'postgres' || location.path === ':memory:') return Promise.resolve(soleLeadership());
+  return openSqliteLeadership({
+    path: location.path,
+    candidate: { pid: process.pid, host: hostname() },
+    clock,
+  });
+}
+
+function describeStore(location: StoreLocation): string {
+  return location.kind === 'postgres' ? location.url.replace(/\/\/[^@/]*@/, '//***@') : location.path;
 }
 
 export function isLoopback(host: string): boolean {

@@ -1,10 +1,8 @@
 // Telemetry, wired: OTLP requests in; spans stored, turned into the live service map and
-// RED figures, and optionally forwarded; the routes that serve them; the Prometheus
-// registry. `createTelemetry` is what the composition root calls.
-import { join } from 'node:path';
+// RED figures, and optionally forwarded; the Prometheus registry. `createTelemetry` is what
+// the composition root calls, with the span store it chose; the HTTP interface serves it.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { openSqliteSpanStore } from '../../adapters/span-store/sqlite-span-store.ts';
 import { BatonError } from '../../domain/errors.ts';
 import type { Manifest } from '../../domain/manifest/model.ts';
 import {
@@ -14,8 +12,6 @@ import {
   type RedReport,
 } from '../../domain/telemetry/red.ts';
 import type { SpanRecord } from '../../domain/telemetry/span.ts';
-import type { Route } from '../../interfaces/http/route-table.ts';
-import { telemetryRoutes } from '../../interfaces/http/telemetry-routes.ts';
 import type { Clock, Timer } from '../../ports/clock.ts';
 import type { RetentionPolicy, SpanStore } from '../../ports/span-store.ts';
 import { OtlpForwarder } from './forwarder.ts';
@@ -30,8 +26,8 @@ import {
 import { DEFAULT_RETENTION, RetentionLoop } from './retention.ts';
 
 export interface TelemetryOptions {
-  /** The span store goes to `<stateDir>/traces.db` unless `spanStore` or `storePath` says otherwise. */
-  readonly stateDir: string;
+  /** Where spans go; telemetry closes it with itself. */
+  readonly spanStore: SpanStore;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Where the current revision comes from (the RevisionEngine), for drift. */
@@ -39,8 +35,6 @@ export interface TelemetryOptions {
   /** Also send every accepted request to this OTLP/HTTP traces URL. */
   readonly forwardTo?: string | undefined;
   readonly forwardHeaders?: Readonly<Record<string, string>> | undefined;
-  readonly storePath?: string | undefined;
-  readonly spanStore?: SpanStore | undefined;
   readonly retention?: Partial<RetentionPolicy> | undefined;
   readonly retentionEveryMs?: number | undefined;
   readonly limits?: Partial<IngestLimits> | undefined;
@@ -68,8 +62,6 @@ export interface Telemetry {
   ingest(request: IngestRequest): Promise<IngestOutcome>;
   map(): Promise<LiveMapSnapshot>;
   red(service?: string): RedReport;
-  /** The GET /v1/traces…, /v1/map, /v1/metrics/red routes and POST /v1/traces. */
-  readonly routes: readonly Route[];
   /** Telemetry's Prometheus registry (RED, edges, ingest health), for /metrics. */
   readonly metrics: Registry;
   /** Counts a refused request that never reached `ingest` (auth, body limit). */
@@ -81,9 +73,7 @@ const PRUNE_EVERY_MS = 60_000;
 
 export async function createTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const { clock, logger } = options;
-  const store =
-    options.spanStore ??
-    (await openSqliteSpanStore({ path: options.storePath ?? join(options.stateDir, 'traces.db') }));
+  const store = options.spanStore;
   const limits = { ...DEFAULT_INGEST_LIMITS, ...options.limits };
   const red = new RedAggregator(DEFAULT_RED_OPTIONS);
   let liveMap: LiveMap | undefined = undefined;
@@ -157,7 +147,6 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
     },
     map: () => map.snapshot(),
     red: (service) => red.report(clock.now().getTime(), service),
-    routes: [],
     metrics: metrics.registry,
     rejected: (reason) => metrics.rejected(reason),
     async close() {
@@ -168,5 +157,5 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       await store.close();
     },
   };
-  return { ...telemetry, routes: telemetryRoutes({ telemetry }) };
+  return telemetry;
 }

@@ -60,7 +60,6 @@ describe('createTelemetry', () => {
   it('stores, maps and measures what it ingests, and keeps the store within its age limit', async () => {
     const clock = new FakeClock(NOW);
     const telemetry = await createTelemetry({
-      stateDir: '/nonexistent',
       logger: pino({ level: 'silent' }),
       clock,
       engine: { latest: async () => undefined },

@@ -14,6 +14,7 @@ import { honoPath, parseOrThrow, readBody, type Route } from './route-table.ts';
 import { v1Routes, type RouteDependencies } from './routes.ts';
 import { runtimeRoutes, type RuntimeRouteDependencies } from './runtime-routes.ts';
 import { gatewayRoutes, type GatewayRouteDependencies } from './gateway-routes.ts';
+import { telemetryRoutes, type TelemetryRouteDependencies } from './telemetry-routes.ts';
 
 /** A manifest may be 1 MiB; JSON escaping can nearly double it. */
 const MAX_BODY_BYTES = 2 * LIMITS.manifestBytes + 64 * 1024;
@@ -27,8 +28,8 @@ export interface HttpAppOptions extends RouteDependencies {
   readonly running?: Omit<RuntimeRouteDependencies, 'engine'> | undefined;
   /** Traffic splits, faults and the snapshot gateways follow; absent in a revisions-only API. */
   readonly gateway?: GatewayRouteDependencies | undefined;
-  /** Telemetry's routes (OTLP ingest, traces, map, RED); absent when telemetry is off. */
-  readonly telemetry?: { readonly routes: readonly Route[] } | undefined;
+  /** Telemetry, for its routes (OTLP ingest, traces, map, RED); absent when telemetry is off. */
+  readonly telemetry?: TelemetryRouteDependencies['telemetry'] | undefined;
   /** Prometheus registries served together at GET /metrics (behind the token, like /v1). */
   readonly metrics?: readonly Registry[] | undefined;
 }
@@ -39,7 +40,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     ...v1Routes(options),
     ...(options.running ? runtimeRoutes({ engine: options.engine, ...options.running }) : []),
     ...(options.gateway ? gatewayRoutes(options.gateway) : []),
-    ...(options.telemetry?.routes ?? []),
+    ...(options.telemetry ? telemetryRoutes({ telemetry: options.telemetry }) : []),
   ];
   const openapi = openApiDocument(routes, options.version);
   const app = new Hono();

@@ -15,7 +15,7 @@ import { otlpSpanExport } from '../../../engines/gateway/span-export.ts';
 import { DEFAULT_SERVER, resolveToken } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { createOutput } from '../output.ts';
-import { parseListen } from './server.ts';
+import { parseListen } from '../listen-address.ts';
 
 export const DEFAULT_GATEWAY_PORT = 7080;
 export const DEFAULT_GATEWAY_ADMIN_PORT = 7081;

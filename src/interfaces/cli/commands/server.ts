@@ -1,6 +1,6 @@
 // server and up: run the control plane in the foreground.
 import { dirname, resolve } from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { pino } from 'pino';
 import { BatonError } from '../../../domain/errors.ts';
 import { validateArchitecture } from '../../../domain/validate.ts';
@@ -8,6 +8,7 @@ import { DEFAULT_PORT, startControlPlane, type ControlPlane } from '../../../ser
 import { author } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { readManifestFile } from '../manifest-file.ts';
+import { parseListen } from '../listen-address.ts';
 import { createOutput, printProblems, type Output } from '../output.ts';
 import { ApiClient } from '../client.ts';
 import { followRollout } from '../follow-rollout.ts';
@@ -23,15 +24,6 @@ interface ServeOptions {
   logLevel: string;
   runtime: 'process' | 'simulated';
   forwardTraces?: string;
-}
-
-export function parseListen(value: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(value);
-  const port = Number(match?.[3]);
-  if (!match || !Number.isInteger(port) || port > 65535) {
-    throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:7070 or 0.0.0.0:7070');
-  }
-  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
 }
 
 function serveOptions(command: Command): Command {
@@ -73,8 +65,9 @@ export function registerServerCommands(program: Command): void {
     const plane = await start(options, out);
     out.line(`Baton control plane listening on ${plane.url} (Ctrl-C to stop)`);
     announceToken(out, plane, options.stateDir);
-    await untilSignal();
+    const lost = await Promise.race([untilSignal().then(() => undefined), plane.leadershipLost]);
     await plane.close();
+    if (lost !== undefined) exitLost(out, lost);
   });
 
   serveOptions(
@@ -124,7 +117,10 @@ export function registerServerCommands(program: Command): void {
         out,
         { stopInstancesOnClose: true, baseDir },
       );
-      const stopped = untilSignal();
+      const signalled = untilSignal();
+      const stopped = Promise.race([signalled, plane.leadershipLost.then((lost) => exitLost(out, lost))]);
+      // Awaited below; marked handled now, since a loss may come before the first await reaches it.
+      stopped.catch(() => {});
       let gateway: GatewayChild | undefined;
       const stopAll = async () => {
         await gateway?.stop();
@@ -196,6 +192,11 @@ async function start(
       logger: pino({ level: options.logLevel }, pino.destination(2)),
     });
   } catch (error) {
+    if (error instanceof BatonError) {
+      out.error(`baton: ${error.message}`);
+      if (error.hint) out.error(`  hint: ${error.hint}`);
+      throw new CliExit(error.code === 'state-locked' ? EXIT.unavailable : EXIT.invalid);
+    }
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       out.error(`baton: ${options.listen.host}:${options.listen.port} is already in use`);
@@ -212,6 +213,13 @@ function announceToken(out: Output, plane: ControlPlane, stateDir: string): void
     out.line(
       `Clients need the bearer token in ${stateDir}/token (export BATON_TOKEN=$(cat ${stateDir}/token)).`,
     );
+}
+
+/** Another control plane took this one's state over: it stopped reconciling and must not go on as if it led. */
+function exitLost(out: Output, reason: unknown): never {
+  out.error(`baton: leadership lost: ${reason instanceof Error ? reason.message : String(reason)}`);
+  if (reason instanceof BatonError && reason.hint) out.error(`  hint: ${reason.hint}`);
+  throw new CliExit(EXIT.unavailable);
 }
 
 function untilSignal(): Promise<void> {
