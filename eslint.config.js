@@ -1,9 +1,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import { layerRules } from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'test-results/', '.baton/', 'schema/'] },
+  // test/fixtures/lint holds code that breaks the rules on purpose (test/lint-rules.test.ts).
+  { ignores: ['node_modules/', 'dist/', 'test-results/', '.baton/', 'schema/', 'test/fixtures/lint/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -31,6 +33,7 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error'] }],
     },
   },
+  ...layerRules(),
   { files: ['**/*.js'], languageOptions: { globals: globals.node } },
   {
     // The CLI and scripts talk to a terminal on purpose.
