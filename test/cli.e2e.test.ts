@@ -156,6 +156,7 @@ describe('revisions of the example, end to end', () => {
     );
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, /recorded revision 3/);
+    assert.match(done.stdout, /revision 3 converged/, 'a rollback is followed like an apply');
 
     const history = await runCli(['history', '-o', 'json'], env);
     const revisions = JSON.parse(history.stdout) as {

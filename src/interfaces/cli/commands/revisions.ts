@@ -6,6 +6,7 @@ import type { Revision, RevisionSource, RevisionSummary } from '../../../domain/
 import { author, contextOf } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { relativeTime, table, type Output } from '../output.ts';
+import { followRollout } from '../follow-rollout.ts';
 import { printPlan, type PlanJson } from '../plan-view.ts';
 
 export function positiveInt(value: string): number {
@@ -84,10 +85,20 @@ export function registerRevisionCommands(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--force', 'record even if a rollout step breaks a dependency range')
     .option('-m, --message <text>', 'why (kept in history)')
+    .option('--no-wait', 'return once the revision is recorded, without following the rollout')
+    .option('--timeout <seconds>', 'how long to follow the rollout', Number, 900)
     .option('-o, --output <format>', 'text or json', 'text')
     .addHelpText(
       'after',
-      '\nExamples:\n  baton rollback --to 3            whole architecture back to revision 3\n  baton rollback payments --dry-run  payments to its previous version, and who must follow\n  baton rollback payments --yes',
+      [
+        '',
+        'Examples:',
+        '  baton rollback --to 3              whole architecture back to revision 3',
+        '  baton rollback payments --dry-run  payments to its previous version, and who must follow',
+        '  baton rollback payments --yes --no-wait',
+        '',
+        'Like apply, it follows the rollout: exit 0 once converged, 1 if it failed.',
+      ].join('\n'),
     )
     .action(
       async (
@@ -99,6 +110,8 @@ export function registerRevisionCommands(program: Command): void {
           yes?: boolean;
           force?: boolean;
           message?: string;
+          wait: boolean;
+          timeout: number;
         },
         command: Command,
       ) => {
@@ -125,14 +138,22 @@ export function registerRevisionCommands(program: Command): void {
           if (!(await confirm('Record this rollback as a new revision?')))
             throw new CliExit(EXIT.invalid, 'cancelled');
         }
+        // Events after this point tell whether *this* rollback converged or failed.
+        const { last } = await client.get<{ last: number }>('/v1/events?limit=1');
         const result = await client.post<{ applied: boolean; revision: { number: number } }>('/v1/rollback', {
           ...request,
           author: author(),
           message: options.message,
           force: options.force ?? false,
         });
-        if (out.json) return out.printJson(result);
-        out.line(`\n${out.style('green', '✓')} recorded revision ${result.revision.number}`);
+        if (out.json && !options.wait) return out.printJson(result);
+        if (!out.json) out.line(`\n${out.style('green', '✓')} recorded revision ${result.revision.number}`);
+        if (!options.wait) return;
+        await followRollout(client, out, result.revision.number, {
+          afterSeq: result.applied ? last : 0,
+          timeoutMs: options.timeout * 1000,
+        });
+        if (out.json) out.printJson(result);
       },
     );
 }
