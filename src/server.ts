@@ -166,6 +166,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     clock,
     newId: () => `fault-${randomBytes(4).toString('hex')}`,
     epoch: randomBytes(8).toString('hex'),
+    logger,
   });
   await traffic.start();
   opened.push(() => traffic.stop());

@@ -9,6 +9,7 @@ import { manifestHash } from '../src/domain/manifest/canonical.ts';
 import { parseManifest } from '../src/domain/manifest/parse.ts';
 import type { Revision, RevisionSummary } from '../src/domain/revisions/revision.ts';
 import { REPO, startServer, tempDir } from './support/baton-process.ts';
+import { withSeed } from './support/seeded-random.ts';
 
 const ROUNDS = 6;
 const APPLIES_PER_ROUND = 12;
@@ -22,36 +23,37 @@ describe('kill -9 during apply', () => {
   });
   after(() => dir.remove());
 
-  it('leaves every revision whole or absent, across repeated crashes', async () => {
-    const stateDir = join(dir.path, 'state');
-    let variant = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const server = await startServer(stateDir, ['--runtime', 'simulated']);
-      const killAfter = Math.floor(Math.random() * APPLIES_PER_ROUND);
-      const inFlight: Promise<unknown>[] = [];
-      for (let i = 0; i < APPLIES_PER_ROUND; i++) {
-        const request = apply(server.url, withNotificationsPatch(example, ++variant));
-        if (i < killAfter) {
-          await request;
-          continue;
+  it('leaves every revision whole or absent, across repeated crashes', () =>
+    withSeed(async (random) => {
+      const stateDir = join(dir.path, 'state');
+      let variant = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const server = await startServer(stateDir, ['--runtime', 'simulated']);
+        const killAfter = random.int(APPLIES_PER_ROUND);
+        const inFlight: Promise<unknown>[] = [];
+        for (let i = 0; i < APPLIES_PER_ROUND; i++) {
+          const request = apply(server.url, withNotificationsPatch(example, ++variant));
+          if (i < killAfter) {
+            await request;
+            continue;
+          }
+          // Kill while this apply is on its way in, parsed, or being committed.
+          inFlight.push(request.catch(() => undefined));
+          server.child.kill('SIGKILL');
+          break;
         }
-        // Kill while this apply is on its way in, parsed, or being committed.
-        inFlight.push(request.catch(() => undefined));
-        server.child.kill('SIGKILL');
-        break;
-      }
-      if (killAfter >= APPLIES_PER_ROUND) server.child.kill('SIGKILL');
-      await server.exited;
-      await Promise.all(inFlight);
+        if (killAfter >= APPLIES_PER_ROUND) server.child.kill('SIGKILL');
+        await server.exited;
+        await Promise.all(inFlight);
 
-      const restarted = await startServer(stateDir, ['--runtime', 'simulated']);
-      try {
-        await assertHistoryIntact(restarted.url);
-      } finally {
-        await restarted.stop();
+        const restarted = await startServer(stateDir, ['--runtime', 'simulated']);
+        try {
+          await assertHistoryIntact(restarted.url);
+        } finally {
+          await restarted.stop();
+        }
       }
-    }
-  });
+    }));
 });
 
 function withNotificationsPatch(text: string, patch: number): string {

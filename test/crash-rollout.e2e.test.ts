@@ -10,6 +10,8 @@ import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runt
 import { manifestHash } from '../src/domain/manifest/canonical.ts';
 import type { Revision, RevisionSummary } from '../src/domain/revisions/revision.ts';
 import { REPO, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
+import { eventually } from './support/eventually.ts';
+import { withSeed } from './support/seeded-random.ts';
 
 const ROUNDS = 10;
 const SHOP = join(REPO, 'examples/shop');
@@ -19,16 +21,6 @@ const INSTANCES = 8;
 interface Status {
   revision: number | null;
   services: { service: string; settled: boolean; revision: number | null }[];
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('kill -9 of the control plane during rollouts of the example', () => {
@@ -85,52 +77,53 @@ describe('kill -9 of the control plane during rollouts of the example', () => {
     await dir.remove();
   });
 
-  it('converges after every crash, with intact history and exactly one process per instance', async () => {
-    server = await startServer(stateDir);
-    await converged(await apply(example));
-
-    for (let round = 1; round <= ROUNDS; round++) {
-      const doc = parseDocument(example);
-      doc.setIn(['services', 'web', 'version'], `1.3.${round}`);
-      doc.setIn(['services', 'notifications', 'version'], `1.0.${10 + round}`);
-      const revision = await apply(doc.toString());
-      // A random moment of the rollout: before, during or after its steps.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 2500));
-      server.child.kill('SIGKILL');
-      await server.exited;
-
+  it('converges after every crash, with intact history and exactly one process per instance', () =>
+    withSeed(async (random) => {
       server = await startServer(stateDir);
-      await converged(revision);
+      await converged(await apply(example));
 
-      const list = await get<{ revisions: RevisionSummary[] }>('/v1/revisions?limit=500');
-      assert.deepEqual(
-        list.revisions.map((r) => r.number),
-        Array.from({ length: revision }, (_, i) => revision - i),
-      );
-      for (const r of list.revisions) {
-        const full = await get<Revision>(`/v1/revisions/${r.number}`);
-        assert.equal(manifestHash(full.manifest), full.hash, `revision ${r.number} intact`);
+      for (let round = 1; round <= ROUNDS; round++) {
+        const doc = parseDocument(example);
+        doc.setIn(['services', 'web', 'version'], `1.3.${round}`);
+        doc.setIn(['services', 'notifications', 'version'], `1.0.${10 + round}`);
+        const revision = await apply(doc.toString());
+        // A random moment of the rollout: before, during or after its steps.
+        await new Promise((resolve) => setTimeout(resolve, random.next() * 2500));
+        server.child.kill('SIGKILL');
+        await server.exited;
+
+        server = await startServer(stateDir);
+        await converged(revision);
+
+        const list = await get<{ revisions: RevisionSummary[] }>('/v1/revisions?limit=500');
+        assert.deepEqual(
+          list.revisions.map((r) => r.number),
+          Array.from({ length: revision }, (_, i) => revision - i),
+        );
+        for (const r of list.revisions) {
+          const full = await get<Revision>(`/v1/revisions/${r.number}`);
+          assert.equal(manifestHash(full.manifest), full.hash, `revision ${r.number} intact`);
+        }
+
+        // Draining instances finish stopping; then processes and registry agree exactly.
+        const { owned, instances } = await eventually(
+          async () => {
+            const processes = await findOwnedProcesses(stateDir);
+            const registered = await get<{ instances: { id: string; version: string; service: string }[] }>(
+              '/v1/instances',
+            );
+            const same =
+              processes.length === INSTANCES &&
+              registered.instances.length === INSTANCES &&
+              processes.every((p) => registered.instances.some((i) => i.id === p.instance));
+            return same ? { owned: processes, instances: registered.instances } : undefined;
+          },
+          15_000,
+          `round ${round}: exactly ${INSTANCES} instance processes, each a registered instance (strays stopped)`,
+        );
+        const ids = owned.map((p) => p.instance);
+        assert.equal(new Set(ids).size, ids.length, 'never two live processes with one instance id');
+        assert.ok(instances.filter((i) => i.service === 'web').every((i) => i.version === `1.3.${round}`));
       }
-
-      // Draining instances finish stopping; then processes and registry agree exactly.
-      const { owned, instances } = await eventually(
-        async () => {
-          const processes = await findOwnedProcesses(stateDir);
-          const registered = await get<{ instances: { id: string; version: string; service: string }[] }>(
-            '/v1/instances',
-          );
-          const same =
-            processes.length === INSTANCES &&
-            registered.instances.length === INSTANCES &&
-            processes.every((p) => registered.instances.some((i) => i.id === p.instance));
-          return same ? { owned: processes, instances: registered.instances } : undefined;
-        },
-        15_000,
-        `round ${round}: exactly ${INSTANCES} instance processes, each a registered instance (strays stopped)`,
-      );
-      const ids = owned.map((p) => p.instance);
-      assert.equal(new Set(ids).size, ids.length, 'never two live processes with one instance id');
-      assert.ok(instances.filter((i) => i.service === 'web').every((i) => i.version === `1.3.${round}`));
-    }
-  });
+    }));
 });

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
+import { eventually } from './support/eventually.ts';
 
 const MANIFEST = `
 name: tiny
@@ -25,21 +26,6 @@ services:
     run: { command: ${process.execPath}, args: [test/fixtures/tiny-service.ts] }
     health: { http: { path: /healthz }, interval: 200ms, timeout: 500ms, startupGrace: 5s }
 `;
-
-/** Polls `check` until it returns a value, failing after `ms`. */
-async function eventually<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 interface Endpoints {
   endpoints: { instance: string; port: number }[];

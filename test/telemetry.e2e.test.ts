@@ -15,6 +15,7 @@ import { startGateway } from '../src/engines/gateway/gateway.ts';
 import { otlpSpanExport } from '../src/engines/gateway/span-export.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
+import { eventually } from './support/eventually.ts';
 
 const SHOP = join(REPO, 'examples/shop');
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -25,16 +26,6 @@ interface TraceJson {
   durationMs: number;
   services: string[];
   rows: WaterfallRow[];
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('telemetry with the example shop on real processes', () => {

@@ -8,9 +8,9 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { overrideVariable } from './lib/discovery.ts';
+import { eventually } from '../../test/support/eventually.ts';
 
 const SERVICES = ['web', 'orders', 'inventory', 'payments', 'ledger', 'notifications'] as const;
 type ServiceName = (typeof SERVICES)[number];
@@ -68,16 +68,8 @@ function start(name: ServiceName, env: Record<string, string>): Running {
 }
 
 /** Polls `check` until it returns something truthy; fails with `what` at the deadline. */
-async function waitFor<T>(what: string, check: () => T | Promise<T>, deadlineMs = 5_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const result = await Promise.resolve()
-      .then(check)
-      .catch(() => undefined);
-    if (result) return result;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await delay(20);
-  }
+function waitFor<T>(what: string, check: () => T | Promise<T>, deadlineMs = 5_000): Promise<T> {
+  return eventually(async () => (await check()) || undefined, { what, timeoutMs: deadlineMs });
 }
 
 function service(name: ServiceName): Running {

@@ -21,6 +21,8 @@ export const ERRORS = {
   'runtime-refused': { title: 'The runtime cannot run this workload', retryable: false },
   'instance-unstartable': { title: 'The instance cannot be started', retryable: false },
   'instance-start-failed': { title: 'The instance failed to start', retryable: true },
+  'store-unavailable': { title: 'The state store is unavailable', retryable: true },
+  'store-failed': { title: 'The state store failed', retryable: false },
   'state-locked': { title: 'Another control plane is using this state', retryable: false },
   'leadership-lost': { title: 'This control plane is no longer the leader', retryable: true },
   internal: { title: 'Internal error', retryable: true },

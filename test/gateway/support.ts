@@ -22,6 +22,7 @@ import type {
 import type { Tier } from '../../src/domain/manifest/schema.ts';
 import { startGateway } from '../../src/engines/gateway/gateway.ts';
 import type { GatewayHandle, GatewayOptions, SnapshotSource } from '../../src/engines/gateway/gateway.ts';
+import { eventually } from '../support/eventually.ts';
 
 export interface SeenRequest {
   readonly method: string;
@@ -225,18 +226,8 @@ function dechunk(text: string): string {
 }
 
 /** Polls until `probe` returns a value, or fails after `ms` (never a fixed sleep). */
-export async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  ms = 10_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+export function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 10_000) {
+  return eventually(probe, { what, timeoutMs: ms, intervalMs: 10 });
 }
 
 /** An upstream handler that holds every request until `release()`; `held` counts them. */

@@ -503,6 +503,10 @@ export class Controller {
           this.#refreshAgain = false;
           await this.#refreshRevision();
         } while (this.#refreshAgain);
+      } catch (error) {
+        // The store is down (PostgreSQL restarting): look again later, while still running.
+        this.#o.logger.warn({ err: error }, 'could not read the current revision; retrying');
+        if (this.#unsubscribe.length > 0) this.#o.clock.setTimeout(() => this.#onStoreEvents(), 1_000);
       } finally {
         this.#refreshing = undefined;
       }

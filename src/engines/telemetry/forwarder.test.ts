@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventually } from '../../../test/support/eventually.ts';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { systemClock } from '../../ports/clock.ts';
@@ -29,13 +30,8 @@ async function slowCollector() {
   };
 }
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail('not within 5 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (check: () => boolean) =>
+  eventually(check, { what: 'the forwarder', timeoutMs: 5_000, intervalMs: 10 });
 
 describe('OtlpForwarder', () => {
   it('sends in order with bounded concurrency, and drops (counting) once the queue is full', async () => {

@@ -7,6 +7,7 @@ import { BatonError } from '../../domain/errors.ts';
 import { describeFault } from '../../domain/gateway/describe-fault.ts';
 import { DEFAULT_GATEWAY_SETTINGS, resolveGateway } from '../../domain/gateway/resolve.ts';
 import type { FaultInjection, GatewaySnapshot, TrafficSplit } from '../../domain/gateway/snapshot.ts';
+import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../ports/clock.ts';
 import type { StoredEvent, Store } from '../../ports/store.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -21,6 +22,8 @@ export const TRAFFIC_EVENT_KINDS = [
 
 /** Bursts of instance changes (a rollout) become one snapshot per this many ms. */
 const COALESCE_MS = 50;
+/** How soon a read that failed because the store is down is tried again. */
+const STORE_RETRY_MS = 1_000;
 /** The longest a fault injection may live: game days end. */
 export const MAX_FAULT_MS = 24 * 3_600_000;
 
@@ -40,6 +43,8 @@ export interface TrafficControlOptions {
   readonly newId: () => string;
   /** Names this process's `sequence` counter, which starts again when the control plane does. */
   readonly epoch: string;
+  /** Where a store that is down is reported (and retried). */
+  readonly logger?: Logger | undefined;
 }
 
 export class TrafficControl {
@@ -55,6 +60,7 @@ export class TrafficControl {
   #lookAgain = false;
   #pending: Timer | undefined;
   #expiry: Timer | undefined;
+  #retry: Timer | undefined;
   #unsubscribe: (() => void)[] = [];
 
   constructor(options: TrafficControlOptions) {
@@ -73,7 +79,8 @@ export class TrafficControl {
   }
 
   stop(): void {
-    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    this.#retry?.cancel();
     this.#pending?.cancel();
     this.#expiry?.cancel();
   }
@@ -225,6 +232,11 @@ export class TrafficControl {
           this.#changed();
         }
       } while (this.#lookAgain);
+    } catch (error) {
+      // The store is down (PostgreSQL restarting): look again later, while still running.
+      this.#o.logger?.warn({ err: error }, 'could not read traffic events; retrying');
+      if (this.#unsubscribe.length > 0)
+        this.#retry = this.#o.clock.setTimeout(() => void this.#onStoreEvents(), STORE_RETRY_MS);
     } finally {
       this.#looking = false;
     }

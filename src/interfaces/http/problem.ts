@@ -21,6 +21,8 @@ export const STATUS: Record<ErrorCode, number> = {
   'runtime-refused': 422,
   'instance-unstartable': 422,
   'instance-start-failed': 503,
+  'store-unavailable': 503,
+  'store-failed': 500,
   'state-locked': 409,
   'leadership-lost': 503,
   internal: 500,

@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, it } from 'node:test';
+import { eventually } from '../../../../test/support/eventually.ts';
 import { runtimeContract } from '../../../ports/runtime.contract.ts';
 import type { Behaviour } from '../../../ports/runtime.contract.ts';
 import { BatonError } from '../../../domain/errors.ts';
@@ -75,11 +76,7 @@ function specFor(
 
 /** Polls until the predicate holds (real time has no other way), failing after a deadline. */
 async function waitFor(predicate: () => boolean | Promise<boolean>, description: string): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(predicate, { what: description, timeoutMs: DEADLINE_MS, intervalMs: 10 });
 }
 
 async function settle<T>(promise: Promise<T>): Promise<T> {

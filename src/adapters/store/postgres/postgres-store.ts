@@ -13,6 +13,7 @@ import type {
 import { StoreConflictError } from '../../../ports/store.ts';
 import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
 import { pendingMigrations } from '../migrations.ts';
+import { classifyPostgresError, withCodedErrors } from '../store-errors.ts';
 import {
   announce,
   eventRow,
@@ -55,7 +56,7 @@ export async function openPostgresStore(options: {
       channel: schema === undefined ? 'baton_events' : `baton_events_${schema}`,
     });
     await store.listen(connectionString);
-    return store;
+    return withCodedErrors(store, classifyPostgresError, 'PostgreSQL');
   } catch (error) {
     await pool.end();
     throw error;
@@ -101,8 +102,24 @@ async function migrate(pool: pg.Pool, schema: string | undefined, namespace: str
   }
 }
 
+/** A checked-out client whose connection drops between two queries emits 'error': unheard, it would end the process. */
+const ignoreDrop = (): void => {};
+
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // The next query on it fails with the drop, which is what the caller hears.
+  client.on('error', ignoreDrop);
+  try {
+    return await transaction(client, work);
+  } finally {
+    client.off('error', ignoreDrop);
+  }
+}
+
+async function transaction<T>(
+  client: pg.PoolClient,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   try {
     await client.query('BEGIN');
     const result = await work(client);

@@ -26,6 +26,7 @@ import {
 } from '../store-values.ts';
 import type { EventRow } from '../store-values.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.ts';
+import { classifySqliteError, withCodedErrors } from '../store-errors.ts';
 
 export async function openSqliteStore(options: { path: string /* ':memory:' allowed */ }): Promise<Store> {
   // WAL with synchronous=NORMAL already survives kill -9 (a commit is in the WAL, in the
@@ -33,7 +34,8 @@ export async function openSqliteStore(options: { path: string /* ':memory:' allo
   // last commits. FULL syncs the WAL at every commit so that an acknowledged revision
   // number is never handed out twice, even then. Writes here are few: the fsync is cheap.
   const pragmas = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000', 'foreign_keys = ON'];
-  return new SqliteStore(await openSqlite(options.path, pragmas, SQLITE_MIGRATIONS));
+  const store = new SqliteStore(await openSqlite(options.path, pragmas, SQLITE_MIGRATIONS));
+  return withCodedErrors(store, classifySqliteError, 'SQLite');
 }
 
 interface RevisionRow {
