@@ -122,11 +122,24 @@ describe('blastRadius', () => {
       unrelated: { tier: 'critical' },
     });
     assert.deepEqual(blastRadius(manifest, buildGraph(manifest), 'db'), [
-      { service: 'ledger', tier: 'critical', distance: 1, via: 'db' },
-      { service: 'billing', tier: 'medium', distance: 1, via: 'db' },
-      { service: 'reports', tier: 'low', distance: 1, via: 'db' },
-      { service: 'payments', tier: 'critical', distance: 2, via: 'billing' },
-      { service: 'admin', tier: 'low', distance: 2, via: 'reports' },
+      { service: 'ledger', tier: 'critical', impact: 'down', distance: 1, via: 'db' },
+      { service: 'billing', tier: 'medium', impact: 'down', distance: 1, via: 'db' },
+      { service: 'reports', tier: 'low', impact: 'down', distance: 1, via: 'db' },
+      { service: 'payments', tier: 'critical', impact: 'down', distance: 2, via: 'billing' },
+      { service: 'admin', tier: 'low', impact: 'degraded', distance: 2, via: 'reports' },
+    ]);
+  });
+
+  it('takes down only hard consumers: an optional one is degraded, and its consumers are spared', () => {
+    const manifest = manifestOf({
+      notifications: { tier: 'low' },
+      orders: { tier: 'critical', dependsOn: { notifications: { range: '^1.0.0', optional: true } } },
+      web: { tier: 'critical', dependsOn: { orders: '^1.0.0' } },
+      mailer: { tier: 'medium', dependsOn: { notifications: '^1.0.0' } },
+    });
+    assert.deepEqual(blastRadius(manifest, buildGraph(manifest), 'notifications'), [
+      { service: 'mailer', tier: 'medium', impact: 'down', distance: 1, via: 'notifications' },
+      { service: 'orders', tier: 'critical', impact: 'degraded', distance: 1, via: 'notifications' },
     ]);
   });
 
@@ -139,7 +152,7 @@ describe('blastRadius', () => {
   it('never lists the service itself, even in a cycle', () => {
     const manifest = manifestOf({ a: { dependsOn: { b: '^1.0.0' } }, b: { dependsOn: { a: '^1.0.0' } } });
     assert.deepEqual(blastRadius(manifest, buildGraph(manifest), 'a'), [
-      { service: 'b', tier: 'medium', distance: 1, via: 'a' },
+      { service: 'b', tier: 'medium', impact: 'down', distance: 1, via: 'a' },
     ]);
   });
 });
@@ -190,6 +203,7 @@ describe('long chains (no recursion)', () => {
     assert.deepEqual(radius[length - 2], {
       service: `s${length - 1}`,
       tier: 'medium',
+      impact: 'down',
       distance: length - 1,
       via: `s${length - 2}`,
     });
@@ -345,38 +359,58 @@ describe('properties', () => {
     );
   });
 
-  it('blastRadius is reverse reachability with shortest distances and a real path', () => {
+  it('blastRadius: down is reverse reachability over hard edges, degraded the optional consumers of what is down', () => {
     fc.assert(
       fc.property(
         arbGraph('any').chain((g) =>
           fc.record({ g: fc.constant(g), target: fc.constantFrom(...g.graph.services) }),
         ),
         ({ g: { manifest, graph }, target }) => {
-          // Brute force: breadth-first over consumers, one whole level at a time.
+          const hard = (from: string, to: string) =>
+            graph.providersOf(from).some((edge) => edge.to === to && !edge.optional);
+          const soft = (from: string, to: string) =>
+            graph.providersOf(from).some((edge) => edge.to === to && edge.optional);
+          // Brute force: breadth-first over hard consumers, one whole level at a time.
           const distance = new Map<string, number>([[target, 0]]);
           let frontier = [target];
           for (let d = 1; frontier.length > 0; d++) {
-            const next = graph.services.filter(
-              (s) => !distance.has(s) && frontier.some((f) => hasEdge(graph, s, f)),
-            );
+            const next = graph.services.filter((s) => !distance.has(s) && frontier.some((f) => hard(s, f)));
             for (const s of next) distance.set(s, d);
             frontier = next;
           }
-          const expected = graph.services.filter((s) => s !== target && reachable(graph, s).has(target));
           const entries = blastRadius(manifest, graph, target);
-          assert.deepEqual(entries.map((e) => e.service).sort(), expected);
-          for (const entry of entries) {
+          const down = entries.filter((e) => e.impact === 'down');
+          const degraded = entries.filter((e) => e.impact === 'degraded');
+          assert.deepEqual(
+            down.map((e) => e.service).sort(),
+            [...distance.keys()].filter((s) => s !== target).sort(),
+          );
+          assert.deepEqual(
+            degraded.map((e) => e.service).sort(),
+            graph.services
+              .filter((s) => !distance.has(s) && [...distance.keys()].some((d) => soft(s, d)))
+              .sort(),
+          );
+          for (const entry of down) {
             assert.equal(entry.distance, distance.get(entry.service));
-            assert.equal(entry.tier, manifest.services[entry.service]!.tier);
-            assert.ok(hasEdge(graph, entry.service, entry.via));
+            assert.ok(hard(entry.service, entry.via));
             assert.equal(distance.get(entry.via), entry.distance - 1);
           }
-          const rank = (e: BlastRadiusEntry) => [e.distance, TIER_RANK[e.tier]] as const;
+          for (const entry of degraded) {
+            assert.ok(soft(entry.service, entry.via));
+            assert.equal(entry.distance, distance.get(entry.via)! + 1);
+          }
+          for (const entry of entries) assert.equal(entry.tier, manifest.services[entry.service]!.tier);
+          const rank = (e: BlastRadiusEntry) =>
+            [e.impact === 'down' ? 0 : 1, e.distance, TIER_RANK[e.tier]] as const;
           for (let i = 0; i + 1 < entries.length; i++) {
-            const [a, b] = [entries[i]!, entries[i + 1]!];
+            const [a, b] = [rank(entries[i]!), rank(entries[i + 1]!)];
             const order =
-              rank(a)[0] - rank(b)[0] || rank(a)[1] - rank(b)[1] || (a.service < b.service ? -1 : 1);
-            assert.ok(order < 0, `${a.service} before ${b.service}`);
+              a[0] - b[0] ||
+              a[1] - b[1] ||
+              a[2] - b[2] ||
+              (entries[i]!.service < entries[i + 1]!.service ? -1 : 1);
+            assert.ok(order < 0, `${entries[i]!.service} before ${entries[i + 1]!.service}`);
           }
         },
       ),

@@ -123,6 +123,11 @@ export function topologicalOrder(
 export interface BlastRadiusEntry {
   readonly service: string;
   readonly tier: Tier;
+  /**
+   * `down`: it hard-depends on a service that is down, so it fails too. `degraded`: it only
+   * optionally depends on one: it keeps serving without it, and its own consumers are fine.
+   */
+  readonly impact: 'down' | 'degraded';
   /** 1 for a direct consumer, 2 for a consumer of a consumer, … */
   readonly distance: number;
   /** The provider it reaches the failed service through on a shortest path (the smallest name if several). */
@@ -130,34 +135,56 @@ export interface BlastRadiusEntry {
 }
 
 /**
- * Everything that transitively depends on `service` — what a failure of it can reach —
- * nearest first, then most critical, then by name. Optional dependencies count: a
- * degraded consumer is still affected. The service itself is never listed, even in a cycle.
+ * What a failure of `service` takes down: its hard consumers, theirs, and so on; and who is
+ * degraded on the way (an optional dependency on a service that is down). Down first, then
+ * nearest, most critical, by name.
  */
 export function blastRadius(manifest: Manifest, graph: DependencyGraph, service: string): BlastRadiusEntry[] {
-  const { index } = analysisOf(graph);
-  const origin = index.indexOf.get(service);
-  if (origin === undefined) return [];
-  const distance: number[] = new Array<number>(index.names.length).fill(-1);
-  distance[origin] = 0;
-  const reached = [origin];
-  for (let head = 0; head < reached.length; head++) {
-    const node = reached[head]!;
-    for (const consumer of index.consumers[node]!) {
-      if (distance[consumer] !== -1) continue;
-      distance[consumer] = distance[node]! + 1;
-      reached.push(consumer);
+  if (!graph.services.includes(service)) return [];
+  // Breadth-first over hard edges only: an optional dependency does not take its consumer down.
+  const down = new Map<string, number>([[service, 0]]);
+  const queue = [service];
+  for (let head = 0; head < queue.length; head++) {
+    const node = queue[head]!;
+    for (const edge of graph.consumersOf(node)) {
+      if (edge.optional || down.has(edge.from)) continue;
+      down.set(edge.from, down.get(node)! + 1);
+      queue.push(edge.from);
     }
   }
-  const entries = reached.slice(1).map((node): BlastRadiusEntry => {
-    const d = distance[node]!;
-    const via = index.providers[node]!.find((provider) => distance[provider] === d - 1)!;
-    const name = index.names[node]!;
-    return { service: name, tier: tierOf(manifest, name), distance: d, via: index.names[via]! };
-  });
+  const entries: BlastRadiusEntry[] = [];
+  for (const [name, distance] of down) {
+    if (name === service) continue;
+    // The smallest-named hard provider one step nearer: a real path, the same every time.
+    const via = graph
+      .providersOf(name)
+      .filter((edge) => !edge.optional && down.get(edge.to) === distance - 1)
+      .map((edge) => edge.to)
+      .sort(compareNames)[0]!;
+    entries.push({ service: name, tier: tierOf(manifest, name), impact: 'down', distance, via });
+  }
+  const degraded = new Map<string, { distance: number; via: string }>();
+  for (const node of queue) {
+    for (const edge of graph.consumersOf(node)) {
+      if (!edge.optional || down.has(edge.from)) continue;
+      const distance = down.get(node)! + 1;
+      const known = degraded.get(edge.from);
+      if (
+        !known ||
+        distance < known.distance ||
+        (distance === known.distance && compareNames(node, known.via) < 0)
+      )
+        degraded.set(edge.from, { distance, via: node });
+    }
+  }
+  for (const [name, at] of degraded)
+    entries.push({ service: name, tier: tierOf(manifest, name), impact: 'degraded', ...at });
   return entries.sort(
     (a, b) =>
-      a.distance - b.distance || TIER_RANK[a.tier] - TIER_RANK[b.tier] || compareNames(a.service, b.service),
+      (a.impact === b.impact ? 0 : a.impact === 'down' ? -1 : 1) ||
+      a.distance - b.distance ||
+      TIER_RANK[a.tier] - TIER_RANK[b.tier] ||
+      compareNames(a.service, b.service),
   );
 }
 

@@ -119,7 +119,7 @@ export function DependencyMap({ model, layout, origin, affected, onOpen, onPrevi
             `node-${n.health}`,
             `tier-${n.tier}`,
             n.id === origin ? 'node-origin' : '',
-            hit ? 'node-affected' : '',
+            hit ? (hit.impact === 'down' ? 'node-affected' : 'node-degraded') : '',
             dim && !lit(n.id) ? 'dimmed' : '',
           ];
           const key = (event: KeyboardEvent) => {
@@ -183,7 +183,9 @@ function edgeTitle(e: MapEdge, caption: string | undefined): string {
 
 function nodeLabel(n: MapNode, hit: Affected | undefined): string {
   const ready = n.state ? `, ${n.state.ready} of ${n.state.desired} ready` : '';
-  const reach = hit ? `, affected at distance ${hit.distance} via ${hit.via}` : '';
+  const reach = hit
+    ? `, ${hit.impact === 'down' ? 'fails with it' : 'degraded'} at distance ${hit.distance} via ${hit.via}`
+    : '';
   return `${n.id}: ${n.tier} tier, ${capitalise(n.health)}${ready}, version ${n.version}${reach}`;
 }
 

@@ -83,14 +83,18 @@ describe('the service map model', () => {
     );
   });
 
-  it('finds the blast radius as the server does: consumers, transitively, nearest first', () => {
+  it('finds the blast radius as the server does: hard consumers transitively, optional ones degraded', () => {
     const model = buildMapModel(SHOP);
     assert.deepEqual(Object.fromEntries(blastRadius(model, 'ledger')), {
-      payments: { distance: 1, via: 'ledger' },
-      orders: { distance: 2, via: 'payments' },
-      web: { distance: 3, via: 'orders' },
+      payments: { impact: 'down', distance: 1, via: 'ledger' },
+      orders: { impact: 'down', distance: 2, via: 'payments' },
+      web: { impact: 'down', distance: 3, via: 'orders' },
     });
-    assert.deepEqual([...blastRadius(model, 'notifications').keys()], ['orders', 'web']);
+    assert.deepEqual(
+      Object.fromEntries(blastRadius(model, 'notifications')),
+      { orders: { impact: 'degraded', distance: 1, via: 'notifications' } },
+      'orders only optionally needs notifications: degraded, and web is spared',
+    );
     assert.equal(blastRadius(model, 'web').size, 0);
   });
 

@@ -140,6 +140,8 @@ export function criticalEdges(
 }
 
 export interface Affected {
+  /** `down`: fails with it; `degraded`: only optionally depends on something down, keeps serving. */
+  readonly impact: 'down' | 'degraded';
   /** 1 = calls the service directly. */
   readonly distance: number;
   /** The service it reaches the origin through. */
@@ -147,24 +149,32 @@ export interface Affected {
 }
 
 /**
- * Everything a failure of `service` can reach: its consumers, theirs, and so on, nearest
- * first. Optional and observed edges count, as on the server (a degraded consumer is
- * still affected).
+ * Everything a failure of `service` reaches, as on the server: consumers over hard edges go
+ * down with it, transitively; a consumer whose edge is optional is degraded and stops the
+ * spread. An edge only traffic has shown counts as hard (nothing says the call is optional).
  */
 export function blastRadius(model: MapModel, service: string): Map<string, Affected> {
-  const consumers = new Map<string, string[]>();
-  for (const e of model.edges) consumers.set(e.to, [...(consumers.get(e.to) ?? []), e.from]);
+  const consumers = new Map<string, MapEdge[]>();
+  for (const e of model.edges) consumers.set(e.to, [...(consumers.get(e.to) ?? []), e]);
   const reached = new Map<string, Affected>();
   const queue = [service];
   const distance = new Map([[service, 0]]);
   for (let i = 0; i < queue.length; i++) {
     const node = queue[i]!;
-    for (const consumer of (consumers.get(node) ?? []).sort()) {
-      if (distance.has(consumer)) continue;
+    const edges = (consumers.get(node) ?? []).sort((a, b) => a.from.localeCompare(b.from));
+    for (const edge of edges) {
+      if (edge.optional || distance.has(edge.from)) continue;
       const d = distance.get(node)! + 1;
-      distance.set(consumer, d);
-      reached.set(consumer, { distance: d, via: node });
-      queue.push(consumer);
+      distance.set(edge.from, d);
+      reached.set(edge.from, { impact: 'down', distance: d, via: node });
+      queue.push(edge.from);
+    }
+  }
+  for (const node of queue) {
+    const edges = (consumers.get(node) ?? []).sort((a, b) => a.from.localeCompare(b.from));
+    for (const edge of edges) {
+      if (!edge.optional || distance.has(edge.from) || reached.has(edge.from)) continue;
+      reached.set(edge.from, { impact: 'degraded', distance: distance.get(node)! + 1, via: node });
     }
   }
   return reached;

@@ -164,7 +164,7 @@ export function MapPage() {
           </thead>
           <tbody>
             {model.nodes.map((n) => {
-              const reach = blastRadius(model, n.id).size;
+              const reach = [...blastRadius(model, n.id).values()].filter((a) => a.impact === 'down').length;
               const calls = model.edges.filter((e) => e.from === n.id);
               return (
                 <tr

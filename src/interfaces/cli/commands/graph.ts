@@ -67,13 +67,16 @@ export function registerGraphCommand(program: Command): void {
           }
           const radius = blastRadius(manifest, graph, options.blastRadius);
           if (out.json || format === 'json') return out.printJson(radius);
+          const down = radius.filter((r) => r.impact === 'down').length;
+          const degraded = radius.length - down;
           out.line(
-            `If ${out.style('bold', options.blastRadius)} fails, ${radius.length} service${radius.length === 1 ? '' : 's'} may fail with it:`,
+            `If ${out.style('bold', options.blastRadius)} fails, ${down} service${down === 1 ? '' : 's'} may fail with it` +
+              (degraded > 0 ? `, ${degraded} degraded (an optional dependency):` : ':'),
           );
           table(
             out,
-            ['SERVICE', 'TIER', 'DISTANCE', 'VIA'],
-            radius.map((r) => [r.service, tier(out, r.tier), String(r.distance), r.via]),
+            ['SERVICE', 'TIER', 'IMPACT', 'DISTANCE', 'VIA'],
+            radius.map((r) => [r.service, tier(out, r.tier), r.impact, String(r.distance), r.via]),
           );
           return;
         }

@@ -124,7 +124,14 @@ async function showService(out: Output, client: ApiClient, service: string): Pro
   );
   out.line(`depends on: ${deps.join(', ') || '—'}`);
   out.line(`used by: ${s.consumers.map((c) => `${c.service} (${c.range})`).join(', ') || '—'}`);
-  out.line(`blast radius: ${s.blastRadius.map((b) => `${b.service} [${b.tier}]`).join(', ') || 'none'}`);
+  const hit = (impact: string) =>
+    s.blastRadius
+      .filter((b) => b.impact === impact)
+      .map((b) => `${b.service} [${b.tier}]`)
+      .join(', ');
+  out.line(
+    `blast radius: ${hit('down') || 'none'}${hit('degraded') ? `; degraded: ${hit('degraded')}` : ''}`,
+  );
   if (instances.length === 0) return;
   out.line();
   table(
