@@ -162,10 +162,15 @@ describe('revisions of the example, end to end', () => {
     const revisions = JSON.parse(history.stdout) as {
       number: number;
       source: { kind: string; service?: string };
+      outcome: string;
     }[];
     assert.deepEqual(
-      revisions.map((r) => r.number),
-      [3, 2, 1],
+      revisions.map((r) => [r.number, r.outcome]),
+      [
+        [3, 'converged'],
+        [2, 'converged'],
+        [1, 'converged'],
+      ],
     );
     assert.equal(revisions[0]!.source.kind, 'rollback-service');
     assert.equal(revisions[0]!.source.service, 'payments');

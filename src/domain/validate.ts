@@ -1,10 +1,12 @@
 // The whole validation of an architecture: syntax, schema, then the dependency graph.
 // Every problem, whichever stage found it, comes back located in the source text.
-import { checkGraph } from './graph/check-graph.ts';
+import { LineCounter, parseDocument } from 'yaml';
+import { checkGraph, unknownTargetsOfRaw } from './graph/check-graph.ts';
 import { buildGraph, type DependencyGraph } from './graph/dependency-graph.ts';
 import type { Manifest } from './manifest/model.ts';
 import { parseManifest, type Locator } from './manifest/parse.ts';
-import { isError, type Problem } from './problems.ts';
+import { createSourceLocator } from './manifest/source-locator.ts';
+import { formatPath, isError, type Problem } from './problems.ts';
 
 export interface ValidArchitecture {
   readonly manifest: Manifest;
@@ -19,7 +21,7 @@ export type ArchitectureValidation =
 
 export function validateArchitecture(text: string, options: { file?: string } = {}): ArchitectureValidation {
   const parsed = parseManifest(text, options);
-  if (!parsed.ok) return parsed;
+  if (!parsed.ok) return { ok: false, problems: withUnknownTargets(parsed.problems, text, options) };
   const { manifest, locate } = parsed.value;
   const graph = buildGraph(manifest);
   const located = checkGraph(manifest, graph).map((problem): Problem => {
@@ -46,6 +48,46 @@ export function withLaterProblems(
   const problems = sortByPosition([...validation.warnings, ...located]);
   if (problems.some(isError)) return { ok: false, problems };
   return { ...validation, warnings: problems };
+}
+
+/** Problems that stop everything: past them there is no mapping of services to look at. */
+const UNREADABLE = new Set([
+  'too-many-services',
+  'too-many-dependencies',
+  'manifest-too-large',
+  'yaml-syntax',
+  'yaml-alias-limit',
+  'empty-manifest',
+  'not-a-mapping',
+]);
+
+/**
+ * Schema problems do not hide unknown dependency targets: everything at once, as promised.
+ * The text parsed cleanly as YAML (else it stops at the syntax), so reading it again is safe.
+ */
+function withUnknownTargets(
+  problems: readonly Problem[],
+  text: string,
+  options: { file?: string },
+): Problem[] {
+  if (problems.some((p) => UNREADABLE.has(p.code))) return [...problems];
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: false });
+  const { locate } = createSourceLocator(doc, lines);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    return [...problems]; // aliases past the limit: already reported as such
+  }
+  const reported = new Set(problems.map((p) => formatPath(p.path)));
+  const targets = unknownTargetsOfRaw(data)
+    .filter((p) => !reported.has(formatPath(p.path)))
+    .map((problem): Problem => {
+      const at = locate(problem.path);
+      return { ...problem, file: options.file, line: at?.line, column: at?.column };
+    });
+  return sortByPosition([...problems, ...targets]);
 }
 
 function sortByPosition(problems: readonly Problem[]): Problem[] {

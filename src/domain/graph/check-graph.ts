@@ -105,6 +105,34 @@ function memoizedSatisfies(): Satisfies {
   };
 }
 
+/**
+ * Unknown dependency targets in a manifest that failed its schema check: the data as
+ * parsed, whatever its shape, so that they are reported with the schema's problems rather
+ * than only once those are fixed.
+ */
+export function unknownTargetsOfRaw(data: unknown): Problem[] {
+  const services = isRecord(data) && isRecord(data['services']) ? data['services'] : {};
+  const problems: Problem[] = [];
+  const manifest = { services } as unknown as Manifest;
+  for (const service of Object.keys(services).sort()) {
+    const spec = services[service];
+    const dependsOn = isRecord(spec) && isRecord(spec['dependsOn']) ? spec['dependsOn'] : {};
+    for (const target of Object.keys(dependsOn).sort()) {
+      if (target === service || Object.hasOwn(services, target)) continue;
+      const dependency = dependsOn[target];
+      const optional = isRecord(dependency) && dependency['optional'] === true;
+      problems.push(
+        absentProblem(manifest, service, target, optional, ['services', service, 'dependsOn', target]),
+      );
+    }
+  }
+  return problems;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 function absentProblem(
   manifest: Manifest,
   service: string,

@@ -196,7 +196,10 @@ services:
     assert.deepEqual(at(orders), where(text, '2.x'));
     assert.equal(payments?.code, 'invalid-type');
     assert.equal(payments?.message, 'expected a string, found the number 1');
-    assert.equal(payments?.hint, 'quote it to keep it as text: "1.0"');
+    assert.equal(
+      payments?.hint,
+      'a version has three parts (major.minor.patch): write 1.0.0; YAML reads 1.0 as a number',
+    );
   });
 
   it('rejects a dependency range that is not a semver range', () => {

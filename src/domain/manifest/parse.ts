@@ -48,6 +48,17 @@ const YAML_HINTS: Readonly<Record<string, string>> = {
   BLOCK_AS_IMPLICIT_KEY: 'a value cannot start a nested mapping on the same line as its key',
 };
 
+/**
+ * A hint from the line itself where yaml's message is cryptic: `version 1.0.0` (a key without
+ * its colon) is reported as a multi-line implicit key.
+ */
+function syntaxHint(error: YAMLError, text: string, at: Position): string | undefined {
+  if (error.code !== 'MULTILINE_IMPLICIT_KEY') return undefined;
+  const line = text.split('\n', at.line)[at.line - 1] ?? '';
+  const key = /^\s*([A-Za-z_][\w.-]*)\s+([^:#\s][^:#]*?)\s*$/.exec(line);
+  return key ? `a key needs a colon: write \`${key[1]}: ${key[2]}\`` : undefined;
+}
+
 export function parseManifest(text: string, options: { file?: string } = {}): Result<ParsedSource> {
   const report = new Report(options.file);
 
@@ -78,7 +89,10 @@ export function parseManifest(text: string, options: { file?: string } = {}): Re
   };
 
   for (const warning of doc.warnings) report.yaml('warning', warning, at(warning.pos[0]));
-  for (const error of doc.errors) report.yaml('error', error, at(error.pos[0]));
+  for (const error of doc.errors) {
+    const where = at(error.pos[0]);
+    report.yaml('error', error, where, syntaxHint(error, text, where));
+  }
   // A document that failed to parse yields a guessed value; validating the guess would
   // only bury the syntax errors under problems that are not there.
   if (doc.errors.length > 0) return report.failure();
@@ -173,8 +187,8 @@ class Report {
     });
   }
 
-  yaml(severity: 'error' | 'warning', error: YAMLError, at: Position): void {
-    const hint = YAML_HINTS[error.code];
+  yaml(severity: 'error' | 'warning', error: YAMLError, at: Position, better?: string): void {
+    const hint = better ?? YAML_HINTS[error.code];
     this.problems.push({
       severity,
       code: severity === 'error' ? 'yaml-syntax' : 'yaml-warning',

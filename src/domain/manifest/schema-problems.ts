@@ -203,6 +203,11 @@ class IssueTranslator {
   private quoteHint(path: FieldPath, value: unknown): string | undefined {
     if (typeof value !== 'number') return undefined;
     const written = this.context.source.scalarSource(path);
+    // `version: 3.2` is a number to YAML, and not a version either: say both.
+    if (path.at(-1) === 'version' && written !== undefined && /^\d+(\.\d+)?$/.test(written)) {
+      const full = written.includes('.') ? `${written}.0` : `${written}.0.0`;
+      return `a version has three parts (major.minor.patch): write ${full}; YAML reads ${written} as a number`;
+    }
     return written !== undefined && written !== String(value)
       ? `quote it to keep it as text: "${written}"`
       : undefined;

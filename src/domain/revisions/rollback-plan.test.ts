@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import semver from 'semver';
 import { canonicalJson } from '../manifest/canonical.ts';
 import type { Manifest, ServiceSpec } from '../manifest/model.ts';
 import { planServiceRollback, type HistoryEntry, type ServiceRollbackPlan } from './rollback-plan.ts';
@@ -181,7 +182,25 @@ describe('planServiceRollback', () => {
     );
     const plan = refused(planServiceRollback(h, 'a'));
     assert.equal(plan.code, 'no-earlier-version');
-    assert.match(plan.reason, /a has run no version other than 1\.0\.0/);
+    assert.match(plan.reason, /a has run no version older than 1\.0\.0/);
+  });
+
+  it('never moves a service forward: rolling back twice goes further back, not to the version just left', () => {
+    // Revisions 1 to 4; the fourth is the first rollback, 1.6.0 → 1.5.0.
+    const h = history(
+      manifest({ pay: { version: '1.4.0' } }),
+      manifest({ pay: { version: '1.5.0' } }),
+      manifest({ pay: { version: '1.6.0' } }),
+      manifest({ pay: { version: '1.5.0' } }),
+    );
+    const plan = accepted(planServiceRollback(h, 'pay'));
+    assert.deepEqual(
+      plan.moves.map((m) => [m.from, m.to, m.fromRevision]),
+      [['1.5.0', '1.4.0', 1]],
+    );
+    const none = refused(planServiceRollback(h.slice(0, 3), 'pay'));
+    assert.equal(none.code, 'no-earlier-version');
+    assert.match(none.reason, /no version older than 1\.5\.0/);
   });
 
   it('refuses a service that is not in the current revision', () => {
@@ -372,7 +391,10 @@ describe('planServiceRollback properties', () => {
         assert.deepEqual(brokenRanges(specsOf(plan.manifest)), new Set());
         assert.deepEqual(Object.keys(plan.manifest.services), Object.keys(current.services));
         assert.equal(plan.moves[0]!.service, service);
-        assert.notEqual(plan.manifest.services[service]!.version, current.services[service]!.version);
+        assert.ok(
+          semver.lt(plan.manifest.services[service]!.version, current.services[service]!.version),
+          'back means an older version',
+        );
         const moved = new Set(plan.moves.map((m) => m.service));
         assert.equal(moved.size, plan.moves.length);
         for (const [name, spec] of Object.entries(plan.manifest.services)) {
@@ -399,7 +421,7 @@ describe('planServiceRollback properties', () => {
         const current = h[0]!.manifest.services[service]!;
         const target = h.slice(1).find((e) => {
           const spec = e.manifest.services[service];
-          return spec && spec.version !== current.version;
+          return spec && semver.lt(spec.version, current.version);
         });
         if (!target) {
           assert.ok(!plan.ok && plan.code === 'no-earlier-version');

@@ -142,11 +142,20 @@ function findTarget(
   for (const entry of earlier) {
     if (!Object.hasOwn(entry.manifest.services, service)) continue;
     const spec = entry.manifest.services[service]!;
-    if (wanted === undefined ? spec.version !== currentVersion : spec.version === wanted) {
+    if (wanted === undefined ? isOlder(spec.version, currentVersion) : spec.version === wanted) {
       return { spec, revision: entry.revision };
     }
   }
   return undefined;
+}
+
+/**
+ * Back means an older version: after a rollback the newer version it left sits just before
+ * it in history, and going there again would move the service forward under the name rollback.
+ */
+function isOlder(version: string, than: string): boolean {
+  const [a, b] = [semver.valid(version), semver.valid(than)];
+  return a !== null && b !== null ? semver.lt(a, b) : version !== than;
 }
 
 /**
@@ -423,8 +432,8 @@ function noEarlierVersion(
     return {
       ok: false,
       code: 'no-earlier-version',
-      reason: `${service} has run no version other than ${currentVersion} in the recorded history`,
-      hint: `to run an older build, change its version in the manifest and \`baton apply\` it`,
+      reason: `${service} has run no version older than ${currentVersion} in the recorded history`,
+      hint: `to run another version, name it (\`--to-version\`), or change it in the manifest and \`baton apply\` it`,
     };
   }
   const versions = new Map<string, number>();

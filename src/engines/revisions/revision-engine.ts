@@ -13,12 +13,22 @@ import { manifestHash } from '../../domain/manifest/canonical.ts';
 import type { Manifest } from '../../domain/manifest/model.ts';
 import type { Problem } from '../../domain/problems.ts';
 import { diffManifests, type ManifestDiff } from '../../domain/revisions/diff.ts';
-import type { Revision, RevisionSource, ServiceMove } from '../../domain/revisions/revision.ts';
+import type {
+  Revision,
+  RevisionSource,
+  RevisionSummary,
+  ServiceMove,
+} from '../../domain/revisions/revision.ts';
+import {
+  OUTCOME_EVENT_KINDS,
+  revisionOutcomes,
+  type RevisionOutcome,
+} from '../../domain/revisions/revision-outcome.ts';
 import { planServiceRollback } from '../../domain/revisions/rollback-plan.ts';
 import { planRollout, type RolloutPlan } from '../../domain/revisions/rollout-plan.ts';
 import { validateArchitecture, withLaterProblems, type ValidArchitecture } from '../../domain/validate.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { StoreConflictError, type NewEvent, type Store } from '../../ports/store.ts';
+import { StoreConflictError, type NewEvent, type RevisionQuery, type Store } from '../../ports/store.ts';
 import type { Admit } from './admission.ts';
 
 /** How far back a service rollback searches for earlier specs. */
@@ -164,6 +174,21 @@ export class RevisionEngine {
         ? (await this.getRevision(plan.source.toRevision)).manifestText
         : generatedManifestText(plan);
     return this.#record(latest, plan, plan.manifest, text, plan.source, options);
+  }
+
+  /** Revision summaries, newest first, each with what became of it. */
+  async history(query: RevisionQuery = {}): Promise<(RevisionSummary & { outcome: RevisionOutcome })[]> {
+    const revisions = await this.#store.listRevisions(query);
+    if (revisions.length === 0) return [];
+    const latest = (await this.#store.listRevisions({ limit: 1 }))[0]?.number ?? 0;
+    // One or two per revision: cheap next to the manifests the history does not read.
+    const events = await this.#store.readEvents({ kinds: [...OUTCOME_EVENT_KINDS] });
+    const outcomes = revisionOutcomes(
+      revisions.map((r) => r.number),
+      latest,
+      events,
+    );
+    return revisions.map((r) => ({ ...r, outcome: outcomes.get(r.number)! }));
   }
 
   async getRevision(number: number): Promise<Revision> {

@@ -16,12 +16,12 @@ import {
   EventSchema,
   EventsQuery,
   GraphQuery,
+  HistoryEntrySchema,
   HistoryQuery,
   ManifestRequest,
   PlanSchema,
   RevisionNumberParam,
   RevisionSchema,
-  RevisionSummarySchema,
   RollbackRequest,
   ServiceSummarySchema,
 } from './schemas.ts';
@@ -112,9 +112,9 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       summary: 'Revision history, newest first.',
       query: HistoryQuery,
       responses: {
-        200: { description: 'Revisions', schema: z.object({ revisions: z.array(RevisionSummarySchema) }) },
+        200: { description: 'Revisions', schema: z.object({ revisions: z.array(HistoryEntrySchema) }) },
       },
-      handler: async ({ query }) => json({ revisions: await store.listRevisions(query) }),
+      handler: async ({ query }) => json({ revisions: await engine.history(query) }),
     }),
     route({
       method: 'get',

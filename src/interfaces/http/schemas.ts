@@ -2,6 +2,7 @@
 // generate the OpenAPI document (openapi.ts), so the two cannot drift apart.
 import { z } from 'zod';
 import { LIMITS, TIERS } from '../../domain/manifest/schema.ts';
+import { REVISION_OUTCOMES } from '../../domain/revisions/revision-outcome.ts';
 
 export const ManifestRequest = z.strictObject({
   manifest: z.string().describe('The manifest text (YAML or JSON).'),
@@ -91,6 +92,15 @@ export const RevisionSummarySchema = z.object({
   source: z.object({ kind: z.enum(['apply', 'rollback', 'rollback-service']) }).loose(),
   createdAt: z.string(),
   services: z.number(),
+});
+
+/** A history entry: a summary and what became of it. */
+export const HistoryEntrySchema = RevisionSummarySchema.extend({
+  outcome: z
+    .enum(REVISION_OUTCOMES)
+    .describe(
+      'converged, failed, rolled-back (failed, then rolled back automatically), in-progress or superseded',
+    ),
 });
 
 export const RevisionSchema = RevisionSummarySchema.omit({ services: true }).extend({

@@ -6,6 +6,7 @@ import type { InstancePhase, ServicePhase } from '../../../src/domain/lifecycle/
 import type { Tier } from '../../../src/domain/manifest/schema.ts';
 import type { ManifestDiff } from '../../../src/domain/revisions/diff.ts';
 import type { RevisionSource, RevisionSummary, ServiceMove } from '../../../src/domain/revisions/revision.ts';
+import type { RevisionOutcome } from '../../../src/domain/revisions/revision-outcome.ts';
 import type { RolloutPlan } from '../../../src/domain/revisions/rollout-plan.ts';
 import type { StoredEvent } from '../../../src/ports/store.ts';
 import type { TraceView } from '../../../src/domain/telemetry/call-tree.ts';
@@ -32,6 +33,7 @@ export type {
   InstancePhase,
   ManifestDiff,
   RevisionSource,
+  RevisionOutcome,
   RevisionSummary,
   ServiceMove,
   ServicePhase,
@@ -123,8 +125,11 @@ export interface GraphResponse {
   readonly metrics: Readonly<Record<string, ServiceMetrics>>;
 }
 
+/** A history entry: a revision and what became of it. */
+export type HistoryEntry = RevisionSummary & { readonly outcome: RevisionOutcome };
+
 export interface RevisionsResponse {
-  readonly revisions: readonly RevisionSummary[];
+  readonly revisions: readonly HistoryEntry[];
 }
 
 export interface EventsResponse {

@@ -7,7 +7,7 @@ import { followEventStream, type StreamState } from '../api/streams.ts';
 import type {
   EventsResponse,
   GraphResponse,
-  RevisionSummary,
+  HistoryEntry,
   RevisionsResponse,
   ServicesResponse,
   StatusResponse,
@@ -23,7 +23,7 @@ export interface LiveState {
   readonly services: ServicesResponse | undefined;
   /** null: nothing has been applied yet. */
   readonly graph: GraphResponse | null | undefined;
-  readonly revisions: readonly RevisionSummary[] | undefined;
+  readonly revisions: readonly HistoryEntry[] | undefined;
   /** The most recent events, oldest first. */
   readonly events: readonly StoredEvent[];
   /** The last refresh that failed, if the latest one did. */

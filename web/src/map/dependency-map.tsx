@@ -22,6 +22,9 @@ export interface DependencyMapProps {
   readonly onPreview: (service: string | undefined) => void;
 }
 
+/** The smallest the map is drawn at, of its laid-out size. */
+const MIN_SCALE = 0.9;
+
 export function DependencyMap({ model, layout, origin, affected, onOpen, onPreview }: DependencyMapProps) {
   const lit = (id: string) => id === origin || affected.has(id);
   const edgeLit = (e: MapEdge) => origin !== undefined && lit(e.to) && affected.has(e.from);
@@ -32,6 +35,8 @@ export function DependencyMap({ model, layout, origin, affected, onOpen, onPrevi
       viewBox={`0 0 ${Math.ceil(layout.width)} ${Math.ceil(layout.height)}`}
       width={Math.ceil(layout.width)}
       height={Math.ceil(layout.height)}
+      // Shrunk to fit, but never below MIN_SCALE: 12 px labels stay above 10 px; the figure scrolls instead.
+      style={{ minWidth: Math.ceil(layout.width * MIN_SCALE) }}
       role="group"
       aria-label={`Dependency map: ${model.nodes.length} services, ${model.edges.length} dependencies. Arrows point from a service to what it calls.`}
     >

@@ -33,9 +33,9 @@ export interface MapLayout {
 /** More critical services are drawn bigger; the outline says the tier too (see styles.css). */
 const NODE_HEIGHT: Record<Tier, number> = { critical: 60, high: 56, medium: 52, low: 48 };
 const CHAR_WIDTH = 8.2;
-const LABEL_CHAR_WIDTH = 6.6;
-/** One line of an edge label (11 px text). */
-export const LABEL_LINE_HEIGHT = 14;
+const LABEL_CHAR_WIDTH = 7.3;
+/** One line of an edge label (12 px text). */
+export const LABEL_LINE_HEIGHT = 15;
 
 function labelOf(lines: readonly string[]): { text: string; width: number; height: number }[] {
   if (lines.length === 0) return [];

@@ -5,6 +5,7 @@ import { AUTHOR, describeError } from '../api/client.ts';
 import type {
   ChangeOutcome,
   DiffResponse,
+  HistoryEntry,
   RevisionSource,
   RevisionSummary,
   RollbackPlan,
@@ -14,6 +15,14 @@ import { ConfirmDialog, ErrorNote, Loading, PageTitle } from '../components/comm
 import { ago, clockTime, value } from '../format.ts';
 import { useClient, useLive, useNow, useStore } from '../live/hooks.ts';
 import { setQuery, useLocation } from '../router.tsx';
+
+const OUTCOME_TEXT: Record<HistoryEntry['outcome'], string> = {
+  converged: 'Converged',
+  failed: 'Failed',
+  'rolled-back': 'Failed, rolled back',
+  'in-progress': 'Rolling out',
+  superseded: 'Superseded',
+};
 
 type RollbackRequest = { readonly to: number } | { readonly service: string; readonly toVersion?: string };
 
@@ -58,6 +67,7 @@ export function RevisionsPage() {
               <th scope="col">Author</th>
               <th scope="col">Message</th>
               <th scope="col">Source</th>
+              <th scope="col">Outcome</th>
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
               </th>
@@ -80,6 +90,9 @@ export function RevisionsPage() {
                   {r.message || <span className="muted">—</span>}
                 </td>
                 <td data-label="Source">{sourceText(r.source)}</td>
+                <td data-label="Outcome">
+                  <span className={`outcome outcome-${r.outcome}`}>{OUTCOME_TEXT[r.outcome]}</span>
+                </td>
                 <td data-label="Actions" className="wide">
                   {r.number !== current ? (
                     <span className="row-actions">

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ManifestDiff } from '../../../domain/revisions/diff.ts';
 import type { Revision, RevisionSource, RevisionSummary } from '../../../domain/revisions/revision.ts';
+import type { RevisionOutcome } from '../../../domain/revisions/revision-outcome.ts';
 import { author, contextOf } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { relativeTime, table, type Output } from '../output.ts';
@@ -23,20 +24,21 @@ export function registerRevisionCommands(program: Command): void {
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (options: { limit: number }, command: Command) => {
       const { out, client } = contextOf(command);
-      const { revisions } = await client.get<{ revisions: RevisionSummary[] }>(
-        `/v1/revisions?limit=${options.limit}`,
-      );
+      const { revisions } = await client.get<{
+        revisions: (RevisionSummary & { outcome: RevisionOutcome })[];
+      }>(`/v1/revisions?limit=${options.limit}`);
       if (out.json) return out.printJson(revisions);
       if (revisions.length === 0)
         return out.line('No revisions yet. Record one with `baton apply -f baton.yaml`.');
       table(
         out,
-        ['REV', 'WHEN', 'AUTHOR', 'SOURCE', 'SERVICES', 'MESSAGE'],
+        ['REV', 'WHEN', 'AUTHOR', 'SOURCE', 'OUTCOME', 'SERVICES', 'MESSAGE'],
         revisions.map((r) => [
           String(r.number),
           relativeTime(r.createdAt),
           r.author,
           describeSource(r.source),
+          outcome(out, r.outcome),
           String(r.services),
           r.message,
         ]),
@@ -165,6 +167,19 @@ async function confirm(question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+function outcome(out: Output, value: RevisionOutcome): string {
+  const color = (
+    {
+      converged: 'green',
+      failed: 'red',
+      'rolled-back': 'red',
+      'in-progress': 'yellow',
+      superseded: 'gray',
+    } as const
+  )[value];
+  return out.style(color, value);
 }
 
 export function describeSource(source: RevisionSource): string {
