@@ -108,8 +108,11 @@ export interface StopOptions {
 
 export interface LogQuery {
   readonly service: string;
+  /** One instance, live or gone. Without it: the service's live instances. */
   readonly instance?: string | undefined;
-  /** How many of the most recent lines to return first. */
+  /** With no `instance`: every instance that left logs, gone ones included. */
+  readonly all?: boolean | undefined;
+  /** How many of the most recent lines to return first, across the instances, oldest first. */
   readonly tail?: number | undefined;
   /** Keep streaming new lines until the signal aborts. */
   readonly follow?: boolean | undefined;

@@ -144,10 +144,11 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
       operationId: 'logs',
       tag: 'runtime',
       summary:
-        "A service's instance logs as NDJSON lines ({instance, stream, line}); `follow` keeps streaming.",
+        "A service's logs as NDJSON lines ({instance, stream, line}): its live instances' (`all` for gone ones too, or one `instance`), the last `tail` across them, oldest first; `follow` keeps streaming.",
       params: ServiceParam,
       query: z.strictObject({
         instance: z.string().max(200).optional(),
+        all: z.enum(['true', 'false']).default('false'),
         tail: z.coerce.number().int().min(0).max(100_000).default(100),
         follow: z.enum(['true', 'false']).default('false'),
       }),
@@ -160,6 +161,7 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
           const lines = runtime.logs({
             service: params.name,
             instance: query.instance,
+            all: query.all === 'true',
             tail: query.tail,
             follow: query.follow === 'true',
             signal: abort.signal,

@@ -476,14 +476,17 @@ describe('process runtime', () => {
         );
         assert.equal(await readFile(s.logPath(one.id, 'stderr.log'), 'utf8'), 'warning from orders-1\n');
 
+        // The tail is across instances, the most recently written last.
         const tailed = await collect(runtime.logs({ service: 'orders', tail: 2 }));
         assert.deepEqual(tailed, [
           { instance: one.id, stream: 'stdout', line: 'line-2' },
           { instance: one.id, stream: 'stdout', line: 'line-3' },
-          { instance: one.id, stream: 'stderr', line: 'warning from orders-1' },
-          { instance: two.id, stream: 'stdout', line: 'hello from orders-2' },
-          { instance: two.id, stream: 'stderr', line: 'warning from orders-2' },
         ]);
+        assert.equal(
+          (await collect(runtime.logs({ service: 'orders' }))).length,
+          7,
+          'every line without a tail',
+        );
         assert.deepEqual(await collect(runtime.logs({ service: 'payments', tail: 2 })), []);
 
         const abort = new AbortController();
@@ -493,10 +496,10 @@ describe('process runtime', () => {
           for await (const line of runtime.logs(query)) followed.push(line);
         })();
         // The tail arriving means the follow has taken its starting point.
-        await waitFor(() => followed.length === 2, 'the tail');
+        await waitFor(() => followed.length === 1, 'the tail');
         await get(one.port, '/say?line=after-1');
         await get(one.port, '/warn?line=after-2');
-        await waitFor(() => followed.length === 4, 'the followed lines');
+        await waitFor(() => followed.length === 3, 'the followed lines');
         abort.abort();
         await following;
 
@@ -507,22 +510,38 @@ describe('process runtime', () => {
           const query = { service: 'orders', tail: 1, follow: true, signal: service.signal };
           for await (const line of runtime.logs(query)) serviceLines.push(line);
         })();
-        await waitFor(() => serviceLines.length === 4, 'the tail of both instances');
+        await waitFor(() => serviceLines.length === 1, 'the last line of the service');
         const three = await runtime.start(s.spec());
-        await waitFor(() => serviceLines.length === 6, 'the lines of the new instance');
+        await waitFor(() => serviceLines.length === 3, 'the lines of the new instance');
         service.abort();
         await followingService;
-        assert.deepEqual(serviceLines.slice(4), [
+        assert.deepEqual(serviceLines.slice(1), [
           { instance: three.id, stream: 'stdout', line: 'hello from orders-3' },
           { instance: three.id, stream: 'stderr', line: 'warning from orders-3' },
         ]);
 
         assert.deepEqual(followed, [
           { instance: one.id, stream: 'stdout', line: 'line-3' },
-          { instance: one.id, stream: 'stderr', line: 'warning from orders-1' },
           { instance: one.id, stream: 'stdout', line: 'after-1' },
           { instance: one.id, stream: 'stderr', line: 'after-2' },
         ]);
+      }));
+
+    it('leaves out instances that are gone, unless asked for by name or with `all`', () =>
+      scenario(async (s) => {
+        const runtime = await s.open();
+        const gone = await runtime.start(s.spec());
+        const live = await runtime.start(s.spec());
+        await getWhenUp(gone.port, '/healthz');
+        await getWhenUp(live.port, '/healthz');
+        await runtime.stop(gone.id, { graceMs: 1_000 });
+        const instances = async (query: Omit<Parameters<typeof runtime.logs>[0], 'service'>) =>
+          [
+            ...new Set((await collect(runtime.logs({ service: 'orders', ...query }))).map((l) => l.instance)),
+          ].sort();
+        assert.deepEqual(await instances({}), [live.id]);
+        assert.deepEqual(await instances({ all: true }), [gone.id, live.id].sort());
+        assert.deepEqual(await instances({ instance: gone.id }), [gone.id]);
       }));
 
     it('rotates a log past logMaxBytes, keeping logFiles copies', () =>
@@ -541,7 +560,7 @@ describe('process runtime', () => {
         // The child writes on at the start of the truncated file, not at its old offset.
         await get(instance.port, '/say?line=after');
         assert.equal(await readFile(s.logPath(instance.id), 'utf8'), 'after\n');
-        const tail = await collect(runtime.logs({ service: 'orders', tail: 3 }));
+        const tail = await collect(runtime.logs({ service: 'orders', instance: instance.id, tail: 3 }));
         assert.deepEqual(
           tail.filter((l) => l.stream === 'stdout').map((l) => l.line.length),
           [1_499, 1_499, 'after'.length],

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { BatonError } from '../../../domain/errors.ts';
@@ -324,9 +324,11 @@ export class ProcessRuntime implements Runtime {
   }
 
   /**
-   * Lines of the service's instances (or of one), stdout then stderr per instance, instances
-   * in start order. `tail` applies to each file, since lines carry no time to merge them by.
-   * With `follow`, then streams new lines, including those of instances started meanwhile.
+   * Lines of the service's live instances (all of them with `all`, or the one named), the last
+   * `tail` across them. Lines carry no time here (instances write straight into their files),
+   * so files are ordered by when each was last written, each file's lines in their order: the
+   * most recent output comes last. With `follow`, then streams new lines, including those of
+   * instances started meanwhile.
    */
   async *logs(query: LogQuery): AsyncIterable<LogLine> {
     const follow = query.follow === true;
@@ -342,16 +344,25 @@ export class ProcessRuntime implements Runtime {
         })
       : () => {};
     try {
+      const histories: { readonly lines: LogLine[]; readonly writtenAt: number }[] = [];
       for (const id of await this.#logInstances(query)) {
         for (const stream of ['stdout', 'stderr'] as const) {
           const path = logPath(this.#stateDir, id, stream);
           const size = (await fileSize(path)) ?? 0;
           // When following, a partial last line is held back until it is whole.
           const end = follow ? await wholeLinesEnd(path, size) : size;
-          for (const line of await this.#history(path, end, query.tail)) yield { instance: id, stream, line };
+          const lines = (await this.#history(path, end, query.tail)).map((line) => ({
+            instance: id,
+            stream,
+            line,
+          }));
+          const writtenAt = (await stat(path).catch(() => undefined))?.mtimeMs ?? 0;
+          histories.push({ lines, writtenAt });
           sources.push({ instance: id, stream, path, offset: end });
         }
       }
+      const merged = histories.sort((a, b) => a.writtenAt - b.writtenAt).flatMap((h) => h.lines);
+      yield* query.tail === undefined ? merged : merged.slice(Math.max(0, merged.length - query.tail));
       while (follow && !aborted()) {
         await sleep(this.#clock, FOLLOW_POLL_MS, query.signal);
         for (const id of startedMeanwhile.splice(0)) {
@@ -624,8 +635,14 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
+  /** The named instance, or the service's live ones (every one that left logs, with `all`). */
   async #logInstances(query: LogQuery): Promise<string[]> {
-    const ids = query.instance === undefined ? await instanceIds(this.#stateDir) : [query.instance];
+    const ids =
+      query.instance !== undefined
+        ? [query.instance]
+        : query.all === true
+          ? await instanceIds(this.#stateDir)
+          : (await this.list()).map((i) => i.id);
     const metas = await Promise.all(ids.map((id) => readMeta(this.#stateDir, id)));
     return metas
       .filter((meta): meta is InstanceMeta => meta !== undefined && meta.service === query.service)

@@ -214,12 +214,29 @@ describe('simulated runtime', () => {
     runtime.write('a', 'two');
     runtime.write('a', 'oops', 'stderr');
     runtime.write('b', 'other');
-    assert.deepEqual(await collect(runtime.logs({ service: 'orders', instance: 'a', tail: 1 })), [
+    assert.deepEqual(await collect(runtime.logs({ service: 'orders', instance: 'a', tail: 2 })), [
       { instance: 'a', stream: 'stdout', line: 'two' },
       { instance: 'a', stream: 'stderr', line: 'oops' },
     ]);
+    assert.deepEqual(
+      await collect(runtime.logs({ service: 'orders', tail: 2 })),
+      [
+        { instance: 'a', stream: 'stderr', line: 'oops' },
+        { instance: 'b', stream: 'stdout', line: 'other' },
+      ],
+      'the tail is across instances, in the order written',
+    );
     assert.equal((await collect(runtime.logs({ service: 'orders' }))).length, 4);
     assert.deepEqual(await collect(runtime.logs({ service: 'payments' })), []);
+    // Gone instances are left out unless asked for, by name or with `all`.
+    runtime.crash('a');
+    await clock.advance(0);
+    assert.deepEqual(
+      (await collect(runtime.logs({ service: 'orders' }))).map((l) => l.line),
+      ['other'],
+    );
+    assert.equal((await collect(runtime.logs({ service: 'orders', all: true }))).length, 4);
+    assert.equal((await collect(runtime.logs({ service: 'orders', instance: 'a' }))).length, 3);
     assert.throws(() => runtime.write('nobody', 'x'), /unknown instance/);
 
     const abort = new AbortController();

@@ -75,7 +75,8 @@ interface Follower {
 
 interface InstanceLog {
   readonly service: string;
-  readonly lines: LogLine[];
+  /** With the order they were written in, across instances. */
+  readonly lines: (LogLine & { readonly seq: number })[];
 }
 
 const FIRST_PORT = 20_000;
@@ -107,6 +108,7 @@ export class SimulatedRuntime implements Runtime {
   /** Instances whose health probes are made to fail (fault injection). */
   readonly #failingHealth = new Set<string>();
   #seq = 0;
+  #logSeq = 0;
   #portSeq = 0;
   #closed = false;
 
@@ -175,7 +177,7 @@ export class SimulatedRuntime implements Runtime {
     return () => void this.#listeners.delete(listener);
   }
 
-  /** Lines given to `write`, stdout then stderr per instance; `tail` applies to each. */
+  /** Lines given to `write` by live instances (or all, or the one named), the last `tail` across them, in order. */
   async *logs(query: LogQuery): AsyncIterable<LogLine> {
     const matches = (service: string, instance: string) =>
       service === query.service && (query.instance === undefined || query.instance === instance);
@@ -200,15 +202,14 @@ export class SimulatedRuntime implements Runtime {
     }
     const aborted = () => closed || query.signal?.aborted === true;
     try {
-      for (const [id, log] of this.#logs) {
-        if (!matches(log.service, id)) continue;
-        for (const stream of ['stdout', 'stderr'] as const) {
-          const lines = log.lines.filter((l) => l.stream === stream);
-          yield* query.tail === undefined
-            ? lines
-            : lines.slice(lines.length - Math.min(query.tail, lines.length));
-        }
-      }
+      const live = (id: string) => this.#instances.get(id)?.phase === Phase.running;
+      const history = [...this.#logs]
+        .filter(([id, log]) => matches(log.service, id))
+        .filter(([id]) => query.instance !== undefined || query.all === true || live(id))
+        .flatMap(([, log]) => log.lines)
+        .sort((a, b) => a.seq - b.seq)
+        .map(({ instance, stream, line }): LogLine => ({ instance, stream, line }));
+      yield* query.tail === undefined ? history : history.slice(Math.max(0, history.length - query.tail));
       while (query.follow === true && !aborted()) {
         if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
@@ -257,7 +258,7 @@ export class SimulatedRuntime implements Runtime {
       this.#logs.set(id, log);
     }
     const entry: LogLine = { instance: id, stream, line };
-    log.lines.push(entry);
+    log.lines.push({ ...entry, seq: ++this.#logSeq });
     if (log.lines.length > this.#logLines) log.lines.shift();
     for (const follower of this.#followers) follower.line(log.service, entry);
   }

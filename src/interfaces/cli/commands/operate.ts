@@ -36,19 +36,29 @@ export function registerOperateCommands(program: Command): void {
 
   program
     .command('logs')
-    .description("A service's instance logs (stdout and stderr)")
+    .description("A service's logs (stdout and stderr) from its live instances, the most recent last")
     .argument('<service>')
     .option('-f, --follow', 'keep streaming new lines')
-    .option('--instance <id>', 'one instance only')
-    .option('-n, --tail <lines>', 'how many recent lines first', count, 100)
+    .option('--instance <id>', 'one instance only, live or gone')
+    .option('--all', 'instances that are gone too (a crash loop leaves many)')
+    .option('-n, --tail <lines>', 'how many recent lines first, across the instances', count, 100)
     .addHelpText(
       'after',
-      '\nExamples:\n  baton logs orders\n  baton logs orders -f --instance orders-1a2b3c4d',
+      [
+        '',
+        'Examples:',
+        '  baton logs orders -n 20',
+        '  baton logs orders -f --instance orders-1a2b3c4d',
+        '  baton logs orders --all -n 50       # why did the last instances die?',
+        '',
+        'Lines of the process runtime carry no time: each instance file comes in the order it was last',
+        'written, so the most recent output is last.',
+      ].join('\n'),
     )
     .action(
       async (
         service: string,
-        options: { follow?: boolean; instance?: string; tail: number },
+        options: { follow?: boolean; instance?: string; all?: boolean; tail: number },
         command: Command,
       ) => {
         const { client } = contextOf(command);
@@ -57,6 +67,7 @@ export function registerOperateCommands(program: Command): void {
           follow: String(options.follow ?? false),
         });
         if (options.instance) query.set('instance', options.instance);
+        if (options.all) query.set('all', 'true');
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
         const response = await client.stream(
