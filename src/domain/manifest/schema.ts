@@ -70,7 +70,39 @@ const ResourcesSchema = z.strictObject({
     .string()
     .regex(/^\d+(Ki|Mi|Gi)$/, { error: 'memory must be a size such as 256Mi or 1Gi' })
     .optional(),
+  pids: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .optional()
+    .describe(
+      'Most processes and threads at once (container runtimes). A Node process alone uses about a dozen threads.',
+    ),
 });
+
+const BuildSchema = z
+  .strictObject({
+    context: z.string().min(1).describe('Folder sent to the engine, relative to the manifest file.'),
+    dockerfile: z
+      .string()
+      .min(1)
+      .default('Dockerfile')
+      .describe(
+        'Relative to the context. A `<dockerfile>.dockerignore` beside it, or `.dockerignore` in the context, leaves files out.',
+      ),
+    args: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be letters, digits and underscores' }),
+        z.string(),
+      )
+      .default({})
+      .describe('Build arguments (`ARG`).'),
+    target: z.string().min(1).optional().describe('The stage to build, in a multi-stage Dockerfile.'),
+  })
+  .describe(
+    'How to build the image with the container engine, never pulling: tagged `<image>` when given, else `<manifest>/<service>:<version>`.',
+  );
 
 const PortSchema = z.strictObject({
   name: name,
@@ -373,7 +405,25 @@ export const ServiceSchema = z
       .string()
       .optional()
       .describe(
-        'Container image, for container runtimes; the process runtime refuses a service with only an image.',
+        'Container image, for container runtimes (`docker`); the process runtime refuses a service with only an image.',
+      ),
+    build: BuildSchema.optional(),
+    entrypoint: z
+      .array(z.string())
+      .optional()
+      .describe("Container runtimes: replaces the image's ENTRYPOINT."),
+    cmd: z
+      .array(z.string())
+      .optional()
+      .describe("Container runtimes: replaces the image's CMD (compose's `command`)."),
+    user: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, {
+        error: 'user must be a name or id, with an optional :group',
+      })
+      .optional()
+      .describe(
+        "Container runtimes: who the instance runs as (`uid[:gid]` or a name); the image's USER when absent.",
       ),
     env: z
       .record(
@@ -405,8 +455,8 @@ export const ServiceSchema = z
       deadline: '5m',
     }),
   })
-  .refine((s) => s.run !== undefined || s.image !== undefined, {
-    error: 'a service needs `run` (a local process) or `image` (a container), or both',
+  .refine((s) => s.run !== undefined || s.image !== undefined || s.build !== undefined, {
+    error: 'a service needs `run` (a local process), or `image` or `build` (a container), or both',
   });
 
 export const ManifestSchema = z

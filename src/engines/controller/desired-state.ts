@@ -18,11 +18,16 @@ export interface Overrides {
  * bounds) change without restarting anything.
  */
 export function specHash(spec: ServiceSpec, restartGeneration = 0): string {
-  const { version, run, image, env, resources, placement, volumes, mode, ports, health } = spec;
+  const { version, run, image, build, entrypoint, cmd, user } = spec;
+  const { env, resources, placement, volumes, mode, ports, health } = spec;
   const embodied = {
     version,
     run,
     image,
+    build,
+    entrypoint,
+    cmd,
+    user,
     env,
     resources,
     placement,
