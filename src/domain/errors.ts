@@ -25,6 +25,8 @@ export const ERRORS = {
   'store-failed': { title: 'The state store failed', retryable: false },
   'state-locked': { title: 'Another control plane is using this state', retryable: false },
   'leadership-lost': { title: 'This control plane is no longer the leader', retryable: true },
+  'image-build-failed': { title: 'The image could not be built', retryable: false },
+  'engine-unreachable': { title: 'The container engine does not answer', retryable: true },
   internal: { title: 'Internal error', retryable: true },
 } as const;
 

@@ -25,6 +25,8 @@ export const STATUS: Record<ErrorCode, number> = {
   'store-failed': 500,
   'state-locked': 409,
   'leadership-lost': 503,
+  'image-build-failed': 422,
+  'engine-unreachable': 503,
   internal: 500,
 };
 
