@@ -33,7 +33,7 @@ export interface Manifest {
 export function normalizeManifest(parsed: ParsedManifest): Manifest {
   const services: Record<string, ServiceSpec> = {};
   for (const serviceName of Object.keys(parsed.services).sort()) {
-    services[serviceName] = normalizeService(parsed.services[serviceName]!);
+    services[serviceName] = normalizeService(parsed.name, serviceName, parsed.services[serviceName]!);
   }
   return {
     name: parsed.name,
@@ -44,7 +44,15 @@ export function normalizeManifest(parsed: ParsedManifest): Manifest {
   };
 }
 
-function normalizeService(service: ParsedService): ServiceSpec {
+/**
+ * The tag a service's `build` produces when it names no `image`: `<architecture>/<service>:<version>`
+ * (a `+build` suffix becomes `_build`, since tags allow no `+`).
+ */
+export function builtImageTag(architecture: string, service: string, version: string): string {
+  return `${architecture}/${service}:${version.replaceAll('+', '_')}`;
+}
+
+function normalizeService(architecture: string, name: string, service: ParsedService): ServiceSpec {
   const dependsOn: Record<string, Dependency> = {};
   for (const target of Object.keys(service.dependsOn).sort()) {
     const dep = service.dependsOn[target]!;
@@ -54,5 +62,8 @@ function normalizeService(service: ParsedService): ServiceSpec {
     typeof service.instances === 'number'
       ? { min: service.instances, max: service.instances }
       : { min: service.instances.min, max: service.instances.max };
-  return { ...service, dependsOn, instances };
+  // Every container runtime then reads one field for what to run, built or not.
+  const image =
+    service.image ?? (service.build ? builtImageTag(architecture, name, service.version) : undefined);
+  return { ...service, ...(image === undefined ? {} : { image }), dependsOn, instances };
 }

@@ -124,6 +124,40 @@ services:
     assert.deepEqual(locate(['services', 'b', 'tier']), where(text, 'low'));
     assert.deepEqual(locate(['services', 'b', 'version']), where(text, '2.0.0'));
   });
+
+  it('tags what a service builds by architecture, service and version, unless it names the image', () => {
+    const { manifest } = parsed(`name: shop
+services:
+  web:
+    version: 1.3.0+git.5
+    tier: high
+    build: { context: ., args: { SERVICE: web } }
+    resources: { pids: 64 }
+  api:
+    version: 2.0.0
+    tier: high
+    image: registry.local/api:2
+    build: { context: api, dockerfile: images/api.Dockerfile, target: runtime }
+    cmd: [serve, --port, "8080"]
+    user: "1000:1000"
+`);
+    const web = manifest.services['web']!;
+    assert.equal(web.image, 'shop/web:1.3.0_git.5');
+    assert.deepEqual(web.build, { context: '.', dockerfile: 'Dockerfile', args: { SERVICE: 'web' } });
+    assert.equal(web.resources?.pids, 64);
+    const api = manifest.services['api']!;
+    assert.equal(api.image, 'registry.local/api:2');
+    assert.deepEqual(api.cmd, ['serve', '--port', '8080']);
+    assert.equal(api.user, '1000:1000');
+  });
+
+  it('needs run, image or build', () => {
+    const problems = problemsOf('name: shop\nservices:\n  web: { version: 1.0.0, tier: low }\n');
+    assert.ok(
+      problems.some((p) => /`run` \(a local process\), or `image` or `build`/.test(p.message)),
+      JSON.stringify(problems),
+    );
+  });
 });
 
 describe('parseManifest: located problems', () => {
