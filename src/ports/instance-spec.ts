@@ -8,8 +8,8 @@ import type { AdmissionRequest, InstanceSpec, Workload } from './runtime.ts';
 const DEFAULT_PORTS: InstanceSpec['ports'] = [{ name: 'http' }];
 
 export function workloadOf(spec: ServiceSpec): Workload {
-  const { run, image, resources, placement, volumes } = spec;
-  return { run, image, resources, placement, volumes };
+  const { run, image, build, entrypoint, cmd, user, resources, placement, volumes } = spec;
+  return { run, image, build, entrypoint, cmd, user, resources, placement, volumes };
 }
 
 export interface InstanceOf {

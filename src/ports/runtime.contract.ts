@@ -1,4 +1,4 @@
-// The behaviour every Runtime adapter must have, run against each one (process, simulated)
+// The behaviour every Runtime adapter must have, run against each one (process, simulated, docker)
 // from that adapter's own test file. Each case opens a fresh, empty runtime.
 //
 // Time is the adapter's: a real runtime waits by polling until a deadline, a simulated one
@@ -129,13 +129,15 @@ export function runtimeContract(adapterName: string, open: () => Promise<OpenedR
         assert.deepEqual(await settle(runtime.list()), [survivor]);
       }));
 
-    it('gives two concurrent starts distinct ports', () =>
+    // Distinct endpoints: processes on one address need distinct ports; containers, each on
+    // its own address, may share port numbers.
+    it('gives two concurrent starts distinct endpoints', () =>
       withRuntime(async ({ runtime, spec, settle }) => {
         const [a, b] = await settle(
           Promise.all([runtime.start(spec('serve')), runtime.start(spec('serve'))]),
         );
-        const ports = [...Object.values(a.ports), ...Object.values(b.ports)];
-        assert.equal(new Set(ports).size, 4, `ports ${ports.join(', ')}`);
+        const endpoints = [a, b].flatMap((i) => Object.values(i.ports).map((port) => `${i.address}:${port}`));
+        assert.equal(new Set(endpoints).size, 4, `endpoints ${endpoints.join(', ')}`);
         assert.equal((await settle(runtime.list())).length, 2);
       }));
 

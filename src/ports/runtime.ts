@@ -19,7 +19,10 @@ import type { FieldPath, Severity } from '../domain/problems.ts';
  * runtime reads the parts it understands. Fields the manifest gains for runtimes (a
  * container `build`, the `user` to run as) are added here, so that they reach every runtime.
  */
-export type Workload = Pick<ServiceSpec, 'run' | 'image' | 'resources' | 'placement' | 'volumes'>;
+export type Workload = Pick<
+  ServiceSpec,
+  'run' | 'image' | 'build' | 'entrypoint' | 'cmd' | 'user' | 'resources' | 'placement' | 'volumes'
+>;
 
 export interface InstanceSpec {
   /** Unique for the life of the architecture, e.g. `orders-k3x9f2`. Never reused. */
@@ -67,6 +70,9 @@ export const REFUSAL_CODES = {
   'run-cwd-missing': "`run.cwd` names a folder that does not exist on the runtime's machine.",
   'command-not-found': '`run.command` is not on the PATH instances get, nor a file.',
   'not-honoured': 'A field this runtime accepts but does not act on (severity warning).',
+  'image-missing':
+    'The container engine does not have `image`, and Baton never pulls: load it or declare `build`.',
+  'build-context-missing': "`build.context` (or its Dockerfile) does not exist on the runtime's machine.",
 } as const;
 
 export type RefusalCode = keyof typeof REFUSAL_CODES;
@@ -97,6 +103,8 @@ export type RuntimeEvent =
       readonly service: string;
       readonly code: number | null;
       readonly signal: string | null;
+      /** The kernel killed it for going over its memory limit (runtimes that set one). */
+      readonly outOfMemory?: boolean | undefined;
       /** ISO 8601. */
       readonly at: string;
     };

@@ -430,7 +430,8 @@ export class Controller {
     const record = this.#o.registry.get(event.id);
     if (!record || this.#stopping.has(event.id)) return;
     this.#health.unwatch(event.id);
-    const how = event.signal ? `killed by ${event.signal}` : `exit code ${event.code}`;
+    const ended = event.signal ? `killed by ${event.signal}` : `exit code ${event.code}`;
+    const how = event.outOfMemory ? `out of memory (over its memory limit): ${ended}` : ended;
     this.#o.registry.transition(event.id, 'failed', 'exited', how);
     this.#queue.add(record.service);
   }
