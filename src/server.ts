@@ -9,6 +9,10 @@ import { pino, type Logger } from 'pino';
 import { soleLeadership } from './adapters/leadership/sole-leadership.ts';
 import { openSqliteLeadership } from './adapters/leadership/sqlite-leadership.ts';
 import { NetworkProber } from './adapters/prober/network-prober.ts';
+import { checkEngine, connectEngine } from './adapters/runtime/docker/docker-engine.ts';
+import { createDockerRuntime } from './adapters/runtime/docker/docker-runtime.ts';
+import { ImageBuilder } from './adapters/runtime/docker/image-builder.ts';
+import { ensureOwnerNetwork } from './adapters/runtime/docker/owner-network.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
@@ -26,6 +30,7 @@ import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
 import { TrafficControl } from './engines/traffic/traffic-control.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
 import { serviceToken } from './interfaces/http/auth.ts';
+import { instanceFacing } from './interfaces/http/instance-facing.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { Leadership } from './ports/leadership.ts';
 import type { Prober } from './ports/prober.ts';
@@ -34,6 +39,8 @@ import type { Store } from './ports/store.ts';
 import { BatonError } from './domain/errors.ts';
 
 export const BATON_VERSION = '0.1.0';
+export const RUNTIME_KINDS = ['process', 'docker', 'simulated'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 export const DEFAULT_PORT = 7070;
 
 export interface ControlPlaneConfig {
@@ -55,10 +62,13 @@ export interface ControlPlaneConfig {
   /** Folder relative `run.cwd` paths resolve against when a revision does not say. */
   readonly baseDir?: string | undefined;
   /**
-   * `process` (the default) runs instances as local processes. `simulated` runs nothing:
-   * it exists for scale benchmarks and deterministic fault tests, never for real work.
+   * `process` (the default) runs instances as local processes; `docker` as containers of the
+   * Docker Engine on this machine. `simulated` runs nothing: it exists for scale benchmarks
+   * and deterministic fault tests, never for real work.
    */
-  readonly runtime?: 'process' | 'simulated' | undefined;
+  readonly runtime?: RuntimeKind | undefined;
+  /** The engine for `docker`, as DOCKER_HOST spells it; the default socket when absent. */
+  readonly dockerHost?: string | undefined;
   /** Also forward every OTLP trace request to this OTLP/HTTP URL (Jaeger, Tempo, a collector). */
   readonly forwardTracesTo?: string | undefined;
 }
@@ -140,13 +150,16 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   const url = `http://${host}:${port}`;
   logger.info({ url, store: describeStore(location), auth: token ? 'bearer' : 'loopback' }, 'listening');
 
-  const { runtime, prober } = await openRuntime(config.runtime ?? 'process', {
+  const { runtime, prober, closeDoor } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
-    // Instances get the service token: discovery and spans, nothing that changes anything.
-    token: token === undefined ? undefined : serviceToken(token),
+    adminToken: token,
+    fetch: (request) => fetch(request),
+    dockerHost: config.dockerHost,
+    mainPort: port,
+    logger,
   });
-  opened.push(() => runtime.close());
+  opened.push(() => runtime.close(), closeDoor);
   const baseDir = config.baseDir ?? process.cwd();
   const engine = new RevisionEngine({ store, clock, admit: runtimeAdmission(runtime, baseDir) });
   const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
@@ -238,6 +251,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       await leader.stop();
       traffic.stop();
       await runtime.close();
+      await closeDoor();
       await new Promise<void>((done) => {
         server.close(() => done());
         // Open SSE streams would hold close() forever; they resume with Last-Event-ID.
@@ -251,17 +265,39 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   };
 }
 
+interface RuntimeWiring {
+  readonly stateDir: string;
+  /** The API's URL on this machine. */
+  readonly serverUrl: string;
+  /** When the API requires one; instances get its service token, never it. */
+  readonly adminToken: string | undefined;
+  /** The API itself, for the instance-facing listener to pass allowed requests to. */
+  readonly fetch: (request: Request) => Response | Promise<Response>;
+  readonly dockerHost: string | undefined;
+  readonly mainPort: number;
+  readonly logger: Logger;
+}
+
 async function openRuntime(
-  kind: 'process' | 'simulated',
-  options: { stateDir: string; serverUrl: string; token: string | undefined },
-): Promise<{ runtime: Runtime; prober: Prober }> {
+  kind: RuntimeKind,
+  options: RuntimeWiring,
+): Promise<{ runtime: Runtime; prober: Prober; closeDoor: () => Promise<void> }> {
+  const none = async () => {};
   if (kind === 'simulated') {
     const runtime = createSimulatedRuntime({ clock: systemClock });
-    return { runtime, prober: new SimulatedProber(runtime) };
+    return { runtime, prober: new SimulatedProber(runtime), closeDoor: none };
   }
+  if (kind === 'docker') return openDockerRuntime(options);
   return {
-    runtime: await createProcessRuntime({ ...options, clock: systemClock }),
+    runtime: await createProcessRuntime({
+      stateDir: options.stateDir,
+      serverUrl: options.serverUrl,
+      // Instances get the service token: discovery and spans, nothing that changes anything.
+      token: options.adminToken === undefined ? undefined : serviceToken(options.adminToken),
+      clock: systemClock,
+    }),
     prober: new NetworkProber(),
+    closeDoor: none,
   };
 }
 
@@ -281,6 +317,113 @@ export function storeLocation(spec: string | undefined, stateDir: string): Store
       hint: 'give a SQLite file (a path or sqlite:PATH) or a postgres:// URL',
     });
   return { kind: 'sqlite', path: spec === ':memory:' ? spec : resolve(spec) };
+}
+
+/**
+ * Containers on the owner's bridge network; the host probes and routes to their addresses
+ * directly. They reach the control plane through its instance-facing door on the network's
+ * gateway, which always asks for their service token (so one is made even on loopback).
+ */
+async function openDockerRuntime(options: RuntimeWiring) {
+  const { stateDir, logger } = options;
+  const docker = connectEngine(options.dockerHost);
+  const engine = await checkEngine(docker);
+  const owner = await loadOrCreateOwnerId(stateDir);
+  const network = await ensureOwnerNetwork(docker, owner);
+  const adminToken = options.adminToken ?? (await loadOrCreateToken(stateDir));
+  const door = await listenDoor(instanceFacing(options.fetch, adminToken), network.gateway, {
+    stateDir,
+    preferred: options.mainPort,
+  });
+  const doorUrl = `http://${network.gateway}:${door.port}`;
+  logger.info({ engine: engine.version, network: network.name, door: doorUrl }, 'docker runtime');
+  let runtime: Awaited<ReturnType<typeof createDockerRuntime>>;
+  try {
+    runtime = await createDockerRuntime({
+      docker,
+      owner,
+      network,
+      serverUrl: doorUrl,
+      token: serviceToken(adminToken),
+      builder: new ImageBuilder({
+        docker,
+        node: { nodePath: process.execPath, nodeVersion: process.version },
+      }),
+      onBuild: (image, progress) => {
+        if (progress.kind === 'step')
+          logger.info({ image, step: `${progress.index}/${progress.total}` }, progress.instruction);
+        else if (progress.kind === 'built') logger.info({ image, id: progress.imageId }, 'image built');
+      },
+    });
+  } catch (error) {
+    await door.close();
+    throw error;
+  }
+  return { runtime, prober: new NetworkProber(), closeDoor: door.close };
+}
+
+/**
+ * Adopted instances keep the door's URL they started with, so the door keeps its port across
+ * restarts: the one it had (remembered in the state folder), else the API's own port number.
+ */
+async function listenDoor(
+  fetch: (request: Request) => Response | Promise<Response>,
+  host: string,
+  options: { stateDir: string; preferred: number },
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const file = join(options.stateDir, 'instance-door-port');
+  const remembered = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  const candidates = [
+    ...new Set([remembered, options.preferred].filter((p) => Number.isInteger(p) && p > 0)),
+    0,
+  ];
+  for (const candidate of candidates) {
+    try {
+      const server = await new Promise<ServerType>((resolve, reject) => {
+        const s = serve({ fetch, hostname: host, port: candidate }, () => resolve(s));
+        s.once('error', reject);
+      });
+      const { port } = server.address() as AddressInfo;
+      if (port !== remembered) await writeFile(file, `${port}\n`);
+      return {
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || candidate === 0) throw error;
+    }
+  }
+  throw new Error('unreachable: port 0 always binds or throws');
+}
+
+/** Opaque and stable: what marks this state's containers, volumes and network as its own. */
+export async function loadOrCreateOwnerId(stateDir: string): Promise<string> {
+  const path = join(stateDir, 'owner');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const owner = randomBytes(6).toString('hex');
+  try {
+    await writeFile(path, owner + '\n', { flag: 'wx' });
+    return owner;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
+    throw error;
+  }
+}
+
+/** Builds services' images with the engine on this machine (`baton build`, `baton up --runtime docker`). */
+export async function openImageBuilder(dockerHost: string | undefined): Promise<ImageBuilder> {
+  const docker = connectEngine(dockerHost);
+  await checkEngine(docker);
+  return new ImageBuilder({ docker, node: { nodePath: process.execPath, nodeVersion: process.version } });
 }
 
 export async function openStore(spec: string): Promise<Store> {

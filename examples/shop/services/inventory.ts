@@ -1,6 +1,9 @@
 // inventory: what the shop sells and how many are left. The stock lives in memory, which
-// is why baton.yaml runs it as a `pet`: restarted in place, never replaced by a twin.
+// is why baton.yaml runs it as a `pet`: restarted in place, never replaced by a twin. With
+// STOCK_FILE set (its container image sets it to a volume), it is also kept there, and read
+// back at start: a pet restarted in place then finds its stock as it left it.
 import { randomUUID } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { badRequest, isRecord, json, noContent, problem, serve } from '../lib/service.ts';
 
 interface Product {
@@ -26,6 +29,31 @@ const products = new Map<string, Product>(
   ].map((product) => [product.sku, product]),
 );
 const reservations = new Map<string, Reservation>();
+
+const stockFile = process.env.STOCK_FILE;
+if (stockFile) load(stockFile);
+
+function load(file: string): void {
+  let saved: { stock: Record<string, number>; reservations: Reservation[] };
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return; // first start: nothing saved yet
+  }
+  for (const [sku, stock] of Object.entries(saved.stock)) {
+    const product = products.get(sku);
+    if (product) product.stock = stock;
+  }
+  for (const reservation of saved.reservations) reservations.set(reservation.id, reservation);
+}
+
+/** Written whole, then renamed over the old file: a kill mid-write never leaves half a file. */
+function save(): void {
+  if (!stockFile) return;
+  const stock = Object.fromEntries([...products.values()].map((p) => [p.sku, p.stock]));
+  writeFileSync(`${stockFile}.tmp`, JSON.stringify({ stock, reservations: [...reservations.values()] }));
+  renameSync(`${stockFile}.tmp`, stockFile);
+}
 
 function parseReservation(body: unknown): Omit<Reservation, 'id'> | string {
   if (!isRecord(body)) return 'the body must be a JSON object';
@@ -61,6 +89,7 @@ serve({
       product.stock -= request.quantity;
       const reservation = { id: randomUUID(), ...request };
       reservations.set(reservation.id, reservation);
+      save();
       log('debug', 'reserved', { ...reservation, remaining: product.stock });
       return json(201, { ...reservation, unitPrice: product.price, remaining: product.stock });
     },
@@ -72,6 +101,7 @@ serve({
       reservations.delete(reservation.id);
       const product = products.get(reservation.sku);
       if (product) product.stock += reservation.quantity;
+      save();
       return noContent();
     },
   },

@@ -2,6 +2,7 @@
 // 3 server unreachable or internal error.
 import { Command, CommanderError } from 'commander';
 import { BATON_VERSION } from '../../server.ts';
+import { registerBuildCommand } from './commands/build.ts';
 import { registerGatewayCommand } from './commands/gateway.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerManifestCommands } from './commands/manifest.ts';
@@ -53,6 +54,7 @@ registerTrafficCommands(program);
 registerGatewayCommand(program);
 registerTracesCommands(program);
 registerServerCommands(program);
+registerBuildCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -108,29 +108,80 @@ export class ImageBuilder {
       // Refused before any step: a Dockerfile that does not parse, an unknown target.
       throw failed(engineReason(error), 'fix the Dockerfile and build again', error);
     }
-    for await (const message of engineMessages(stream)) {
-      const error = message.errorDetail?.message ?? message.error;
-      if (error !== undefined)
-        throw failed(`${stepSuffix().trimStart()}: ${error.trim()}`.replace(/^: /, ''));
-      if (message.aux?.ID) imageId = message.aux.ID;
-      for (const line of (message.stream ?? '').split('\n')) {
-        const text = line.trimEnd();
-        if (text === '') continue;
-        const started = /^Step (\d+)\/(\d+) : (.*)$/.exec(text);
-        if (started) {
-          step = { index: Number(started[1]), total: Number(started[2]), instruction: started[3]! };
-          onProgress({ kind: 'step', ...step });
-          continue;
+    // Images the steps made: the classic builder leaves the last of stages other than the
+    // target (and of a failed build) untagged, to pile up; they go once the build ends, with
+    // the image the tag named before, when nothing uses it any more.
+    const made = new Set<string>();
+    const before = await this.#docker
+      .getImage(request.tag)
+      .inspect()
+      .then((image) => shortId(image.Id))
+      .catch(() => undefined);
+    if (before !== undefined) made.add(before);
+    try {
+      for await (const message of engineMessages(stream)) {
+        const error = message.errorDetail?.message ?? message.error;
+        if (error !== undefined)
+          throw failed(`${stepSuffix().trimStart()}: ${error.trim()}`.replace(/^: /, ''));
+        if (message.aux?.ID) imageId = message.aux.ID;
+        for (const line of (message.stream ?? '').split('\n')) {
+          const text = line.trimEnd();
+          if (text === '') continue;
+          const started = /^Step (\d+)\/(\d+) : (.*)$/.exec(text);
+          if (started) {
+            step = { index: Number(started[1]), total: Number(started[2]), instruction: started[3]! };
+            onProgress({ kind: 'step', ...step });
+            continue;
+          }
+          const layer = /^ ---> ([0-9a-f]{12})$/.exec(text);
+          if (layer) made.add(layer[1]!);
+          const built = /^Successfully built ([0-9a-f]+)$/.exec(text);
+          if (built) imageId ??= built[1];
+          onProgress({ kind: 'output', line: text });
         }
-        const built = /^Successfully built ([0-9a-f]+)$/.exec(text);
-        if (built) imageId ??= built[1];
-        onProgress({ kind: 'output', line: text });
       }
+    } finally {
+      await this.#removeLeftovers(made, imageId);
     }
     if (imageId === undefined) throw failed(`the engine ended the build without an image${stepSuffix()}`);
     onProgress({ kind: 'built', tag: request.tag, imageId });
     return { imageId };
   }
+
+  async #removeLeftovers(made: ReadonlySet<string>, kept: string | undefined): Promise<void> {
+    // What the new image is built on is the next build's cache: it stays.
+    const ancestors = new Set<string>();
+    if (kept !== undefined) {
+      const history = await this.#docker
+        .getImage(kept)
+        .history()
+        .catch(() => []);
+      for (const layer of history as { Id: string }[]) ancestors.add(shortId(layer.Id));
+    }
+    // A leftover's child may be a leftover too: passes until one removes nothing.
+    for (let removed = true; removed;) {
+      removed = false;
+      const dangling = await this.#docker
+        .listImages({ filters: JSON.stringify({ dangling: ['true'] }) })
+        .catch(() => []);
+      for (const image of dangling) {
+        const id = shortId(image.Id);
+        if (!made.has(id) || ancestors.has(id)) continue;
+        // In use by a container, or just built on by another build (409): it stays.
+        removed ||= await this.#docker
+          .getImage(image.Id)
+          .remove({ noprune: true })
+          .then(
+            () => true,
+            () => false,
+          );
+      }
+    }
+  }
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
 }
 
 function engineReason(error: unknown): string {

@@ -4,7 +4,13 @@ import { Option, type Command } from 'commander';
 import { pino } from 'pino';
 import { BatonError } from '../../../domain/errors.ts';
 import { validateArchitecture } from '../../../domain/validate.ts';
-import { DEFAULT_PORT, startControlPlane, type ControlPlane } from '../../../server.ts';
+import {
+  DEFAULT_PORT,
+  RUNTIME_KINDS,
+  startControlPlane,
+  type ControlPlane,
+  type RuntimeKind,
+} from '../../../server.ts';
 import { author } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { readManifestFile } from '../manifest-file.ts';
@@ -14,6 +20,7 @@ import { ApiClient } from '../client.ts';
 import { followRollout } from '../follow-rollout.ts';
 import { printPlan } from '../plan-view.ts';
 import { DEFAULT_GATEWAY_PORT, spawnGateway, type GatewayChild } from './gateway.ts';
+import { buildImages, engineBuilder } from './build.ts';
 import { fetchStatus, printStatus } from './status.ts';
 
 interface ServeOptions {
@@ -22,7 +29,7 @@ interface ServeOptions {
   stateDir: string;
   requireToken?: boolean;
   logLevel: string;
-  runtime: 'process' | 'simulated';
+  runtime: RuntimeKind;
   forwardTraces?: string;
 }
 
@@ -45,8 +52,11 @@ function serveOptions(command: Command): Command {
       'also send every OTLP trace request to this OTLP/HTTP endpoint (Jaeger, Tempo, a collector)',
     )
     .addOption(
-      new Option('--runtime <kind>', 'where instances run; `simulated` is for tests and benchmarks only')
-        .choices(['process', 'simulated'])
+      new Option(
+        '--runtime <kind>',
+        'where instances run: local processes, or containers of the Docker Engine (DOCKER_HOST); `simulated` is for tests and benchmarks only',
+      )
+        .choices(RUNTIME_KINDS)
         .default('process'),
     );
 }
@@ -88,7 +98,7 @@ export function registerServerCommands(program: Command): void {
       .option('--no-gateway', 'run no gateway')
       .addHelpText(
         'after',
-        '\nExamples:\n  baton up -f examples/shop/baton.yaml\n  npm start   # the same, on the example shop',
+        '\nExamples:\n  baton up -f examples/shop/baton.yaml\n  npm start   # the same, on the example shop\n  baton up -f examples/shop/baton.yaml --runtime docker   # in containers: builds the images first',
       ),
   ).action(
     async (
@@ -112,6 +122,10 @@ export function registerServerCommands(program: Command): void {
         throw new CliExit(EXIT.invalid);
       }
       const baseDir = dirname(resolve(options.file));
+      // Built here, on the terminal, rather than by the runtime at the first start (which it
+      // also does, but only into the server's log).
+      if (options.runtime === 'docker' && validation.ok)
+        await buildImages(out, await engineBuilder(out), validation.value.manifest, baseDir);
       const plane = await start(
         { ...options, logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel },
         out,
@@ -188,6 +202,7 @@ async function start(
       store: options.store,
       requireToken: options.requireToken,
       runtime: options.runtime,
+      dockerHost: process.env['DOCKER_HOST'],
       forwardTracesTo: options.forwardTraces,
       logger: pino({ level: options.logLevel }, pino.destination(2)),
     });
