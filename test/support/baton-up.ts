@@ -10,6 +10,8 @@ export const DIST_WEB = join(REPO, 'dist/web');
 
 export interface UpProcess {
   readonly url: string;
+  /** What `up` printed so far (stdout and stderr). */
+  readonly output: () => string;
   /** SIGTERM, as Ctrl-C: `up` stops every instance, then exits. Kills leftovers, if any. */
   stop(): Promise<void>;
 }
@@ -18,6 +20,8 @@ export async function startUp(
   manifest: string,
   stateDir: string,
   extraArgs: readonly string[] = [],
+  /** Until `up` prints its API's URL: after it has built any images (`--runtime docker`). */
+  startTimeoutMs = 30_000,
 ): Promise<UpProcess> {
   const child = spawn(
     process.execPath,
@@ -29,8 +33,8 @@ export async function startUp(
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {
     const deadline = setTimeout(
-      () => reject(new Error(`baton up did not start within 30 s\n${output}`)),
-      30_000,
+      () => reject(new Error(`baton up did not start within ${startTimeoutMs / 1000} s\n${output}`)),
+      startTimeoutMs,
     );
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
@@ -47,6 +51,7 @@ export async function startUp(
   });
   return {
     url,
+    output: () => output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

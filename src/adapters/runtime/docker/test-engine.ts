@@ -45,7 +45,15 @@ export async function removeLabelled(docker: Docker, labels: readonly string[]):
       containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(gone)),
     );
     const images = await docker.listImages({ filters });
-    for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(gone);
+    // Tag by tag, never forced: an image of the same content may carry someone else's tags too.
+    for (const image of images) {
+      for (const tag of image.RepoTags ?? [])
+        if (tag !== '<none>:<none>') await docker.getImage(tag).remove().catch(gone);
+      await docker
+        .getImage(image.Id)
+        .remove()
+        .catch(() => {});
+    }
     const { Volumes: volumes } = await docker.listVolumes({ filters });
     await Promise.all((volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(gone)));
     const networks = await docker.listNetworks({ filters });

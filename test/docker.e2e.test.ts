@@ -1,0 +1,294 @@
+// The docker runtime end to end, against the real engine: the example shop in containers
+// (`baton up --runtime docker`), a checkout through the gateway, a killed cattle container
+// replaced and a killed pet restarted in place with its data; an OOM kill reported as such;
+// containers adopted by a `baton server` restarted after kill -9. Each scenario's images are
+// tagged under its own architecture name and removed afterwards, with every container,
+// volume and network of its owner.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { connectEngine } from '../src/adapters/runtime/docker/docker-engine.ts';
+import { nodeBaseTags } from '../src/adapters/runtime/docker/node-base-image.ts';
+import { removeLabelled } from '../src/adapters/runtime/docker/test-engine.ts';
+import { REPO, runCli, startServer, tempDir } from './support/baton-process.ts';
+import { startUp, type UpProcess } from './support/baton-up.ts';
+
+const docker = connectEngine(process.env.DOCKER_HOST);
+const DEADLINE_MS = 60_000;
+
+interface InstanceJson {
+  readonly id: string;
+  readonly service: string;
+  readonly phase: string;
+  readonly pid?: number;
+  readonly restarts: number;
+  readonly address?: string;
+}
+
+interface EventJson {
+  readonly kind: string;
+  readonly data?: { instance?: string; detail?: string; cause?: string };
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + DEADLINE_MS;
+  for (;;) {
+    const result = await check().catch(() => undefined);
+    if (result) return result;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, `${url}: ${response.status}`);
+  return (await response.json()) as T;
+}
+
+const instancesOf = async (url: string, service?: string) =>
+  (await getJson<{ instances: InstanceJson[] }>(`${url}/v1/instances${service ? `?service=${service}` : ''}`))
+    .instances;
+
+const running = (instances: readonly InstanceJson[]) => instances.filter((i) => i.phase === 'running');
+
+/** Everything a scenario's owner made, and the images tagged under its architecture. */
+async function removeEverything(stateDir: string, architecture: string): Promise<void> {
+  const owner = (await readFile(join(stateDir, 'owner'), 'utf8').catch(() => '')).trim();
+  if (owner !== '') await removeLabelled(docker, [`dev.baton.owner=${owner}`]);
+  // By tag, never by id: the same image may carry the tags of a user's own shop builds.
+  const images = await docker.listImages({ filters: JSON.stringify({ reference: [`${architecture}/*`] }) });
+  for (const tag of images.flatMap((image) => image.RepoTags ?? []))
+    if (tag.startsWith(`${architecture}/`))
+      await docker
+        .getImage(tag)
+        .remove()
+        .catch(() => {});
+}
+
+describe('the example shop in containers', () => {
+  const architecture = `shop-t${randomBytes(3).toString('hex')}`;
+  let dir: { path: string; remove: () => Promise<void> };
+  let shop: UpProcess;
+  let gateway: string;
+
+  before(async () => {
+    dir = await tempDir('docker-shop');
+    // The shop's own manifest, under a name of its own (its images are this test's alone),
+    // its build context the repository wherever the copy lies.
+    const text = (await readFile(join(REPO, 'examples/shop/baton.yaml'), 'utf8'))
+      .replace(/^name: shop$/m, `name: ${architecture}`)
+      .replaceAll('context: ../..', `context: ${REPO}`);
+    const manifest = join(dir.path, 'baton.yaml');
+    await writeFile(manifest, text);
+    const built = await runCli(['build', '-f', manifest]);
+    assert.equal(built.code, 0, built.stdout + built.stderr);
+    shop = await startUp(
+      manifest,
+      join(dir.path, 'state'),
+      ['--runtime', 'docker', '--log-level', 'warn', '--gateway', '127.0.0.1:0'],
+      120_000,
+    );
+    gateway = await waitFor('the gateway', async () => /Gateway: (http:\/\/\S+)/.exec(shop.output())?.[1]);
+    await waitFor('the shop to converge', async () => /revision 1 converged/.test(shop.output()));
+  });
+
+  after(async () => {
+    await shop?.stop();
+    await removeEverything(join(dir.path, 'state'), architecture);
+    await dir?.remove();
+  });
+
+  it('runs every instance in a container of its built image, and checks out through the gateway', async () => {
+    const instances = await instancesOf(shop.url);
+    assert.equal(running(instances).length, 8, JSON.stringify(instances));
+    const containers = await docker.listContainers({
+      filters: JSON.stringify({ label: [`dev.baton.instance=${instances[0]!.id}`] }),
+    });
+    assert.equal(containers.length, 1);
+    assert.match(containers[0]!.Image, new RegExp(`^${architecture}/`));
+
+    const checkout = await fetch(`${gateway}/api/checkout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'tea-sencha', quantity: 1, card: '4242424242424242' }),
+    });
+    const order = (await checkout.json()) as { status?: string };
+    assert.equal(checkout.status, 201, JSON.stringify(order));
+    assert.equal(order.status, 'confirmed');
+    // The spans came out of the containers, through the control plane's door on their network.
+    await waitFor('the checkout trace', async () => {
+      const traces = await getJson<{ traces: { services: string[] }[] }>(
+        `${shop.url}/v1/traces?service=ledger`,
+      );
+      return traces.traces.some((t) => t.services.includes('ledger') && t.services.includes('web'));
+    });
+  });
+
+  it('replaces a killed cattle container', async () => {
+    const [victim] = running(await instancesOf(shop.url, 'orders'));
+    assert.ok(victim?.pid, 'the container init pid is reported');
+    process.kill(victim.pid, 'SIGKILL');
+    await waitFor('a replacement', async () => {
+      const now = running(await instancesOf(shop.url, 'orders'));
+      return now.length === 2 && now.every((i) => i.id !== victim.id);
+    });
+  });
+
+  it('restarts a killed pet in its own container, with the data in its volume', async () => {
+    const stock = async () => {
+      const catalog = await getJson<{ products: { sku: string; stock: number }[] }>(`${gateway}/api/catalog`);
+      return catalog.products.find((p) => p.sku === 'tea-sencha')?.stock;
+    };
+    const before = await waitFor('the catalog', stock);
+    assert.ok(before < 40, `a checkout took one: ${before}`);
+    const [pet] = running(await instancesOf(shop.url, 'inventory'));
+    assert.ok(pet?.pid);
+    const [container] = await docker.listContainers({
+      filters: JSON.stringify({ label: [`dev.baton.instance=${pet.id}`] }),
+    });
+    process.kill(pet.pid, 'SIGKILL');
+    await waitFor('the pet back', async () => {
+      const [again] = running(await instancesOf(shop.url, 'inventory'));
+      return again?.id === pet.id && again.restarts === 1;
+    });
+    const [after] = await docker.listContainers({
+      filters: JSON.stringify({ label: [`dev.baton.instance=${pet.id}`] }),
+    });
+    assert.equal(after?.Id, container?.Id, 'the same container');
+    assert.equal(await waitFor('the catalog again', stock), before, 'its stock survived');
+  });
+});
+
+describe('a service over its memory limit', () => {
+  const architecture = `oom-t${randomBytes(3).toString('hex')}`;
+  let dir: { path: string; remove: () => Promise<void> };
+
+  before(async () => (dir = await tempDir('docker-oom')));
+  after(async () => {
+    await removeEverything(join(dir.path, 'state'), architecture);
+    await dir.remove();
+  });
+
+  it('is killed by the kernel, and its event says out of memory', async () => {
+    const app = join(dir.path, 'app');
+    await mkdir(app);
+    await writeFile(
+      join(app, 'hog.js'),
+      String.raw`
+const hoard = [];
+require('node:http').createServer((req, res) => {
+  if (req.url === '/eat') setInterval(() => { for (let i = 0; i < 20; i++) hoard.push(Buffer.alloc(1 << 20, 1)); }, 5);
+  res.end('ok');
+}).listen(Number(process.env.PORT));
+`,
+    );
+    await writeFile(
+      join(app, 'Dockerfile'),
+      `FROM ${nodeBaseTags(process.version).major}\nCOPY hog.js /app/\nCMD ["hog.js"]\n`,
+    );
+    const manifest = join(dir.path, 'baton.yaml');
+    await writeFile(
+      manifest,
+      [
+        `name: ${architecture}`,
+        'services:',
+        '  hog:',
+        '    version: 1.0.0',
+        '    tier: low',
+        '    build: { context: app }',
+        '    resources: { memory: 64Mi }',
+        '    health: { http: { path: /healthz }, interval: 1s }',
+        '',
+      ].join('\n'),
+    );
+    const up = await startUp(
+      manifest,
+      join(dir.path, 'state'),
+      ['--runtime', 'docker', '--log-level', 'warn', '--no-gateway'],
+      120_000,
+    );
+    try {
+      await waitFor('the hog to run', async () => /converged/.test(up.output()));
+      const [hog] = running(await instancesOf(up.url, 'hog'));
+      assert.ok(hog?.address);
+      await fetch(`http://${hog.address}:8080/eat`).catch(() => undefined);
+      const failed = await waitFor('the OOM kill', async () => {
+        const { events } = await getJson<{ events: EventJson[] }>(`${up.url}/v1/events?service=hog`);
+        return events.find((e) => e.kind === 'instance.failed' && e.data?.instance === hog.id);
+      });
+      assert.match(failed.data?.detail ?? '', /^out of memory/);
+    } finally {
+      await up.stop();
+    }
+  });
+});
+
+describe('a control plane killed with -9', () => {
+  const architecture = `adopt-t${randomBytes(3).toString('hex')}`;
+  let dir: { path: string; remove: () => Promise<void> };
+
+  before(async () => (dir = await tempDir('docker-adopt')));
+  after(async () => {
+    await removeEverything(join(dir.path, 'state'), architecture);
+    await dir.remove();
+  });
+
+  it('leaves its containers serving; the next one adopts them by their labels', async () => {
+    const app = join(dir.path, 'app');
+    await mkdir(app);
+    await writeFile(
+      join(app, 'hello.js'),
+      "require('node:http').createServer((q, s) => s.end(process.env.BATON_INSTANCE)).listen(Number(process.env.PORT));\n",
+    );
+    await writeFile(
+      join(app, 'Dockerfile'),
+      `FROM ${nodeBaseTags(process.version).major}\nCOPY hello.js /app/\nCMD ["hello.js"]\n`,
+    );
+    const manifest = join(dir.path, 'baton.yaml');
+    await writeFile(
+      manifest,
+      `name: ${architecture}\nservices:\n  hello:\n    version: 1.0.0\n    tier: low\n    instances: 2\n    build: { context: app }\n    health: { http: { path: / }, interval: 1s }\n`,
+    );
+    const state = join(dir.path, 'state');
+    const first = await startServer(state, ['--runtime', 'docker']);
+    const applied = await runCli(['apply', '-f', manifest, '-m', 'hello'], {
+      BATON_SERVER: first.url,
+      BATON_STATE_DIR: state,
+    });
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    const before = running(await instancesOf(first.url, 'hello'));
+    assert.equal(before.length, 2);
+    await first.stop('SIGKILL');
+    for (const instance of before) {
+      assert.equal(
+        await (await fetch(`http://${instance.address}:8080/`)).text(),
+        instance.id,
+        'still serving',
+      );
+    }
+
+    const second = await startServer(state, ['--runtime', 'docker']);
+    try {
+      const adopted = await waitFor('the adopted instances running', async () => {
+        const now = running(await instancesOf(second.url, 'hello'));
+        return now.length === 2 ? now : undefined;
+      });
+      assert.deepEqual(adopted.map((i) => i.id).sort(), before.map((i) => i.id).sort(), 'the same instances');
+      assert.deepEqual(
+        adopted.map((i) => i.restarts),
+        [0, 0],
+      );
+      const owner = (await readFile(join(state, 'owner'), 'utf8')).trim();
+      const containers = await docker.listContainers({
+        all: true,
+        filters: JSON.stringify({ label: [`dev.baton.owner=${owner}`] }),
+      });
+      assert.equal(containers.length, 2, 'no new container');
+    } finally {
+      await second.stop();
+    }
+  });
+});
