@@ -24,7 +24,7 @@ export const LABEL = {
   volume: 'dev.baton.volume',
 } as const;
 
-/** Where unnumbered ports start inside a container: each has its own address, so every instance may use the same. */
+/** Where unnumbered ports start inside a container (after the image's own): each container has its own address, so every instance may use the same. */
 export const FIRST_CONTAINER_PORT = 8080;
 
 /** What the runtime adds to every container, beyond the spec. */
@@ -40,9 +40,16 @@ export interface ContainerContext {
   readonly logFiles: number;
 }
 
-/** Unnumbered ports get 8080, 8081… skipping the fixed ones. */
-export function containerPorts(spec: Pick<InstanceSpec, 'ports'>): Record<string, number> {
+/**
+ * Unnumbered ports get the ports the image EXPOSEs, in order (an image of Redis or PostgreSQL
+ * listens where it says, whatever PORT is), then 8080, 8081…; never a port fixed by another.
+ */
+export function containerPorts(
+  spec: Pick<InstanceSpec, 'ports'>,
+  exposed: readonly number[] = [],
+): Record<string, number> {
   const fixed = new Set(spec.ports.flatMap((p) => (p.port === undefined ? [] : [p.port])));
+  const free = exposed.filter((port) => !fixed.has(port));
   const ports: Record<string, number> = {};
   let next = FIRST_CONTAINER_PORT;
   for (const port of spec.ports) {
@@ -50,10 +57,26 @@ export function containerPorts(spec: Pick<InstanceSpec, 'ports'>): Record<string
       ports[port.name] = port.port;
       continue;
     }
+    const offered = free.shift();
+    if (offered !== undefined) {
+      ports[port.name] = offered;
+      fixed.add(offered);
+      continue;
+    }
     while (fixed.has(next)) next++;
     ports[port.name] = next++;
   }
   return ports;
+}
+
+/** `{"6379/tcp": {}}` → [6379]: TCP ports only, lowest first. */
+export function exposedPorts(exposed: Readonly<Record<string, unknown>> | null | undefined): number[] {
+  return Object.keys(exposed ?? {})
+    .flatMap((key) => {
+      const match = /^(\d+)\/tcp$/.exec(key);
+      return match ? [Number(match[1])] : [];
+    })
+    .sort((a, b) => a - b);
 }
 
 /** `baton-3f9a1c2e-orders-k3x9f2`: readable in `docker ps`, unique per owner. */
@@ -97,9 +120,13 @@ export function memoryBytes(memory: string): number {
   return Number(match[1]) * unit;
 }
 
-export function containerConfig(spec: InstanceSpec, context: ContainerContext): ContainerCreateOptions {
+export function containerConfig(
+  spec: InstanceSpec,
+  context: ContainerContext,
+  imageExposed: readonly number[] = [],
+): ContainerCreateOptions {
   const { workload } = spec;
-  const ports = containerPorts(spec);
+  const ports = containerPorts(spec, imageExposed);
   const env = containerEnvironment(spec, ports, context);
   const resources = workload.resources ?? {};
   const memory = resources.memory === undefined ? undefined : memoryBytes(resources.memory);
@@ -133,6 +160,9 @@ export function containerConfig(spec: InstanceSpec, context: ContainerContext): 
       ...(resources.cpu === undefined ? {} : { NanoCpus: Math.round(cpuCores(resources.cpu) * 1e9) }),
       ...(resources.pids === undefined ? {} : { PidsLimit: resources.pids }),
     },
+    // The service's name resolves, on the owner's network, to its instances: what compose
+    // apps expect (`db:5432`), and the only way for protocols an HTTP data plane cannot carry.
+    NetworkingConfig: { EndpointsConfig: { [context.network]: { Aliases: [spec.service] } } },
   };
   const labels: Record<string, string> = {
     [LABEL.owner]: context.owner,

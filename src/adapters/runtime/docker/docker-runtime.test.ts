@@ -38,12 +38,13 @@ const routes = {
   '/eat': () => void setInterval(() => { for (let i = 0; i < 20; i++) hoard.push(Buffer.alloc(1 << 20, 1)); }, 5),
   '/put': (q) => void fs.writeFileSync('/data/' + q.get('name'), q.get('value')),
   '/get': (q) => fs.readFileSync('/data/' + q.get('name'), 'utf8'),
+  '/lookup': async (q) => (await require('node:dns').promises.lookup(q.get('name'))).address,
 };
-const serve = (req, res) => {
+const serve = async (req, res) => {
   const url = new URL(req.url, 'http://localhost');
   const route = routes[url.pathname];
   if (!route) res.statusCode = 404;
-  try { res.end(route ? (route(url.searchParams) ?? '') : ''); } catch (e) { res.statusCode = 500; res.end(e.message); }
+  try { res.end(route ? ((await route(url.searchParams)) ?? '') : ''); } catch (e) { res.statusCode = 500; res.end(e.message); }
 };
 http.createServer(serve).listen(Number(process.env.PORT));
 if (process.env.PORT_ADMIN) http.createServer(serve).listen(Number(process.env.PORT_ADMIN));
@@ -217,6 +218,17 @@ describe('docker runtime', () => {
       assert.deepEqual(info.HostConfig.SecurityOpt, ['no-new-privileges']);
       assert.equal(info.Config.Labels[LABEL.instance], a.id);
       assert.ok(fixture.network.subnet.startsWith(a.address.split('.').slice(0, 2).join('.')), a.address);
+    } finally {
+      await cleanup(runtime);
+    }
+  });
+
+  it("resolves a service's name to its instance on the owner network", async () => {
+    const runtime = await open();
+    try {
+      const orders = await runtime.start(specFor('serve'));
+      const client = await runtime.start(specFor('serve', { service: 'payments' }));
+      assert.equal(await get(client, '/lookup?name=orders'), orders.address);
     } finally {
       await cleanup(runtime);
     }

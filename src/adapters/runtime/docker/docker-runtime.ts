@@ -17,7 +17,14 @@ import type {
   RuntimeEvent,
   StopOptions,
 } from '../../../ports/runtime.ts';
-import { containerConfig, exitOf, instanceOfLabels, LABEL, volumeName } from './container-config.ts';
+import {
+  containerConfig,
+  exitOf,
+  exposedPorts,
+  instanceOfLabels,
+  LABEL,
+  volumeName,
+} from './container-config.ts';
 import type { ContainerContext } from './container-config.ts';
 import { engineUnreachable } from './docker-engine.ts';
 import { EngineEvents, type ContainerEvent } from './engine-events.ts';
@@ -224,8 +231,9 @@ export class DockerRuntime implements Runtime {
         'runtime-refused',
         `${spec.service}: the docker runtime needs \`image\` or \`build\``,
       );
+    let exposed: number[];
     try {
-      await this.#ensureImage(spec, image);
+      exposed = await this.#ensureImage(spec, image);
     } catch (error) {
       if (error instanceof BatonError && error.code !== 'image-build-failed') throw error;
       throw new BatonError('instance-unstartable', (error as Error).message, {
@@ -233,7 +241,7 @@ export class DockerRuntime implements Runtime {
         cause: error,
       });
     }
-    const config = containerConfig(spec, this.#context);
+    const config = containerConfig(spec, this.#context, exposed);
     const wantedConfig = config.Labels?.[LABEL.config];
     const containerId = await this.#engine(`starting ${spec.id}`, async () => {
       for (const volume of spec.workload.volumes) {
@@ -385,10 +393,52 @@ export class DockerRuntime implements Runtime {
 
   // ---- images
 
-  async #ensureImage(spec: InstanceSpec, image: string): Promise<void> {
+  /** Builds the image when the service declares `build` and the engine lacks it; gives its EXPOSEd ports. */
+  async #ensureImage(spec: InstanceSpec, image: string): Promise<number[]> {
     const build = spec.workload.build;
-    if (build === undefined) {
-      if (await this.#hasImage(image)) return;
+    if (build !== undefined) {
+      let building = this.#builds.get(image);
+      if (building === undefined) {
+        // Builds take the machine's CPUs: one at a time.
+        building = this.#buildQueue.then(async () => {
+          if (await this.#hasImage(image)) return;
+          if (this.#o.builder === undefined)
+            throw new BatonError(
+              'instance-unstartable',
+              `image ${image} is not built, and this runtime has no builder`,
+            );
+          await this.#o.builder.build(
+            {
+              tag: image,
+              contextDir: resolve(spec.baseDir, build.context),
+              dockerfile: build.dockerfile,
+              args: build.args,
+              target: build.target,
+              labels: {
+                ...this.#o.imageLabels,
+                [LABEL.service]: spec.service,
+                [LABEL.version]: spec.version,
+              },
+            },
+            (progress) => this.#o.onBuild?.(image, progress),
+          );
+        });
+        this.#buildQueue = building.catch(() => {});
+        this.#builds.set(image, building);
+        void building.finally(() => this.#builds.delete(image)).catch(() => {});
+      }
+      await building;
+    }
+    const inspected = await this.#engine(`looking for image ${image}`, () =>
+      this.#docker
+        .getImage(image)
+        .inspect()
+        .catch((error: unknown) => {
+          if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+          throw error;
+        }),
+    );
+    if (inspected === undefined) {
       throw new BatonError(
         'instance-unstartable',
         `image ${image} is not on the engine, and Baton never pulls`,
@@ -397,33 +447,7 @@ export class DockerRuntime implements Runtime {
         },
       );
     }
-    let building = this.#builds.get(image);
-    if (building === undefined) {
-      // Builds take the machine's CPUs: one at a time.
-      building = this.#buildQueue.then(async () => {
-        if (await this.#hasImage(image)) return;
-        if (this.#o.builder === undefined)
-          throw new BatonError(
-            'instance-unstartable',
-            `image ${image} is not built, and this runtime has no builder`,
-          );
-        await this.#o.builder.build(
-          {
-            tag: image,
-            contextDir: resolve(spec.baseDir, build.context),
-            dockerfile: build.dockerfile,
-            args: build.args,
-            target: build.target,
-            labels: { ...this.#o.imageLabels, [LABEL.service]: spec.service, [LABEL.version]: spec.version },
-          },
-          (progress) => this.#o.onBuild?.(image, progress),
-        );
-      });
-      this.#buildQueue = building.catch(() => {});
-      this.#builds.set(image, building);
-      void building.finally(() => this.#builds.delete(image)).catch(() => {});
-    }
-    await building;
+    return exposedPorts(inspected.Config.ExposedPorts);
   }
 
   #hasImage(image: string): Promise<boolean> {
