@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { soleLeadership } from './adapters/leadership/sole-leadership.ts';
 import { openSqliteLeadership } from './adapters/leadership/sqlite-leadership.ts';
 import { NetworkProber } from './adapters/prober/network-prober.ts';
+import { ContainerProber } from './adapters/runtime/docker/container-prober.ts';
 import { checkEngine, connectEngine } from './adapters/runtime/docker/docker-engine.ts';
 import { createDockerRuntime } from './adapters/runtime/docker/docker-runtime.ts';
 import { ImageBuilder } from './adapters/runtime/docker/image-builder.ts';
@@ -359,7 +360,12 @@ async function openDockerRuntime(options: RuntimeWiring) {
     await door.close();
     throw error;
   }
-  return { runtime, prober: new NetworkProber(), closeDoor: door.close };
+  const prober = new ContainerProber({
+    docker,
+    network: new NetworkProber(),
+    containerOf: (id) => runtime.containerOf(id),
+  });
+  return { runtime, prober, closeDoor: door.close };
 }
 
 /**

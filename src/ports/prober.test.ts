@@ -57,7 +57,17 @@ describe('probeTarget', () => {
   it('runs a command probe in the given directory and environment', () => {
     assert.deepEqual(
       probeTarget(health({ command: { command: './check', args: ['--quick'] } }), instance, '/srv', env),
-      { ok: true, target: { kind: 'command', command: './check', args: ['--quick'], cwd: '/srv', env } },
+      {
+        ok: true,
+        target: {
+          kind: 'command',
+          command: './check',
+          args: ['--quick'],
+          cwd: '/srv',
+          env,
+          instance: instance.id,
+        },
+      },
     );
   });
 });

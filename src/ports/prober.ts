@@ -12,6 +12,8 @@ export type ProbeTarget =
       readonly args: readonly string[];
       readonly cwd: string;
       readonly env: Readonly<Record<string, string>>;
+      /** Whose health it checks: a container runtime runs the command inside that instance. */
+      readonly instance: string;
     };
 
 export interface ProbeResult {
@@ -46,7 +48,7 @@ export function probeTarget(
 ): ProbeTargetResolution {
   if (health?.command) {
     const { command, args } = health.command;
-    return { ok: true, target: { kind: 'command', command, args, cwd, env } };
+    return { ok: true, target: { kind: 'command', command, args, cwd, env, instance: instance.id } };
   }
   const portName = health?.http?.port ?? health?.tcp?.port;
   const port = resolvePort(portName, instance);

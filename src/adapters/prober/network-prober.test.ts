@@ -148,6 +148,7 @@ describe('NetworkProber command', () => {
     args: ['-e', script],
     cwd: dir,
     env,
+    instance: 'orders-1',
   });
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'baton-probe-'));
@@ -179,7 +180,14 @@ describe('NetworkProber command', () => {
       ok: true,
       detail: 'exit 0',
     });
-    const noShell: ProbeTarget = { kind: 'command', command: 'true && false', args: [], cwd: dir, env: {} };
+    const noShell: ProbeTarget = {
+      kind: 'command',
+      command: 'true && false',
+      args: [],
+      cwd: dir,
+      env: {},
+      instance: 'orders-1',
+    };
     assert.deepEqual(pick(await prober.probe(noShell, 5000)), {
       ok: false,
       detail: 'cannot run true && false: ENOENT',

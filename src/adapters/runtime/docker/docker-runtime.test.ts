@@ -17,7 +17,9 @@ import type {
   RuntimeEvent,
   Workload,
 } from '../../../ports/runtime.ts';
+import { NetworkProber } from '../../prober/network-prober.ts';
 import { containerName, LABEL } from './container-config.ts';
+import { ContainerProber } from './container-prober.ts';
 import { createDockerRuntime, type DockerRuntime, type DockerRuntimeOptions } from './docker-runtime.ts';
 import { ImageBuilder, type BuildProgress } from './image-builder.ts';
 import { nodeBaseTags } from './node-base-image.ts';
@@ -218,6 +220,64 @@ describe('docker runtime', () => {
       assert.deepEqual(info.HostConfig.SecurityOpt, ['no-new-privileges']);
       assert.equal(info.Config.Labels[LABEL.instance], a.id);
       assert.ok(fixture.network.subnet.startsWith(a.address.split('.').slice(0, 2).join('.')), a.address);
+    } finally {
+      await cleanup(runtime);
+    }
+  });
+
+  it('runs command probes inside the container, with a deadline', async () => {
+    const runtime = await open();
+    try {
+      const instance = await runtime.start(specFor('serve'));
+      const prober = new ContainerProber({
+        docker: fixture.engine.docker,
+        network: new NetworkProber(),
+        containerOf: (id) => runtime.containerOf(id),
+      });
+      const probe = async (args: string[], timeoutMs = 5_000, command = 'node') => {
+        const { ok, detail } = await prober.probe(
+          { kind: 'command', command, args, cwd: '/', env: {}, instance: instance.id },
+          timeoutMs,
+        );
+        return { ok, detail };
+      };
+      // Inside: the image's node, the container's environment.
+      assert.deepEqual(
+        await probe([
+          '-e',
+          'process.exit(process.env.BATON_INSTANCE === process.argv[1] ? 0 : 1)',
+          instance.id,
+        ]),
+        {
+          ok: true,
+          detail: 'exit 0',
+        },
+      );
+      assert.deepEqual(await probe(['-e', 'console.error("not ready"); process.exit(2)']), {
+        ok: false,
+        detail: 'exit 2: not ready',
+      });
+      assert.deepEqual(await probe(['-e', 'setTimeout(() => {}, 10000)'], 300), {
+        ok: false,
+        detail: 'timeout after 300 ms',
+      });
+      const missing = await probe([], 5_000, '/no/such/check');
+      assert.equal(missing.ok, false);
+      assert.match(missing.detail, /no such file|not found|exit 12[67]/i);
+      const http = await prober.probe(
+        { kind: 'http', address: instance.address, port: instance.port, path: '/healthz' },
+        5_000,
+      );
+      assert.equal(http.ok, true, http.detail);
+      assert.deepEqual(
+        await prober
+          .probe(
+            { kind: 'command', command: 'node', args: [], cwd: '/', env: {}, instance: 'nobody-1' },
+            1_000,
+          )
+          .then((r) => r.detail),
+        'nobody-1 runs in no container',
+      );
     } finally {
       await cleanup(runtime);
     }

@@ -140,6 +140,11 @@ export class DockerRuntime implements Runtime {
     });
   }
 
+  /** The container an instance runs in, while this runtime tracks it (for probes run inside). */
+  containerOf(id: string): string | undefined {
+    return this.#instances.get(id)?.containerId;
+  }
+
   /** Opens the event stream: from here on, no exit of ours is missed. */
   watch(): Promise<void> {
     return this.#events.open();
