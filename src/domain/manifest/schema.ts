@@ -427,8 +427,10 @@ export const ServiceSchema = z
       ),
     env: z
       .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-          error: 'must be letters, digits and underscores, not starting with a digit',
+        // Dots and dashes too: programs read them (Elasticsearch's `discovery.type`), even if shells cannot.
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, {
+          error:
+            'must be letters, digits, underscores, dots and dashes, starting with a letter or underscore',
         }),
         z.string(),
       )

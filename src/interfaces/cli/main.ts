@@ -5,6 +5,7 @@ import { BATON_VERSION } from '../../server.ts';
 import { registerBuildCommand } from './commands/build.ts';
 import { registerGatewayCommand } from './commands/gateway.ts';
 import { registerGraphCommand } from './commands/graph.ts';
+import { registerImportCommand } from './commands/import.ts';
 import { registerManifestCommands } from './commands/manifest.ts';
 import { registerOperateCommands } from './commands/operate.ts';
 import { registerRevisionCommands } from './commands/revisions.ts';
@@ -55,6 +56,7 @@ registerGatewayCommand(program);
 registerTracesCommands(program);
 registerServerCommands(program);
 registerBuildCommand(program);
+registerImportCommand(program);
 
 try {
   await program.parseAsync(process.argv);
