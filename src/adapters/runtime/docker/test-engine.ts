@@ -57,7 +57,22 @@ export async function removeLabelled(docker: Docker, labels: readonly string[]):
     const { Volumes: volumes } = await docker.listVolumes({ filters });
     await Promise.all((volumes ?? []).map((v) => docker.getVolume(v.Name).remove().catch(gone)));
     const networks = await docker.listNetworks({ filters });
-    await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(gone)));
+    await Promise.all(networks.map((n) => removeNetwork(docker, n.Id)));
+  }
+}
+
+/** The engine releases a removed container's endpoint a moment after the removal returns. */
+async function removeNetwork(docker: Docker, id: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await docker.getNetwork(id).remove();
+      return;
+    } catch (error) {
+      const { statusCode } = error as { statusCode?: number };
+      if (statusCode === 404) return;
+      if (statusCode !== 403 || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 
