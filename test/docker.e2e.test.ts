@@ -254,6 +254,21 @@ describe('a control plane killed with -9', () => {
     );
     const state = join(dir.path, 'state');
     const first = await startServer(state, ['--runtime', 'docker']);
+    // Refused before anything is recorded: an image the engine lacks, located in the file.
+    const missing = join(dir.path, 'missing.yaml');
+    await writeFile(
+      missing,
+      `name: ${architecture}\nservices:\n  ghost:\n    version: 1.0.0\n    tier: low\n    image: ${architecture}/nowhere:1\n`,
+    );
+    const refused = await runCli(['apply', '-f', missing], {
+      BATON_SERVER: first.url,
+      BATON_STATE_DIR: state,
+    });
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stderr,
+      /missing\.yaml:6:\d+ error image-missing: ghost: image .*nowhere:1 is not on the engine, and Baton never pulls/,
+    );
     const applied = await runCli(['apply', '-f', manifest, '-m', 'hello'], {
       BATON_SERVER: first.url,
       BATON_STATE_DIR: state,
