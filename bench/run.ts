@@ -13,6 +13,8 @@ const benches = [
   ['gateway/run.ts', '--duration', '10', '--repeat', '2'],
   // OTLP/protobuf batches of 512 spans against `baton server`: ≈ 1 min.
   ['otlp-ingest.ts', '15', '4'],
+  // A running dockerd and Debian's docker-compose: ≈ 3 min.
+  ['docker-20.ts', '20', '5'],
 ];
 for (const [file, ...args] of benches) {
   console.log(`\n== ${file} ${args.join(' ')}`);
