@@ -412,53 +412,71 @@ describe('docker runtime', () => {
     }
   });
 
-  it('keeps the logs of what died, tails per instance and follows new instances', async () => {
+  it('logs: live instances by default, the dead with `all` or by id, tail across instances, follow', async () => {
     const runtime = await open({ keepExited: 1 });
     const events = record(runtime);
     try {
-      const crashed = await runtime.start(specFor('crash', {}, {}));
+      const crashed = await runtime.start(
+        specFor('serve', {}, { cmd: ['-e', 'console.log("dying"); process.exit(3)'] }),
+      );
       await waitFor(() => exitOf(events, crashed.id) !== undefined, 'the crash');
       const one = await runtime.start(specFor('serve'));
-      await get(one, '/say?line=line-1');
-      await get(one, '/say?line=line-2');
+      const two = await runtime.start(specFor('serve'));
+      // Both booted (their greetings written) before the lines whose order is checked.
+      await get(one, '/healthz');
+      await get(two, '/healthz');
       const collect = async (query: Parameters<DockerRuntime['logs']>[0]) => {
         const lines: LogLine[] = [];
         for await (const line of runtime.logs(query)) lines.push(line);
         return lines;
       };
-      // The engine copies what a container writes into its log a moment later.
-      let tail: LogLine[] = [];
-      await waitFor(async () => {
-        tail = await collect({ service: 'orders', instance: one.id, tail: 2 });
-        return tail.at(-1)?.line === 'line-2';
-      }, 'line-2 in the log');
-      assert.deepEqual(tail, [
-        { instance: one.id, stream: 'stdout', line: 'line-1' },
-        { instance: one.id, stream: 'stdout', line: 'line-2' },
+      // The engine stamps a line when it reads it, a moment after it is written: each line is
+      // seen stamped before the next is written, so that their order is the one checked.
+      const say = async (instance: RunningInstance, line: string) => {
+        await get(instance, `/say?line=${line}`);
+        await waitFor(async () => (await collect({ service: 'orders' })).some((l) => l.line === line), line);
+      };
+      await say(one, 'one-1');
+      await say(two, 'two-1');
+      await say(one, 'one-2');
+      assert.deepEqual(await collect({ service: 'orders', tail: 3 }), [
+        { instance: one.id, stream: 'stdout', line: 'one-1' },
+        { instance: two.id, stream: 'stdout', line: 'two-1' },
+        { instance: one.id, stream: 'stdout', line: 'one-2' },
       ]);
-      const dead = await collect({ service: 'orders', instance: crashed.id });
-      assert.deepEqual(dead, [], 'a dead instance keeps its (here empty) log');
-      const all = await collect({ service: 'orders' });
+      const live = await collect({ service: 'orders' });
+      assert.ok(!live.some((l) => l.instance === crashed.id), 'the dead are left out');
       assert.ok(
-        all.some(
-          (l) => l.instance === one.id && l.stream === 'stderr' && l.line === `warning from ${one.id}`,
+        live.some(
+          (l) => l.instance === two.id && l.stream === 'stderr' && l.line === `warning from ${two.id}`,
         ),
       );
-      assert.deepEqual(await collect({ service: 'payments' }), []);
+      const all = await collect({ service: 'orders', all: true });
+      assert.deepEqual(
+        all.filter((l) => l.instance === crashed.id).map((l) => l.line),
+        ['dying'],
+      );
+      assert.deepEqual(
+        (await collect({ service: 'orders', instance: crashed.id })).map((l) => l.line),
+        ['dying'],
+      );
+      assert.deepEqual(await collect({ service: 'payments', all: true }), []);
 
       const abort = new AbortController();
       const followed: LogLine[] = [];
       const following = (async () => {
         for await (const line of runtime.logs({
           service: 'orders',
-          tail: 0,
+          tail: 1,
           follow: true,
           signal: abort.signal,
         }))
           followed.push(line);
       })();
-      const two = await runtime.start(specFor('serve'));
-      await waitFor(() => followed.some((l) => l.line === `hello from ${two.id}`), 'the new instance');
+      await waitFor(() => followed.length === 1, 'the tail');
+      assert.deepEqual(followed[0], { instance: one.id, stream: 'stdout', line: 'one-2' });
+      const three = await runtime.start(specFor('serve'));
+      await waitFor(() => followed.some((l) => l.line === `hello from ${three.id}`), 'the new instance');
       await get(one, '/say?line=after');
       await waitFor(
         () => followed.some((l) => l.instance === one.id && l.line === 'after'),
@@ -466,6 +484,11 @@ describe('docker runtime', () => {
       );
       abort.abort();
       await following;
+      assert.equal(
+        followed.filter((l) => l.line === 'one-2').length,
+        1,
+        'no line twice between history and follow',
+      );
     } finally {
       await cleanup(runtime);
     }

@@ -30,7 +30,7 @@ import { engineUnreachable } from './docker-engine.ts';
 import { EngineEvents, type ContainerEvent } from './engine-events.ts';
 import type { BuildProgress, ImageBuilder } from './image-builder.ts';
 import { LineChannel } from './line-channel.ts';
-import { LogFrames } from './log-frames.ts';
+import { LogFrames, splitTimestamp } from './log-frames.ts';
 import { hasImage } from './node-base-image.ts';
 import type { OwnerNetwork } from './owner-network.ts';
 
@@ -345,43 +345,58 @@ export class DockerRuntime implements Runtime {
   }
 
   /**
-   * The engine's logs of the service's containers, living and dead (the last few are kept),
-   * oldest container first; `tail` applies per container, stdout and stderr together in the
-   * order they were written. With `follow`, the lines of containers started meanwhile too.
+   * The engine's logs: of the named instance (living or dead), else of the service's running
+   * instances (`all`: the dead ones kept too). The engine stamps every line, so `tail` counts
+   * across instances and lines come in the order they were written, the most recent last.
+   * With `follow`, then streams new lines, those of instances started meanwhile included.
    */
   async *logs(query: LogQuery): AsyncIterable<LogLine> {
     const filter = query.instance === undefined ? { service: query.service } : { instance: query.instance };
     const containers = (await this.#containersOf(filter))
       .filter((c) => c.Labels[LABEL.service] === query.service)
-      .sort((a, b) => a.Created - b.Created);
-    // The engine takes a count, or every line (`all`, typed here as a count it is not).
-    const tail = (query.tail ?? 'all') as number;
-    if (query.follow !== true) {
-      for (const summary of containers) {
-        const raw = (await this.#docker
-          .getContainer(summary.Id)
-          .logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
-        const frames = new LogFrames();
-        const instance = summary.Labels[LABEL.instance] ?? '';
-        for (const line of [...frames.push(raw), ...frames.end()]) yield { instance, ...line };
+      .filter((c) => query.instance !== undefined || query.all === true || c.State === 'running');
+    // History up to now, then (following) everything since: no line twice, none lost between.
+    const now = Date.now() / 1000;
+    const follow = query.follow === true;
+    const stamped: (LogLine & { readonly time: string })[] = [];
+    for (const summary of containers) {
+      const raw = (await this.#docker.getContainer(summary.Id).logs({
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        // The engine takes a count, or every line (`all`, typed here as a count it is not).
+        tail: (query.tail ?? 'all') as number,
+        ...(follow ? { until: now } : {}),
+        follow: false,
+      })) as unknown as Buffer;
+      const frames = new LogFrames();
+      const instance = summary.Labels[LABEL.instance] ?? '';
+      for (const { stream, line } of [...frames.push(raw), ...frames.end()]) {
+        const { time, text } = splitTimestamp(line);
+        stamped.push({ instance, stream, line: text, time });
       }
-      return;
     }
+    stamped.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    const history =
+      query.tail === undefined ? stamped : stamped.slice(Math.max(0, stamped.length - query.tail));
+    for (const { instance, stream, line } of history) yield { instance, stream, line };
+    if (!follow) return;
+
     const channel = new LineChannel<LogLine>(query.signal);
     const following = new Set<string>();
-    const follow = (containerId: string, instance: string, lines: number) => {
+    const followOne = (containerId: string, instance: string, since: number) => {
       if (following.has(containerId)) return;
       following.add(containerId);
-      void this.#follow(containerId, instance, lines, channel);
+      void this.#follow(containerId, instance, since, channel);
     };
     const unsubscribe = this.subscribe((event) => {
       if (event.type !== 'started' || event.instance.service !== query.service) return;
       if (query.instance !== undefined && event.instance.id !== query.instance) return;
       const tracked = this.#instances.get(event.instance.id);
-      if (tracked) follow(tracked.containerId, event.instance.id, 'all' as unknown as number);
+      if (tracked) followOne(tracked.containerId, event.instance.id, 0);
     });
     try {
-      for (const summary of containers) follow(summary.Id, summary.Labels[LABEL.instance] ?? '', tail);
+      for (const summary of containers) followOne(summary.Id, summary.Labels[LABEL.instance] ?? '', now);
       yield* channel;
     } finally {
       unsubscribe();
@@ -633,20 +648,22 @@ export class DockerRuntime implements Runtime {
   async #follow(
     containerId: string,
     instance: string,
-    tail: number,
+    since: number,
     channel: LineChannel<LogLine>,
   ): Promise<void> {
     try {
       const stream: NodeJS.ReadableStream & { destroy?: () => void } = await this.#docker
         .getContainer(containerId)
-        .logs({ stdout: true, stderr: true, tail, follow: true });
+        .logs({ stdout: true, stderr: true, timestamps: true, since, follow: true });
       const stop = () => stream.destroy?.();
       channel.onClose(stop);
       const frames = new LogFrames();
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        for (const line of frames.push(chunk)) channel.push({ instance, ...line });
+        for (const { stream: kind, line } of frames.push(chunk))
+          channel.push({ instance, stream: kind, line: splitTimestamp(line).text });
       }
-      for (const line of frames.end()) channel.push({ instance, ...line });
+      for (const { stream: kind, line } of frames.end())
+        channel.push({ instance, stream: kind, line: splitTimestamp(line).text });
     } catch {
       // A container removed while followed ends its lines; the others go on.
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { LogFrames } from './log-frames.ts';
+import { LogFrames, splitTimestamp } from './log-frames.ts';
 
 function frame(type: 1 | 2, text: string): Buffer {
   const payload = Buffer.from(text);
@@ -45,5 +45,23 @@ describe('LogFrames', () => {
         },
       ),
     );
+  });
+});
+
+describe('splitTimestamp', () => {
+  it('pads the fraction so that times compare as strings', () => {
+    assert.deepEqual(splitTimestamp('2026-12-03T09:00:00.1234Z hello'), {
+      time: '2026-12-03T09:00:00.123400000Z',
+      text: 'hello',
+    });
+    assert.deepEqual(splitTimestamp('2026-12-03T09:00:00Z '), {
+      time: '2026-12-03T09:00:00.000000000Z',
+      text: '',
+    });
+    assert.ok(
+      splitTimestamp('2026-12-03T09:00:00.1234Z a').time <
+        splitTimestamp('2026-12-03T09:00:00.12345Z b').time,
+    );
+    assert.deepEqual(splitTimestamp('no stamp'), { time: '', text: 'no stamp' });
   });
 });

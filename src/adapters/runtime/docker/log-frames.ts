@@ -46,3 +46,13 @@ export class LogFrames {
     return parts.map((line) => ({ stream, line: line.endsWith('\r') ? line.slice(0, -1) : line }));
   }
 }
+
+/**
+ * A line the engine stamped (`2026-12-03T09:00:00.1234Z text`): its time, its fraction padded
+ * to nanoseconds so that times compare as strings, and the text. Unstamped lines sort first.
+ */
+export function splitTimestamp(line: string): { readonly time: string; readonly text: string } {
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z ?/.exec(line);
+  if (!match) return { time: '', text: line };
+  return { time: `${match[1]}.${(match[2] ?? '').padEnd(9, '0')}Z`, text: line.slice(match[0].length) };
+}

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { BatonError } from '../../../domain/errors.ts';
 import type { Manifest } from '../../../domain/manifest/model.ts';
 import { validateArchitecture } from '../../../domain/validate.ts';
-import type { ImageBuilder } from '../../../adapters/runtime/docker/image-builder.ts';
 import { openImageBuilder } from '../../../server.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { readManifestFile } from '../manifest-file.ts';
@@ -38,6 +37,8 @@ export function registerBuildCommand(program: Command): void {
       await buildImages(out, builder, manifest, dirname(resolve(options.file)), services);
     });
 }
+
+type ImageBuilder = Awaited<ReturnType<typeof openImageBuilder>>;
 
 export async function readValidManifest(file: string, out: Output): Promise<Manifest> {
   const text = await readManifestFile(file, out);
