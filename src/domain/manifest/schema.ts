@@ -301,6 +301,15 @@ const RolloutSchema = z
     maxUnavailable: PERCENT_OR_COUNT.default(0),
     autoRollback: z.boolean().default(true),
     deadline: duration('deadline').default('5m'),
+    crashLoopLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .describe(
+        'New instances that die before becoming ready this many times in a row fail the rollout at once, without waiting for the deadline.',
+      ),
     canarySteps: z
       .array(z.number().int().min(1).max(100))
       .min(1)
@@ -403,6 +412,7 @@ export const ServiceSchema = z
       maxUnavailable: 0,
       autoRollback: true,
       deadline: '5m',
+      crashLoopLimit: 3,
     }),
   })
   .refine((s) => s.run !== undefined || s.image !== undefined, {

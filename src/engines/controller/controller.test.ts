@@ -23,6 +23,8 @@ interface Harness {
   engine: RevisionEngine;
   controller: Controller;
   transitions: string[];
+  /** Every process launch (→ starting): version and fake time. */
+  launches: { version: string; at: number }[];
   traffic: TrafficControl | undefined;
 }
 
@@ -32,6 +34,7 @@ function manifest(
     ordersInstances?: number | string;
     inventoryMode?: string;
     deadline?: string;
+    crashLoopLimit?: number;
   } = {},
 ) {
   return `
@@ -50,20 +53,42 @@ services:
     run: { command: node }
     health: { http: { path: /healthz }, interval: 1s, failureThreshold: 2, startupGrace: 2s }
     dependsOn: { inventory: ^1.0.0 }
-    rollout: { maxSurge: 1, maxUnavailable: 0, deadline: ${over.deadline ?? '30s'} }
+    rollout: { maxSurge: 1, maxUnavailable: 0, deadline: ${over.deadline ?? '30s'}, crashLoopLimit: ${over.crashLoopLimit ?? 3} }
 `;
 }
 
 async function harness(
-  options: { failHealthOf?: (version: string) => boolean; traffic?: boolean } = {},
+  options: {
+    failHealthOf?: (version: string) => boolean;
+    /** Instances of this version die this long after they start, saying why on stderr. */
+    crashOf?: { version: string; afterMs: number; stderr: string };
+    traffic?: boolean;
+  } = {},
 ): Promise<Harness> {
   const clock = new FakeClock();
   const store = await openSqliteStore({ path: ':memory:' });
-  const runtime = createSimulatedRuntime({ clock, startLatencyMs: 100 });
+  const crash = options.crashOf;
+  const runtime = createSimulatedRuntime({
+    clock,
+    startLatencyMs: 100,
+    exitAfterMs: (spec) => (spec.version === crash?.version ? crash.afterMs : undefined),
+  });
+  if (crash)
+    runtime.subscribe((e) => {
+      if (e.type !== 'started' || e.instance.version !== crash.version) return;
+      runtime.write(e.instance.id, crash.stderr, 'stderr');
+      // It dies while starting: it never answers a probe.
+      runtime.failHealth(e.instance.id);
+    });
   const transitions: string[] = [];
+  const launches: Harness['launches'] = [];
   const registry = new Registry({
     clock,
-    onTransition: (r) => transitions.push(`${r.record.id}:${r.from}->${r.record.phase}`),
+    onTransition: (r) => {
+      transitions.push(`${r.record.id}:${r.from}->${r.record.phase}`);
+      if (r.record.phase === 'starting')
+        launches.push({ version: r.record.version, at: clock.now().getTime() });
+    },
     onIllegal: (record, to, cause, reason) =>
       assert.fail(`illegal transition of ${record.id} to ${to} (${cause}): ${reason}`),
   });
@@ -93,7 +118,7 @@ async function harness(
     traffic,
   });
   await controller.start();
-  return { clock, store, runtime, registry, engine, controller, transitions, traffic };
+  return { clock, store, runtime, registry, engine, controller, transitions, launches, traffic };
 }
 
 /** Advances fake time in small steps until `done` holds; fails after `maxMs` of fake time. */
@@ -106,6 +131,14 @@ async function until(h: Harness, done: () => boolean, maxMs = 60_000, onStep?: (
   assert.fail(`condition not reached within ${maxMs} ms of fake time`);
 }
 
+/** Stops the controller, moving fake time on meanwhile: a pass in flight may wait for the runtime's clock. */
+async function shutdown(h: Harness): Promise<void> {
+  let stopped = false;
+  const stopping = h.controller.stop({ stopInstances: false }).then(() => (stopped = true));
+  for (let n = 0; !stopped && n < 1_000; n++) await h.clock.advance(100);
+  await stopping;
+}
+
 const settledAll = (h: Harness) => {
   const states = h.controller.states();
   return states.length > 0 && states.every((s) => s.settled);
@@ -115,7 +148,7 @@ describe('Controller on the simulated runtime', () => {
   let h: Harness;
   beforeEach(async () => (h = await harness()));
   afterEach(async () => {
-    await h.controller.stop({ stopInstances: false });
+    await shutdown(h);
     await h.store.close();
   });
 
@@ -196,9 +229,9 @@ describe('Controller on the simulated runtime', () => {
   it('scales within bounds, and restarts by rolling', async () => {
     await h.engine.apply({ text: manifest({ ordersInstances: '{ min: 1, max: 4 }' }) }, { author: 'test' });
     await until(h, () => settledAll(h));
-    h.controller.scale('orders', 1);
+    await h.controller.scale('orders', 1, 'test');
     await until(h, () => settledAll(h) && h.registry.instances('orders').length === 1);
-    h.controller.restart('orders');
+    await h.controller.restart('orders', 'test');
     const before = h.registry.instances('orders')[0]!.id;
     await until(h, () => settledAll(h) && h.registry.instances('orders')[0]?.id !== before);
   });
@@ -211,7 +244,7 @@ describe('Controller: failures', () => {
       await h.engine.apply({ text: manifest() }, { author: 'test' });
       await until(h, () => settledAll(h));
       await h.engine.apply(
-        { text: manifest({ ordersVersion: '9.9.9', deadline: '10s' }) },
+        { text: manifest({ ordersVersion: '9.9.9', deadline: '10s', crashLoopLimit: 100 }) },
         { author: 'test' },
       );
       await until(h, () => h.controller.states().length > 0 && h.controller.states().some((s) => !s.settled));
@@ -223,13 +256,53 @@ describe('Controller: failures', () => {
       const latest = await h.engine.latest();
       assert.equal(latest!.number, 3);
       assert.deepEqual(latest!.source, { kind: 'rollback', toRevision: 1 });
-      assert.match(latest!.message, /9\.9\.9 never became healthy/);
+      assert.match(latest!.message, /orders 9\.9\.9: did not become healthy within 10s/);
       const failed = await h.store.readEvents({ kinds: ['rollout.failed'] });
       assert.equal(failed.length, 1);
       assert.equal(failed[0]!.revision, 2);
       assert.ok(h.registry.endpoints('orders').length === 3, 'the old version kept serving throughout');
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
+      await h.store.close();
+    }
+  });
+
+  it('fails a crash-looping version after N early deaths, long before its deadline, and says why', async () => {
+    const h = await harness({
+      crashOf: { version: '9.9.9', afterMs: 300, stderr: "Error: Cannot find module '/srv/orders.ts'" },
+    });
+    try {
+      await h.engine.apply({ text: manifest() }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      const applied = h.clock.now().getTime();
+      await h.engine.apply(
+        { text: manifest({ ordersVersion: '9.9.9', deadline: '10m', crashLoopLimit: 3 }) },
+        { author: 'test' },
+      );
+      await until(h, () => (h.controller.state('orders')?.revision ?? 0) === 2);
+      await until(h, () => (h.controller.state('orders')?.revision ?? 0) === 3 && settledAll(h), 600_000);
+      const [failed, ...more] = await h.store.readEvents({ kinds: ['rollout.failed'] });
+      assert.equal(more.length, 0);
+      assert.equal(failed!.data?.['cause'], 'crash-loop');
+      assert.match(
+        failed!.message,
+        /failed before becoming ready 3 times in a row; the last: exit code 1: Error: Cannot find module/,
+      );
+      assert.deepEqual((failed!.data?.['exit'] as { output: string[] }).output, [
+        "Error: Cannot find module '/srv/orders.ts'",
+      ]);
+      const tookMs = Date.parse(failed!.time) - applied;
+      assert.ok(tookMs < 60_000, `failed after ${tookMs} ms of fake time, not at the 10 minute deadline`);
+      // Three early deaths, no more: the third fails the rollout, with a backoff between each.
+      const starts = h.launches.filter((l) => l.version === '9.9.9');
+      assert.equal(starts.length, 3);
+      const gaps = starts.slice(1).map((l, i) => l.at - starts[i]!.at);
+      assert.ok(gaps[1]! > gaps[0]!, `the backoff grows between replacements (${gaps.join(', ')} ms)`);
+      const latest = await h.engine.latest();
+      assert.deepEqual(latest!.source, { kind: 'rollback', toRevision: 1 });
+      assert.ok(h.registry.endpoints('orders').length === 3, 'the old version kept serving throughout');
+    } finally {
+      await shutdown(h);
       await h.store.close();
     }
   });
@@ -258,7 +331,7 @@ describe('Controller: failures', () => {
       const [failed] = await h.store.readEvents({ kinds: ['rollout.failed'] });
       assert.equal(failed!.data?.['reason'], 'alert orders/latency fired');
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
       await h.store.close();
     }
   });
@@ -282,7 +355,7 @@ describe('Controller: failures', () => {
       assert.equal(alerts.length, 1);
       assert.equal(alerts[0]!.service, 'inventory');
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
       await h.store.close();
     }
   });
@@ -318,7 +391,7 @@ describe('Controller: order and cost across services', () => {
   let h: Harness;
   beforeEach(async () => (h = await harness()));
   afterEach(async () => {
-    await h.controller.stop({ stopInstances: false });
+    await shutdown(h);
     await h.store.close();
   });
 
@@ -495,7 +568,7 @@ services:
       );
       assert.ok(h.registry.instances('orders').every((i) => i.version === '2.1.0'));
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
       h.traffic?.stop();
       await h.store.close();
     }
@@ -511,10 +584,12 @@ services:
       const rolledBack = async () =>
         (await h.store.readEvents({ kinds: ['revision.rolled-back'] })).length > 0;
       for (let t = 0; t < 180_000 && !(await rolledBack()); t += 1000) await h.clock.advance(1000);
-      await until(h, () => settledAll(h) && h.traffic!.split('orders') === undefined, 60_000);
+      const setAt = async () => (await h.store.readEvents({ kinds: ['traffic.split-set'] })).length;
+      for (let t = 0; t < 60_000 && (await setAt()) === 0; t += 100) await h.clock.advance(100);
+      assert.equal(await setAt(), 1, 'the canary set its split');
       assert.ok(h.registry.instances('orders').every((i) => i.version === '2.0.0'));
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
       h.traffic?.stop();
       await h.store.close();
     }

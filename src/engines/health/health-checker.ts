@@ -33,6 +33,8 @@ export interface HealthCheckerOptions {
    * throw: there is no caller to hand the error to, so it surfaces as an unhandled rejection.
    */
   readonly onChange: (instanceId: string, change: HealthChange, detail: string) => void;
+  /** Every probe's result, changing anything or not (what status shows while an instance waits). Must not throw. */
+  readonly onProbe?: ((instanceId: string, result: ProbeResult) => void) | undefined;
 }
 
 interface Watch {
@@ -48,12 +50,14 @@ export class HealthChecker {
   readonly #clock: Clock;
   readonly #prober: Prober;
   readonly #onChange: HealthCheckerOptions['onChange'];
+  readonly #onProbe: HealthCheckerOptions['onProbe'];
   readonly #watches = new Map<string, Watch>();
 
   constructor(options: HealthCheckerOptions) {
     this.#clock = options.clock;
     this.#prober = options.prober;
     this.#onChange = options.onChange;
+    this.#onProbe = options.onProbe;
   }
 
   /**
@@ -126,6 +130,7 @@ export class HealthChecker {
       const wait = Math.max(0, at + interval - this.#clock.now().getTime());
       watch.timer = this.#clock.setTimeout(() => this.#probe(watch), wait);
     }
+    this.#onProbe?.(watch.id, result);
     if (step.change !== undefined) this.#onChange(watch.id, step.change, result.detail);
   }
 }

@@ -12,6 +12,7 @@ import {
   type InstanceCause,
   type InstancePhase,
 } from '../../domain/lifecycle/index.ts';
+import type { ExitFact } from '../../domain/lifecycle/instance-exit.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { RunningInstance } from '../../ports/runtime.ts';
 
@@ -30,10 +31,15 @@ export interface InstanceRecord {
   readonly startedAt: string | undefined;
   /** ISO 8601: when it entered its current phase. */
   readonly since: string;
-  /** Restarts in place (pets), reset once it has served for a stable period. */
+  /**
+   * Restarts in a row: of this instance in place (pets), or of the instances it replaced
+   * (cattle); reset once it has served for a stable period.
+   */
   readonly restarts: number;
   /** Last health detail, e.g. `HTTP 503` or `ok`. */
   readonly health: string;
+  /** How it (or, for cattle, the instance it replaced) last ended: CrashLoopBackOff's story. */
+  readonly lastExit?: ExitFact | undefined;
 }
 
 export interface Endpoint {
@@ -93,6 +99,7 @@ export class Registry {
     revision: number;
     specHash: string;
     restarts?: number;
+    lastExit?: ExitFact | undefined;
   }): InstanceRecord {
     const record: InstanceRecord = {
       ...init,
@@ -157,6 +164,12 @@ export class Registry {
   resetRestarts(id: string): void {
     const record = this.#records.get(id);
     if (record && record.restarts > 0) this.#replace({ ...record, restarts: 0 });
+  }
+
+  /** How the instance ended: its exit reason and last output (read after the exit itself). */
+  setLastExit(id: string, exit: ExitFact): void {
+    const record = this.#records.get(id);
+    if (record) this.#replace({ ...record, lastExit: exit });
   }
 
   setHealth(id: string, detail: string): void {

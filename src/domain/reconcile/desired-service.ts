@@ -1,9 +1,10 @@
-// What a service should be, derived from the current revision and the operator's overrides
+// What a service should be, derived from the current revision and the operator's intents
 // (scale, rolling restart). Pure.
-import { canonicalJson } from '../../domain/manifest/canonical.ts';
-import type { ServiceSpec } from '../../domain/manifest/model.ts';
-import type { DesiredService } from '../../domain/reconcile/next-step.ts';
 import { createHash } from 'node:crypto';
+import { healthPolicy, unhealthyGraceMs } from '../health/health-tracker.ts';
+import { canonicalJson } from '../manifest/canonical.ts';
+import type { ServiceSpec } from '../manifest/model.ts';
+import type { DesiredService } from './next-step.ts';
 
 export interface Overrides {
   /** `baton scale`: instances wanted, within the manifest's min..max. */
@@ -45,5 +46,7 @@ export function desiredService(name: string, spec: ServiceSpec, overrides: Overr
     mode: spec.mode,
     maxSurge: spec.rollout.maxSurge,
     maxUnavailable: spec.rollout.maxUnavailable,
+    fixedPort: spec.ports.some((port) => port.port !== undefined),
+    unhealthyGraceMs: unhealthyGraceMs(healthPolicy(spec.health)),
   };
 }
