@@ -16,7 +16,7 @@ services:
     version: ${version}
     tier: high
     instances: 2
-    run: { command: node, args: [test/fixtures/tiny-service.ts] }
+    run: { command: ${process.execPath}, args: [test/fixtures/tiny-service.ts] }
     health: { http: { path: /healthz }, interval: 200ms, timeout: 500ms, startupGrace: 5s }
 `;
 
