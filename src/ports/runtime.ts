@@ -66,6 +66,7 @@ export const REFUSAL_CODES = {
     'The workload needs what this runtime does not have (an `image` on the process runtime).',
   'run-cwd-missing': "`run.cwd` names a folder that does not exist on the runtime's machine.",
   'command-not-found': '`run.command` is not on the PATH instances get, nor a file.',
+  'script-not-found': 'The script an interpreter is given (`node services/orders.ts`) does not exist.',
   'not-honoured': 'A field this runtime accepts but does not act on (severity warning).',
 } as const;
 

@@ -501,6 +501,10 @@ describe('Controller: order and cost across services', () => {
       ['2.0.0'],
     );
     assert.deepEqual(await h.store.readEvents({ kinds: ['rollout.failed'] }), []);
+    // Gone is said once: no `offline` event at every resync for a service nobody declares.
+    for (let n = 0; n < 4; n++) await h.clock.advance(10_000);
+    const offline = await h.store.readEvents({ service: 'old', kinds: ['service.offline'] });
+    assert.equal(offline.length, 1);
   });
 });
 
