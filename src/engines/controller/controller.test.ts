@@ -23,8 +23,10 @@ interface Harness {
   engine: RevisionEngine;
   controller: Controller;
   transitions: string[];
-  /** Every process launch (→ starting): version and fake time. */
-  launches: { version: string; at: number }[];
+  /** Every process launch (→ starting): service, version and fake time. */
+  launches: { service: string; version: string; at: number }[];
+  /** When instances of a service and version began to serve (→ running), in fake time. */
+  servedAt: (service: string, version: string) => number[];
   traffic: TrafficControl | undefined;
 }
 
@@ -82,12 +84,17 @@ async function harness(
     });
   const transitions: string[] = [];
   const launches: Harness['launches'] = [];
+  const served: Harness['launches'] = [];
+  const servedAt = (service: string, version: string) =>
+    served.filter((s) => s.service === service && s.version === version).map((s) => s.at);
   const registry = new Registry({
     clock,
     onTransition: (r) => {
       transitions.push(`${r.record.id}:${r.from}->${r.record.phase}`);
-      if (r.record.phase === 'starting')
-        launches.push({ version: r.record.version, at: clock.now().getTime() });
+      const at = clock.now().getTime();
+      const { service, version } = r.record;
+      if (r.record.phase === 'starting') launches.push({ service, version, at });
+      if (r.record.phase === 'running') served.push({ service, version, at });
     },
     onIllegal: (record, to, cause, reason) =>
       assert.fail(`illegal transition of ${record.id} to ${to} (${cause}): ${reason}`),
@@ -118,7 +125,7 @@ async function harness(
     traffic,
   });
   await controller.start();
-  return { clock, store, runtime, registry, engine, controller, transitions, launches, traffic };
+  return { clock, store, runtime, registry, engine, controller, transitions, launches, servedAt, traffic };
 }
 
 /** Advances fake time in small steps until `done` holds; fails after `maxMs` of fake time. */
@@ -427,6 +434,37 @@ describe('Controller: order and cost across services', () => {
     assert.equal(baseSettledWhenSoloStarted, false, 'solo shares no range with base: it did not wait');
     assert.deepEqual([...apiWaitedFor], ['base']);
     assert.deepEqual(await h.store.readEvents({ kinds: ['rollout.failed'] }), []);
+  });
+
+  it('keeps a rollback consumer-first even when the provider has nothing alive to hold its place', async () => {
+    const text = (p: string, c: string, range: string) =>
+      services({
+        catalog: { version: p, instances: 2 },
+        storefront: { version: c, instances: 2, dependsOn: { catalog: range } },
+      });
+    await h.engine.apply({ text: text('1.0.0', '1.0.0', '>=1.0.0 <3.0.0') }, { author: 'test' });
+    await until(h, () => settledAll(h));
+    await h.engine.apply({ text: text('2.0.0', '2.0.0', '^2.0.0') }, { author: 'test' });
+    await until(h, () => settledAll(h) && (h.controller.state('catalog')?.revision ?? 0) === 2);
+    // The provider dies just as the rollback comes: nothing of it is alive to make its step wait.
+    for (const i of h.registry.instances('catalog')) h.runtime.kill(i.id);
+    const from = h.clock.now().getTime();
+    const back = await h.engine.rollback({ to: 1 }, { author: 'test' });
+    assert.deepEqual(
+      back.plan.rollout.steps.map((s) => s.service),
+      ['storefront', 'catalog'],
+    );
+    await until(h, () => ['catalog', 'storefront'].every((s) => settledAt(h, s, back.revision.number)));
+    const launched = (version: string, service: string) =>
+      h.launches
+        .filter((l) => l.at >= from && l.version === version && l.service === service)
+        .map((l) => l.at);
+    const consumerServed = Math.max(...h.servedAt('storefront', '1.0.0'));
+    assert.ok(launched('1.0.0', 'catalog').length > 0);
+    assert.ok(
+      Math.min(...launched('1.0.0', 'catalog')) >= consumerServed,
+      "catalog's step did not begin before storefront's had finished",
+    );
   });
 
   it('reconciles only the changed service on a one-service change, and records the revision converged', async () => {
