@@ -18,6 +18,9 @@ import type { InstanceRecord, Registry } from '../registry/registry.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 import type { ObservedFacts } from './observed-facts.ts';
 
+/** The longest a fixed address waits in discovery for its successor (one that never comes). */
+const HAND_OVER_MS = 30_000;
+
 export interface ActuatorOptions {
   readonly runtime: Runtime;
   readonly registry: Registry;
@@ -104,7 +107,10 @@ export class Actuator {
           this.#forget(action.id);
           break;
         case 'stop':
-          void this.takeDown(action.id, action.cause);
+          // A fixed port is handed over: its address stays in discovery for the successor.
+          void this.takeDown(action.id, action.cause, {
+            handOver: action.cause === 'rollout' && target.desired?.fixedPort === true,
+          });
           break;
         case 'fail':
           this.#o.health.unwatch(action.id);
@@ -138,8 +144,16 @@ export class Actuator {
     this.#stopping.set(id, stopped);
   }
 
-  /** Out of discovery first, then (after the drain) SIGTERM, then gone from the registry. */
-  async takeDown(id: string, cause: StopCause | 'drain-requested'): Promise<void> {
+  /**
+   * Out of discovery first, then (after the drain) SIGTERM, then gone from the registry.
+   * A hand-over (a fixed port, replaced in a rollout) keeps the address in discovery instead
+   * and stops at once: the successor can only take the port once this one has let it go.
+   */
+  async takeDown(
+    id: string,
+    cause: StopCause | 'drain-requested',
+    options: { handOver?: boolean } = {},
+  ): Promise<void> {
     const { registry, runtime, clock } = this.#o;
     const record = registry.get(id);
     if (!record || this.#stopping.has(id)) return;
@@ -148,9 +162,14 @@ export class Actuator {
     try {
       this.#o.health.unwatch(id);
       const wasServing = record.phase === 'running' || record.phase === 'unhealthy';
+      const handOver = options.handOver === true && record.phase === 'running';
+      if (handOver) {
+        registry.holdAddress(id);
+        clock.setTimeout(() => registry.releaseAddress(record.service, id), HAND_OVER_MS);
+      }
       if (!registry.transition(id, wasServing ? 'draining' : 'stopped', cause)) return;
       // The process keeps answering in-flight requests while gateways and clients catch up.
-      if (wasServing && this.#o.drainMs > 0)
+      if (wasServing && !handOver && this.#o.drainMs > 0)
         await new Promise<void>((r) => clock.setTimeout(r, this.#o.drainMs));
       await runtime.stop(id, { graceMs: this.#o.stopGraceMs });
       if (registry.get(id)?.phase === 'draining') registry.transition(id, 'stopped', 'drained');

@@ -105,6 +105,7 @@ export class Controller {
       prober: options.prober,
       onChange: (id, change, detail) => this.#facts.onHealth(id, change, detail),
       onProbe: (id, result) => this.#facts.onProbe(id, result.detail),
+      owns: runtime.listening && (async (id, port) => (await runtime.listening!(id))?.includes(port)),
     });
     this.#actuator = new Actuator({
       runtime,

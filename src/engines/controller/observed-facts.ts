@@ -102,9 +102,15 @@ export class ObservedFacts {
     this.#o.queue(record.service);
   }
 
-  /** A probe's answer, whether or not it changed the instance's health: what `status` shows. */
+  /**
+   * A probe's answer, whether or not it changed the instance's health: what `status` shows.
+   * A new answer is a new reason to give for waiting, so the service is looked at again.
+   */
   onProbe(id: string, detail: string): void {
-    this.#o.registry.setHealth(id, detail);
+    const { registry } = this.#o;
+    if (!registry.setHealth(id, detail)) return;
+    const record = registry.get(id);
+    if (record !== undefined && record.phase !== 'running') this.#o.queue(record.service);
   }
 
   /** The runtime refused to start an instance. `terminal`: retrying the same spec cannot help. */

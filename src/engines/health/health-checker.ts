@@ -35,6 +35,12 @@ export interface HealthCheckerOptions {
   readonly onChange: (instanceId: string, change: HealthChange, detail: string) => void;
   /** Every probe's result, changing anything or not (what status shows while an instance waits). Must not throw. */
   readonly onProbe?: ((instanceId: string, result: ProbeResult) => void) | undefined;
+  /**
+   * Whether the instance's own processes listen on a port (undefined: cannot tell). Before an
+   * instance is first ready, a passing probe of a port it does not hold is another process
+   * answering — an old instance still on a fixed port — and counts as a failure.
+   */
+  readonly owns?: ((instanceId: string, port: number) => Promise<boolean | undefined>) | undefined;
 }
 
 interface Watch {
@@ -51,6 +57,7 @@ export class HealthChecker {
   readonly #prober: Prober;
   readonly #onChange: HealthCheckerOptions['onChange'];
   readonly #onProbe: HealthCheckerOptions['onProbe'];
+  readonly #owns: HealthCheckerOptions['owns'];
   readonly #watches = new Map<string, Watch>();
 
   constructor(options: HealthCheckerOptions) {
@@ -58,6 +65,7 @@ export class HealthChecker {
     this.#prober = options.prober;
     this.#onChange = options.onChange;
     this.#onProbe = options.onProbe;
+    this.#owns = options.owns;
   }
 
   /**
@@ -108,12 +116,27 @@ export class HealthChecker {
     watch.inFlight = controller;
     const startedAt = this.#clock.now().getTime();
     this.#prober.probe(watch.target, watch.policy.timeoutMs, controller.signal).then(
-      (result) => this.#record(watch, controller, startedAt, result),
+      async (result) =>
+        this.#record(watch, controller, startedAt, await this.#answeredByItself(watch, result)),
       // The port promises never to reject; should a prober break that promise, the instance
       // fails its probe rather than silently dropping out of health checks.
       (error: unknown) =>
         this.#record(watch, controller, startedAt, { ok: false, detail: String(error), durationMs: 0 }),
     );
+  }
+
+  /** A passing probe before the first ready, of a port another process holds, is no pass. */
+  async #answeredByItself(watch: Watch, result: ProbeResult): Promise<ProbeResult> {
+    const target = watch.target;
+    if (!result.ok || this.#owns === undefined || target.kind === 'command') return result;
+    if (watch.state.status !== HEALTH_STATUSES.starting) return result;
+    const owned = await this.#owns(watch.id, target.port).catch(() => undefined);
+    if (owned !== false) return result;
+    return {
+      ...result,
+      ok: false,
+      detail: `port ${target.port} answers, but not from this instance: another process holds it`,
+    };
   }
 
   #record(watch: Watch, controller: AbortController, at: number, result: ProbeResult): void {

@@ -58,6 +58,7 @@ import {
   startedAtFromTicks,
 } from './proc-fs.ts';
 import { isDirectory, lookupCommand, runCommand, runCwd } from './run-paths.ts';
+import { listeningPorts } from './listening-ports.ts';
 import { missingScript } from './script-argument.ts';
 
 export { findOwnedProcesses } from './owned-processes.ts';
@@ -334,6 +335,12 @@ export class ProcessRuntime implements Runtime {
   async list(): Promise<RunningInstance[]> {
     await this.#adoptSurvivors();
     return [...this.#instances.values()].filter((t) => t.announced).map((t) => t.instance);
+  }
+
+  async listening(id: string): Promise<readonly number[] | undefined> {
+    const tracked = this.#instances.get(id);
+    if (!this.#proc || tracked === undefined) return undefined;
+    return listeningPorts(await groupMembers(tracked.pgid));
   }
 
   subscribe(listener: (event: RuntimeEvent) => void): () => void {
