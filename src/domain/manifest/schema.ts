@@ -398,7 +398,15 @@ export const ServiceSchema = z
     instances: InstancesSchema.default(1),
     mode: z.enum(['pet', 'cattle']).default('cattle'),
     ports: z.array(PortSchema).default([]),
-    health: HealthSchema.optional(),
+    health: HealthSchema.optional().describe(
+      'One probe for both readiness (traffic) and liveness (an instance that stays failing it is replaced or restarted). Or give `readiness` and `liveness` apart.',
+    ),
+    readiness: HealthSchema.optional().describe(
+      'Gates traffic, as in Kubernetes: failing takes the instance out of discovery until it passes again; it is never restarted for it.',
+    ),
+    liveness: HealthSchema.optional().describe(
+      'Restarts, as in Kubernetes: failing `failureThreshold` times in a row (after `startupGrace`) restarts a pet in place or replaces cattle.',
+    ),
     dependsOn: z
       .record(name, DependencySchema)
       .default({})
@@ -417,6 +425,11 @@ export const ServiceSchema = z
   })
   .refine((s) => s.run !== undefined || s.image !== undefined, {
     error: 'a service needs `run` (a local process) or `image` (a container), or both',
+  })
+  .refine((s) => s.health === undefined || (s.readiness === undefined && s.liveness === undefined), {
+    error:
+      '`health` is readiness and liveness in one: give either `health`, or `readiness` and/or `liveness`',
+    path: ['health'],
   });
 
 export const ManifestSchema = z

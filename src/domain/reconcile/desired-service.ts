@@ -20,6 +20,7 @@ export interface Overrides {
  */
 export function specHash(spec: ServiceSpec, restartGeneration = 0): string {
   const { version, run, image, env, resources, placement, volumes, mode, ports, health } = spec;
+  const { readiness, liveness } = spec;
   const embodied = {
     version,
     run,
@@ -31,6 +32,9 @@ export function specHash(spec: ServiceSpec, restartGeneration = 0): string {
     mode,
     ports,
     health,
+    // Absent ones are left out, so that hashes from before these fields existed stay the same.
+    ...(readiness ? { readiness } : {}),
+    ...(liveness ? { liveness } : {}),
     restartGeneration,
   };
   return createHash('sha256').update(canonicalJson(embodied)).digest('hex').slice(0, 16);
@@ -47,6 +51,11 @@ export function desiredService(name: string, spec: ServiceSpec, overrides: Overr
     maxSurge: spec.rollout.maxSurge,
     maxUnavailable: spec.rollout.maxUnavailable,
     fixedPort: spec.ports.some((port) => port.port !== undefined),
-    unhealthyGraceMs: unhealthyGraceMs(healthPolicy(spec.health)),
+    // `health` (or no probe at all) is readiness and liveness in one: failing it for long
+    // replaces the instance. A separate readiness probe only gates traffic.
+    unhealthyGraceMs:
+      spec.readiness === undefined && spec.liveness === undefined
+        ? unhealthyGraceMs(healthPolicy(spec.health))
+        : undefined,
   };
 }

@@ -192,14 +192,28 @@ export class Actuator {
     );
   }
 
-  /** Health-checks an instance with its spec's probe; an unusable probe fails the instance. */
+  /**
+   * Health-checks an instance: readiness (`readiness`, or `health`, or a TCP connect) and,
+   * when declared, liveness. An unusable probe fails the instance.
+   */
   watch(instance: RunningInstance, spec: ServiceSpec, revision: Revision): boolean {
-    const target = probeTarget(spec.health, instance, this.#cwd(spec, revision), spec.env);
-    if (!target.ok) {
+    const cwd = this.#cwd(spec, revision);
+    const probes = [
+      { kind: 'readiness' as const, spec: spec.readiness ?? spec.health },
+      ...(spec.liveness ? [{ kind: 'liveness' as const, spec: spec.liveness }] : []),
+    ];
+    const targets = probes.map((probe) => ({
+      ...probe,
+      target: probeTarget(probe.spec, instance, cwd, spec.env),
+    }));
+    for (const { target } of targets) {
+      if (target.ok) continue;
       this.#o.registry.transition(instance.id, 'failed', 'start-failed', target.detail);
       return false;
     }
-    this.#o.health.watch(instance, healthPolicy(spec.health), target.target);
+    for (const probe of targets)
+      if (probe.target.ok)
+        this.#o.health.watch(instance, healthPolicy(probe.spec), probe.target.target, probe.kind);
     return true;
   }
 

@@ -9,6 +9,7 @@ import {
   type SimulatedRuntime,
 } from '../../adapters/runtime/simulated/simulated-runtime.ts';
 import { openSqliteStore } from '../../adapters/store/sqlite/sqlite-store.ts';
+import type { Prober, ProbeTarget } from '../../ports/prober.ts';
 import type { Store } from '../../ports/store.ts';
 import { Registry } from '../registry/registry.ts';
 import { RevisionEngine } from '../revisions/revision-engine.ts';
@@ -65,6 +66,8 @@ async function harness(
     /** Instances of this version die this long after they start, saying why on stderr. */
     crashOf?: { version: string; afterMs: number; stderr: string };
     traffic?: boolean;
+    /** Wraps the simulated prober (to fail one probe path and not another). */
+    prober?: (simulated: Prober) => Prober;
   } = {},
 ): Promise<Harness> {
   const clock = new FakeClock();
@@ -114,7 +117,7 @@ async function harness(
     store,
     runtime,
     registry,
-    prober: new SimulatedProber(runtime),
+    prober: options.prober ? options.prober(new SimulatedProber(runtime)) : new SimulatedProber(runtime),
     revisions: engine,
     clock,
     logger: pino({ level: 'silent' }),
@@ -241,6 +244,69 @@ describe('Controller on the simulated runtime', () => {
     await h.controller.restart('orders', 'test');
     const before = h.registry.instances('orders')[0]!.id;
     await until(h, () => settledAll(h) && h.registry.instances('orders')[0]?.id !== before);
+  });
+});
+
+describe('Controller: readiness and liveness', () => {
+  const probes = `
+name: probed
+services:
+  api:
+    version: 1.0.0
+    tier: high
+    instances: 2
+    run: { command: node }
+    readiness: { http: { path: /ready }, interval: 1s, failureThreshold: 2, startupGrace: 2s }
+    liveness: { http: { path: /live }, interval: 1s, failureThreshold: 3, startupGrace: 2s }
+`;
+  /** Fails readiness or liveness for instances on the listed ports. */
+  const failing = { ready: new Set<number>(), live: new Set<number>() };
+  const prober = (simulated: Prober): Prober => ({
+    probe: (target: ProbeTarget, timeoutMs: number) => {
+      if (target.kind === 'http' && target.path === '/ready' && failing.ready.has(target.port))
+        return Promise.resolve({ ok: false, detail: 'HTTP 503', durationMs: 0 });
+      if (target.kind === 'http' && target.path === '/live' && failing.live.has(target.port))
+        return Promise.resolve({ ok: false, detail: 'HTTP 500', durationMs: 0 });
+      return simulated.probe(target, timeoutMs);
+    },
+  });
+
+  it('takes an instance failing readiness out of discovery, and never replaces it for that', async () => {
+    const h = await harness({ prober });
+    try {
+      await h.engine.apply({ text: probes }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      const [busy] = h.registry.instances('api');
+      failing.ready.add(busy!.port!);
+      await until(h, () => h.registry.get(busy!.id)?.phase === 'unhealthy');
+      assert.equal(h.registry.endpoints('api').length, 1, 'out of discovery');
+      await h.clock.advance(120_000);
+      assert.equal(h.registry.get(busy!.id)?.phase, 'unhealthy', 'still there: readiness only gates traffic');
+      failing.ready.delete(busy!.port!);
+      await until(h, () => h.registry.get(busy!.id)?.phase === 'running');
+    } finally {
+      failing.ready.clear();
+      await shutdown(h);
+      await h.store.close();
+    }
+  });
+
+  it('replaces an instance failing liveness as soon as its threshold is crossed, saying why', async () => {
+    const h = await harness({ prober });
+    try {
+      await h.engine.apply({ text: probes }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      const [stuck] = h.registry.instances('api');
+      failing.live.add(stuck!.port!);
+      await until(h, () => h.registry.get(stuck!.id) === undefined && settledAll(h), 30_000);
+      const failed = h.transitions.filter((t) => t.startsWith(`${stuck!.id}:`)).at(-1);
+      assert.equal(failed, `${stuck!.id}:running->failed`);
+      assert.equal(h.registry.endpoints('api').length, 2, 'a fresh instance took its place');
+    } finally {
+      failing.live.clear();
+      await shutdown(h);
+      await h.store.close();
+    }
   });
 });
 

@@ -103,8 +103,8 @@ export class Controller {
     this.#health = new HealthChecker({
       clock,
       prober: options.prober,
-      onChange: (id, change, detail) => this.#facts.onHealth(id, change, detail),
-      onProbe: (id, result) => this.#facts.onProbe(id, result.detail),
+      onChange: (id, change, detail, probe) => this.#facts.onHealth(id, change, detail, probe),
+      onProbe: (id, result, probe) => probe === 'readiness' && this.#facts.onProbe(id, result.detail),
       owns: runtime.listening && (async (id, port) => (await runtime.listening!(id))?.includes(port)),
     });
     this.#actuator = new Actuator({

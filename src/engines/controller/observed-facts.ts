@@ -12,7 +12,7 @@ import type { Revision } from '../../domain/revisions/revision.ts';
 import type { ServiceSpec } from '../../domain/manifest/model.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { LogLine, RunningInstance, Runtime, RuntimeEvent } from '../../ports/runtime.ts';
-import type { HealthChecker } from '../health/health-checker.ts';
+import type { HealthChecker, ProbeKind } from '../health/health-checker.ts';
 import type { InstanceRecord, Registry } from '../registry/registry.ts';
 
 /** What the rollout verdict needs of a service's recent failures, for one spec. */
@@ -74,10 +74,11 @@ export class ObservedFacts {
     void this.#recordExit(record, { code: event.code, signal: event.signal, at: event.at, reason }, early);
   }
 
-  onHealth(id: string, change: HealthChange, detail: string): void {
+  onHealth(id: string, change: HealthChange, detail: string, probe: ProbeKind = 'readiness'): void {
     const { registry } = this.#o;
     const record = registry.get(id);
     if (!record) return;
+    if (probe === 'liveness') return this.#liveness(record, change, detail);
     switch (change) {
       case 'ready':
         registry.transition(id, 'ready', 'readiness-passed', detail);
@@ -99,6 +100,23 @@ export class ObservedFacts {
         break;
       }
     }
+    this.#o.queue(record.service);
+  }
+
+  /**
+   * Liveness failing (past its startup grace and threshold) means the process is stuck:
+   * it is failed and stopped, then restarted in place (pets) or replaced (cattle), after the
+   * same backoff as a death. Passing changes nothing: readiness decides about traffic.
+   */
+  #liveness(record: InstanceRecord, change: HealthChange, detail: string): void {
+    if (change !== 'unhealthy' && change !== 'startup-failed') return;
+    const { registry } = this.#o;
+    const early = record.phase === 'starting' || record.phase === 'provisioning';
+    this.#o.health.unwatch(record.id);
+    const reason = `liveness failed: ${detail}`;
+    if (!registry.transition(record.id, 'failed', early ? 'start-failed' : 'probe-failed', reason)) return;
+    this.#o.stopProcess(record.id);
+    void this.#recordExit(record, { code: null, signal: null, at: this.#now(), reason }, early);
     this.#o.queue(record.service);
   }
 
