@@ -68,10 +68,13 @@ async function harness(
     traffic?: boolean;
     /** Wraps the simulated prober (to fail one probe path and not another). */
     prober?: (simulated: Prober) => Prober;
+    /** Wraps the store (to make it fail). */
+    store?: (store: Store) => Store;
   } = {},
 ): Promise<Harness> {
   const clock = new FakeClock();
-  const store = await openSqliteStore({ path: ':memory:' });
+  const sqlite = await openSqliteStore({ path: ':memory:' });
+  const store = options.store ? options.store(sqlite) : sqlite;
   const crash = options.crashOf;
   const runtime = createSimulatedRuntime({
     clock,
@@ -374,6 +377,45 @@ describe('Controller: failures', () => {
       const latest = await h.engine.latest();
       assert.deepEqual(latest!.source, { kind: 'rollback', toRevision: 1 });
       assert.ok(h.registry.endpoints('orders').length === 3, 'the old version kept serving throughout');
+    } finally {
+      await shutdown(h);
+      await h.store.close();
+    }
+  });
+
+  it('loses no decision to a store that fails a write: the pass is retried and decides again', async () => {
+    let failures = 1;
+    const h = await harness({
+      crashOf: { version: '9.9.9', afterMs: 300, stderr: 'Error: boom' },
+      store: (store) =>
+        new Proxy(store, {
+          get(target, key) {
+            if (key !== 'appendEvents') {
+              const value = Reflect.get(target, key) as unknown;
+              return typeof value === 'function'
+                ? (value as (...a: unknown[]) => unknown).bind(target)
+                : value;
+            }
+            return async (events: Parameters<Store['appendEvents']>[0]) => {
+              if (events.some((e) => e.kind === 'rollout.failed') && failures-- > 0)
+                throw new Error('the database went away');
+              return target.appendEvents(events);
+            };
+          },
+        }),
+    });
+    try {
+      await h.engine.apply({ text: manifest() }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      await h.engine.apply(
+        { text: manifest({ ordersVersion: '9.9.9', deadline: '10m' }) },
+        { author: 'test' },
+      );
+      await until(h, () => (h.controller.state('orders')?.revision ?? 0) === 3 && settledAll(h), 600_000);
+      assert.equal(failures, -1, 'the first write of the failure did fail');
+      const failed = await h.store.readEvents({ kinds: ['rollout.failed'] });
+      assert.equal(failed.length, 1, 'recorded once, on the retry');
+      assert.deepEqual((await h.engine.latest())!.source, { kind: 'rollback', toRevision: 1 });
     } finally {
       await shutdown(h);
       await h.store.close();

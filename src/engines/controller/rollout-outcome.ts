@@ -176,17 +176,35 @@ export class RolloutOutcome {
   /** `revision` is the one the settling pass reconciled, even if a newer one arrived since. */
   async maybeConverged(revision: Revision): Promise<void> {
     if (revision.number <= this.#lastConverged || !this.#o.progress.convergedAt(revision)) return;
+    const before = this.#lastConverged;
     this.#lastConverged = revision.number;
+    await this.#record(
+      () => (this.#lastConverged = before),
+      [
+        {
+          kind: 'revision.converged',
+          revision: revision.number,
+          actor: 'controller',
+          message: `revision ${revision.number}: every service runs its desired version, healthy`,
+          time: this.#o.clock.now().toISOString(),
+        },
+      ],
+    );
     this.#o.metrics.rolloutConverged();
-    await this.#o.store.appendEvents([
-      {
-        kind: 'revision.converged',
-        revision: revision.number,
-        actor: 'controller',
-        message: `revision ${revision.number}: every service runs its desired version, healthy`,
-        time: this.#o.clock.now().toISOString(),
-      },
-    ]);
+  }
+
+  /**
+   * Appends events whose decision was marked taken beforehand (so that two passes do not
+   * take it twice); a failed write takes the mark back, so that the next pass — the queue
+   * retries it — takes the decision again rather than losing it.
+   */
+  async #record(undo: () => void, events: NewEvent[]): Promise<void> {
+    try {
+      await this.#o.store.appendEvents(events);
+    } catch (error) {
+      undo();
+      throw error;
+    }
   }
 
   /**
@@ -209,24 +227,27 @@ export class RolloutOutcome {
       revision.source.kind === 'apply' &&
       target > 0 &&
       target < revision.number;
-    this.#o.metrics.rolloutFailed(cause);
-    await this.#o.store.appendEvents([
-      {
-        kind: 'rollout.failed',
-        service,
-        revision: revision.number,
-        actor: 'controller',
-        message: `${service} ${spec?.version ?? ''}: ${reason}${rollback ? `; rolling back to revision ${target}` : ''}`,
-        data: {
-          cause,
-          reason,
-          deadline: spec?.rollout.deadline,
-          rollbackTo: rollback ? target : null,
-          ...(lastDeath ? { exit: lastDeath } : {}),
+    await this.#record(
+      () => this.#failed.delete(revision.number),
+      [
+        {
+          kind: 'rollout.failed',
+          service,
+          revision: revision.number,
+          actor: 'controller',
+          message: `${service} ${spec?.version ?? ''}: ${reason}${rollback ? `; rolling back to revision ${target}` : ''}`,
+          data: {
+            cause,
+            reason,
+            deadline: spec?.rollout.deadline,
+            rollbackTo: rollback ? target : null,
+            ...(lastDeath ? { exit: lastDeath } : {}),
+          },
+          time: this.#o.clock.now().toISOString(),
         },
-        time: this.#o.clock.now().toISOString(),
-      },
-    ]);
+      ],
+    );
+    this.#o.metrics.rolloutFailed(cause);
     if (!rollback) return;
     try {
       await this.#o.revisions.rollback(
