@@ -34,8 +34,10 @@ services:
     run: { command: ${process.execPath}, args: [test/fixtures/patient-service.ts], cwd: ${REPO} }
     ports: [{ name: http, port: ${port} }]
     health: { http: { path: /healthz }, interval: 200ms, timeout: 500ms, startupGrace: 30s }
-    routes: [{ path: /ui, stripPrefix: true, timeout: 10s }]
-    traffic: { retries: { attempts: 8, backoff: 50ms, budget: 100 } }
+    routes: [{ path: /ui, stripPrefix: true, timeout: 20s }]
+    # Retries that cover a process start (the port is free only once the old one has gone),
+    # and a breaker that does not open on the refusals of the hand-over.
+    traffic: { retries: { attempts: 10, backoff: 200ms, budget: 100 }, circuitBreaker: { errorRate: 100 } }
     rollout: { deadline: 2m }
 `;
 
