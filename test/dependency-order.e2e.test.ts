@@ -58,8 +58,8 @@ async function converged(plane: ControlPlane, revision: number): Promise<void> {
   await eventually(
     async () =>
       (await plane.store.readEvents({ kinds: ['revision.converged'] })).some((e) => e.revision === revision),
-    `revision ${revision} converged`,
     60_000,
+    `revision ${revision} converged`,
   );
 }
 

@@ -54,8 +54,8 @@ describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
         (await plane.store.readEvents({ kinds: ['revision.converged'] })).some(
           (e) => e.revision === revision,
         ),
-      `revision ${revision} converged`,
       60_000,
+      `revision ${revision} converged`,
     );
 
   before(async () => {
@@ -79,10 +79,14 @@ describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
     const stranger: Server = createServer((_request, response) => response.end('not ui'));
     await new Promise<void>((r) => stranger.listen(port, '127.0.0.1', r));
     const { revision } = await plane.engine.apply({ text: manifest('1.0.0', port) }, { author: 'test' });
-    const state = await eventually(() => {
-      const ui = plane.controller.state('ui');
-      return ui?.reason?.includes('another process holds it') ? ui : undefined;
-    }, 'ui says why it is not ready');
+    const state = await eventually(
+      () => {
+        const ui = plane.controller.state('ui');
+        return ui?.reason?.includes('another process holds it') ? ui : undefined;
+      },
+      20_000,
+      'ui says why it is not ready',
+    );
     assert.equal(state.ready, 0);
     assert.match(state.reason!, new RegExp(`port ${port} answers, but not from this instance`));
     assert.equal((await events(0, ['instance.running'])).length, 0, 'the stranger answered every probe');
@@ -104,6 +108,7 @@ describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
     try {
       await eventually(
         async () => (await fetch(`${gateway.url}/ui/hello`)).status === 200,
+        20_000,
         'ui behind the gateway',
       );
       const failures: string[] = [];
@@ -126,7 +131,7 @@ describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
       const { revision } = await plane.engine.apply({ text: manifest('1.1.0', port) }, { author: 'test' });
       await converged(revision.number);
       // A little more load on the new version, then stop.
-      await eventually(() => versions.has('1.1.0'), 'requests reach 1.1.0');
+      await eventually(() => versions.has('1.1.0'), 20_000, 'requests reach 1.1.0');
       stop = true;
       await load;
 

@@ -58,20 +58,28 @@ describe('operator intents survive kill -9 of the control plane', () => {
     assert.equal(applied.code, 0, applied.stdout + applied.stderr);
     const scaled = await cli('scale', 'api', '3');
     assert.equal(scaled.code, 0, scaled.stderr);
-    await eventually(async () => {
-      const api = (await status()).services.find((s) => s.service === 'api');
-      return api?.desired === 3 && api.ready === 3 && api.settled;
-    }, 'api scaled to 3');
+    await eventually(
+      async () => {
+        const api = (await status()).services.find((s) => s.service === 'api');
+        return api?.desired === 3 && api.ready === 3 && api.settled;
+      },
+      20_000,
+      'api scaled to 3',
+    );
 
     server!.child.kill('SIGKILL');
     await server!.exited;
     server = await startServer(stateDir);
     // The new control plane adopts the three and, knowing the scale, keeps them.
-    const after = await eventually(async () => {
-      const s = await status();
-      const api = s.services.find((x) => x.service === 'api');
-      return api?.settled && api.ready === 3 ? api : undefined;
-    }, 'api settled again after the restart');
+    const after = await eventually(
+      async () => {
+        const s = await status();
+        const api = s.services.find((x) => x.service === 'api');
+        return api?.settled && api.ready === 3 ? api : undefined;
+      },
+      20_000,
+      'api settled again after the restart',
+    );
     assert.equal(after.desired, 3, 'the scale held; the manifest alone says 1');
     const running = (await status()).instances.filter((i) => i.phase === 'running');
     assert.equal(running.length, 3);

@@ -43,8 +43,8 @@ async function upUntilReady(
   try {
     await eventually(
       () => /Dashboard: http:\/\//.test(output) || child.exitCode !== null,
-      'baton up converges',
       60_000,
+      'baton up converges',
     );
   } finally {
     child.kill('SIGINT');
