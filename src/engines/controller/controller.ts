@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
+import { BatonError } from '../../domain/errors.ts';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from '../../domain/reconcile/restart-backoff.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Prober } from '../../ports/prober.ts';
@@ -75,6 +76,8 @@ export class Controller {
   /** One revision check at a time; an event that arrives meanwhile asks for one more. */
   #refreshing: Promise<void> | undefined;
   #refreshAgain = false;
+  /** The last revision check failed: the store is down (or was). */
+  #storeDown = false;
   #stopped = false;
 
   constructor(options: ControllerOptions) {
@@ -87,8 +90,15 @@ export class Controller {
       concurrency: options.concurrency ?? 8,
       resyncMs: options.resyncMs ?? 30_000,
       reconcile: (key) => this.#pass(key),
-      onError: (key, error, attempt, retryInMs) =>
-        logger.warn({ service: key, err: error, attempt, retryInMs }, 'reconcile failed; retrying'),
+      onError: (key, error, attempt, retryInMs) => {
+        logger.warn({ service: key, err: error, attempt, retryInMs }, 'reconcile failed; retrying');
+        // The database is down: watch for its return (a revision check a second), so that the
+        // passes waiting in their backoff are not left there once it is back.
+        if (error instanceof BatonError && error.code === 'store-unavailable' && !this.#storeDown) {
+          this.#storeDown = true;
+          this.#o.clock.setTimeout(() => this.#onStoreEvents(), options.refreshRetryMs ?? 1_000);
+        }
+      },
       onTerminal: (key, error) =>
         logger.warn({ service: key, error }, 'reconcile stopped: retrying cannot help'),
     });
@@ -270,8 +280,15 @@ export class Controller {
           this.#refreshAgain = false;
           await this.#refresh();
         } while (this.#refreshAgain && !this.#stopped);
+        if (this.#storeDown) {
+          // The database is back: passes that failed meanwhile sit in their backoff (up to a
+          // minute); look at every service now instead.
+          this.#storeDown = false;
+          this.#wake(this.#progress.knownServices());
+        }
       } catch (error) {
         // The database may be restarting: never an unhandled rejection; look again shortly.
+        this.#storeDown = true;
         this.#o.logger.warn({ err: error }, 'could not read the newest revision; retrying');
         if (!this.#stopped)
           this.#o.clock.setTimeout(() => this.#onStoreEvents(), this.#o.refreshRetryMs ?? 1_000);

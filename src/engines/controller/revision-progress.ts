@@ -208,6 +208,12 @@ export class RevisionProgress {
     return [...new Set([...(this.#order.successors.get(service) ?? []), ...this.waitersOf(service)])];
   }
 
+  /** Whether the current revision converges once `service` (about to be recorded settled) is. */
+  convergesWith(revision: Revision, service: string): boolean {
+    if (revision !== this.#revision) return false;
+    return this.#unsettled.size === 0 || (this.#unsettled.size === 1 && this.#unsettled.has(service));
+  }
+
   /** Every service of a revision has settled at it (`revision` may be older than the current one). */
   convergedAt(revision: Revision): boolean {
     if (revision === this.#revision) return this.#unsettled.size === 0;

@@ -135,7 +135,6 @@ export class RolloutOutcome {
           ? undefined
           : new Date(pass.deadlineAtMs).toISOString(),
     };
-    const wake = progress.setState(service, gone ? undefined : state);
     const events: NewEvent[] = [];
     const time = this.#o.clock.now().toISOString();
     // A service removed and gone says so once, not at every resync.
@@ -169,8 +168,33 @@ export class RolloutOutcome {
         time,
       });
     }
+    // The revision converges with this service: said in the same write, so that no one sees
+    // every service settled before the convergence is in the log.
+    const converges =
+      revision !== undefined &&
+      state.settled &&
+      revision.number > this.#lastConverged &&
+      progress.convergesWith(revision, service);
+    if (converges) events.push(this.#convergedEvent(revision));
+    // Recorded first, then shown: a write that fails (the database restarting) leaves the
+    // state as it was, and the retried pass records it again.
     if (events.length > 0) await this.#o.store.appendEvents(events);
+    if (converges) {
+      this.#lastConverged = Math.max(this.#lastConverged, revision.number);
+      this.#o.metrics.rolloutConverged();
+    }
+    const wake = progress.setState(service, gone ? undefined : state);
     return { wake, gone };
+  }
+
+  #convergedEvent(revision: Revision): NewEvent {
+    return {
+      kind: 'revision.converged',
+      revision: revision.number,
+      actor: 'controller',
+      message: `revision ${revision.number}: every service runs its desired version, healthy`,
+      time: this.#o.clock.now().toISOString(),
+    };
   }
 
   /** `revision` is the one the settling pass reconciled, even if a newer one arrived since. */
@@ -178,18 +202,7 @@ export class RolloutOutcome {
     if (revision.number <= this.#lastConverged || !this.#o.progress.convergedAt(revision)) return;
     const before = this.#lastConverged;
     this.#lastConverged = revision.number;
-    await this.#record(
-      () => (this.#lastConverged = before),
-      [
-        {
-          kind: 'revision.converged',
-          revision: revision.number,
-          actor: 'controller',
-          message: `revision ${revision.number}: every service runs its desired version, healthy`,
-          time: this.#o.clock.now().toISOString(),
-        },
-      ],
-    );
+    await this.#record(() => (this.#lastConverged = before), [this.#convergedEvent(revision)]);
     this.#o.metrics.rolloutConverged();
   }
 
