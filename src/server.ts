@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
+import { Registry as MetricsRegistry } from 'prom-client';
 import { soleLeadership } from './adapters/leadership/sole-leadership.ts';
 import { openSqliteLeadership } from './adapters/leadership/sqlite-leadership.ts';
 import { NetworkProber } from './adapters/prober/network-prober.ts';
@@ -18,6 +19,7 @@ import { createProcessRuntime } from './adapters/runtime/process/process-runtime
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
+import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
 import { AlertEngine } from './engines/alerts/alert-engine.ts';
@@ -120,7 +122,9 @@ interface Wiring {
 
 async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<ControlPlane> {
   const { logger, clock, stateDir, location, leadership, opened } = wiring;
-  const store = await openStoreAt(location);
+  // Every store call timed for /metrics, whichever database it is.
+  const storeMetrics = new MetricsRegistry();
+  const store = new InstrumentedStore(await openStoreAt(location), storeMetrics);
   opened.push(() => store.close());
   // This API starts processes: it is never reachable from another host without a token.
   const token =
@@ -194,6 +198,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     logger,
     defaultBaseDir: baseDir,
     traffic,
+    leading: (): boolean => leader.term !== undefined && !leader.term.lost.aborted,
   });
   const red = telemetry.red();
   const alerts = new AlertEngine({
@@ -206,7 +211,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     abortRollout: (service, reason) => controller.abortRollout(service, reason),
   });
   const { promise: leadershipLost, resolve: loseLeadership } = Promise.withResolvers<unknown>();
-  const leader = new LeaderRunner({
+  const leader: LeaderRunner = new LeaderRunner({
     leadership,
     logger,
     onLost: loseLeadership,
@@ -233,7 +238,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     version: BATON_VERSION,
     token,
     telemetry,
-    metrics: [telemetry.metrics],
+    metrics: [telemetry.metrics, controller.metrics, storeMetrics],
   }).fetch;
 
   return {

@@ -261,6 +261,33 @@ describe('the web console on the example shop', () => {
       WAIT,
     );
     assert.equal(await page.evaluate(() => window.loadedOnce), 'still this page');
+    // The replacement carries the story of the slot it took over: how the victim ended.
+    await page
+      .locator('tr[data-instance][data-phase="running"] td[data-label="Last exit"]', {
+        hasText: 'killed by SIGKILL',
+      })
+      .first()
+      .waitFor(WAIT);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it("shows a service's own recent events however many events of others came since", async () => {
+    // 1,100 events of another service (traffic splits of orders, set and cleared) after ledger's last.
+    for (let i = 0; i < 550; i++) {
+      const set = await fetch(`${shop.url}/v1/services/orders/traffic`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ weights: { '2.1.0': 100 }, author: 'flood' }),
+      });
+      assert.equal(set.status, 200, await set.text());
+      const cleared = await fetch(`${shop.url}/v1/services/orders/traffic`, { method: 'DELETE' });
+      assert.equal(cleared.status, 204);
+    }
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/services/ledger`);
+    await page.locator('ol.timeline li', { hasText: 'instance.running' }).first().waitFor(WAIT);
+    assert.equal(await page.getByText('None yet.').count(), 0);
     assert.deepEqual(errors, []);
     await close();
   });

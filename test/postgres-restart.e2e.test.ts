@@ -57,8 +57,11 @@ describe('PostgreSQL restarted mid-rollout', () => {
       async () => {
         assert.equal(server.child.exitCode, null, `the control plane died:\n${stderr}`);
         const status = (await (await fetch(`${server.url}/v1/status`)).json()) as Status;
+        // Not before the controller has recorded a state (an empty list is vacuously settled).
         const done =
-          status.revision === revision && status.services.every((s) => s.settled && s.revision === revision);
+          status.revision === revision &&
+          status.services.length > 0 &&
+          status.services.every((s) => s.settled && s.revision === revision);
         return done ? status : undefined;
       },
       { timeoutMs: 90_000, what: `revision ${revision} converges` },

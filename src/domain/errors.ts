@@ -64,6 +64,14 @@ export class BatonError extends Error {
 }
 
 /**
+ * Whether retrying the same thing cannot help (a coded error that is not retryable), as
+ * Temporal's `nonRetryable`. Anything else — an uncoded error, a network blip — may pass.
+ */
+export function isTerminalError(error: unknown): boolean {
+  return error instanceof BatonError && !error.retryable;
+}
+
+/**
  * The gateway's half of the catalogue: what it answers the architecture's clients when it
  * does not forward a request (or forwarding failed). A code both halves use means the same
  * thing in both. The gateway's HTTP edge (src/engines/gateway/problem-response.ts) maps

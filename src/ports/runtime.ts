@@ -69,6 +69,7 @@ export const REFUSAL_CODES = {
     'The workload needs what this runtime does not have (an `image` on the process runtime).',
   'run-cwd-missing': "`run.cwd` names a folder that does not exist on the runtime's machine.",
   'command-not-found': '`run.command` is not on the PATH instances get, nor a file.',
+  'script-not-found': 'The script an interpreter is given (`node services/orders.ts`) does not exist.',
   'not-honoured': 'A field this runtime accepts but does not act on (severity warning).',
   'image-missing':
     'The container engine does not have `image`, and Baton never pulls: load it or declare `build`.',
@@ -152,6 +153,13 @@ export interface Runtime {
   stop(id: string, options: StopOptions): Promise<void>;
   /** Every instance this runtime's owner started that is still alive — including ones started before a control-plane restart. */
   list(): Promise<RunningInstance[]>;
+  /**
+   * The TCP ports the instance's own processes listen on, when the runtime can tell (the
+   * process runtime reads Linux /proc); undefined when it cannot. Health uses it so that a
+   * probe answered by another process — an old instance still holding a fixed port — never
+   * makes this one ready.
+   */
+  listening?(id: string): Promise<readonly number[] | undefined>;
   /** Facts as they happen. An exit is reported at once, never at the next poll of a health check. */
   subscribe(listener: (event: RuntimeEvent) => void): () => void;
   logs(query: LogQuery): AsyncIterable<LogLine>;

@@ -322,6 +322,11 @@ export function storeContract(
             }),
             [seq[4]],
           );
+          // The newest ones, still oldest first: a service's recent history, however long the log.
+          assert.deepEqual(await read({ newest: true, limit: 2 }), seq.slice(4));
+          assert.deepEqual(await read({ newest: true, service: 'web', limit: 2 }), [seq[2], seq[4]]);
+          assert.deepEqual(await read({ newest: true, after: seq[3] }), seq.slice(4));
+          assert.deepEqual(await read({ newest: true, kinds: ['health.failed'], limit: 1 }), [seq[5]]);
         }));
 
       it(

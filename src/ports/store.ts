@@ -26,6 +26,11 @@ export interface EventQuery {
   readonly limit?: number | undefined;
   readonly service?: string | undefined;
   readonly kinds?: readonly string[] | undefined;
+  /**
+   * The newest `limit` matching events instead of the oldest (still returned oldest first):
+   * a service's recent history, however much the rest of the log has grown since.
+   */
+  readonly newest?: boolean | undefined;
 }
 
 export interface RevisionQuery {

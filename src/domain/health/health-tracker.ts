@@ -42,6 +42,14 @@ export function healthPolicy(health: HealthSpec | undefined): HealthPolicy {
   };
 }
 
+/**
+ * How long an instance that served may stay unhealthy (out of discovery) before it is
+ * replaced or restarted: long enough for a blip (a GC pause, a slow dependency) to pass.
+ */
+export function unhealthyGraceMs(policy: HealthPolicy): number {
+  return Math.max(5_000, 2 * policy.failureThreshold * policy.intervalMs);
+}
+
 export const HEALTH_STATUSES = {
   /** Not ready yet; within or past its startup grace. */
   starting: 'starting',

@@ -34,6 +34,8 @@ const CAUSES: ServiceCause[] = [
   'converged',
   'below-desired',
   'restarts-exhausted',
+  'crash-loop',
+  'cannot-start',
   'destroyed',
   'scaled-to-zero',
 ];
@@ -119,6 +121,8 @@ testStateMachine({
     converged: ['* → running'],
     'below-desired': ['* → degraded'],
     'restarts-exhausted': ['* → failed'],
+    'crash-loop': ['* → failed'],
+    'cannot-start': ['* → failed'],
     destroyed: ['* → offline'],
     'scaled-to-zero': ['* → offline'],
   },

@@ -24,7 +24,10 @@ export const SERVICE_PHASES = {
   scaling: 'scaling',
   /** Fewer instances of the target version running than desired, possibly none; the controller is still trying. */
   degraded: 'degraded',
-  /** Nothing running and a pet has exhausted its restarts: the controller gave up; a human must act. */
+  /**
+   * Nothing running, and a pet has exhausted its restarts, or the instances keep dying before
+   * they serve, or cannot start at all: a human must act.
+   */
   failed: 'failed',
   /** Removed from the manifest; its instances are being taken down. */
   destroying: 'destroying',
@@ -46,6 +49,10 @@ export const SERVICE_CAUSES = {
   converged: 'converged',
   'below-desired': 'below-desired',
   'restarts-exhausted': 'restarts-exhausted',
+  /** Its instances keep dying before they serve; the controller backs off between attempts. */
+  'crash-loop': 'crash-loop',
+  /** It cannot start at all (command, script or folder missing); the controller stopped trying. */
+  'cannot-start': 'cannot-start',
   /** Offline at the end of a destroy. */
   destroyed: 'destroyed',
   /** Offline because the manifest asks for zero instances. */
@@ -94,6 +101,8 @@ export const SERVICE_CAUSE_RULES: Readonly<Record<ServiceCause, CauseRule<Servic
   converged: { to: [S.running] },
   'below-desired': { to: [S.degraded] },
   'restarts-exhausted': { to: [S.failed] },
+  'crash-loop': { to: [S.failed] },
+  'cannot-start': { to: [S.failed] },
   destroyed: { to: [S.offline] },
   'scaled-to-zero': { to: [S.offline] },
 };

@@ -30,6 +30,11 @@ export interface ServiceFacts {
   readonly operation?: ServiceOperation | undefined;
   /** A pet instance has used up its restarts; the controller no longer restarts it. */
   readonly restartsExhausted: boolean;
+  /**
+   * The target spec's instances keep dying before they serve (`crash-loop`: the controller
+   * backs off between attempts), or cannot start at all (`cannot-start`: it stopped trying).
+   */
+  readonly failure?: 'crash-loop' | 'cannot-start' | undefined;
 }
 
 export interface ServiceStatus {
@@ -49,7 +54,8 @@ const S = SERVICE_PHASES;
  * | 1  | desired = 0 and nothing live                      | offline      | destroyed / scaled-to-zero |
  * | 2  | a destroy is in progress                          | destroying   | destroy                    |
  * | 3  | a rollback is in progress                         | rolling-back | rollback                   |
- * | 4  | restarts exhausted and nothing running            | failed       | restarts-exhausted         |
+ * | 4  | restarts exhausted, crash loop or cannot start,   | failed       | restarts-exhausted,        |
+ * |    | and nothing running                               |              | crash-loop, cannot-start   |
  * | 5  | a rollout is in progress                          | updating     | rollout                    |
  * | 6  | a scale is in progress                            | scaling      | scale                      |
  * | 7  | a deploy is in progress                           | deploying    | deploy                     |
@@ -59,7 +65,7 @@ const S = SERVICE_PHASES;
  *
  * Why this order: facts that end the story (1) beat intentions; a destroy (2) makes every
  * other concern moot; a rollback (3) is the response to trouble, so it stays visible while
- * it runs; giving up (4) must not hide behind a rollout, scale or deploy that cannot make
+ * it runs; giving up or backing off (4) must not hide behind a rollout, scale or deploy that cannot make
  * progress; without an operation, the counts decide (8–10).
  */
 export function serviceStatus(facts: ServiceFacts): ServiceStatus {
@@ -80,7 +86,10 @@ export function serviceStatus(facts: ServiceFacts): ServiceStatus {
   }
   if (operation === 'destroy') return { phase: S.destroying, cause: 'destroy' };
   if (operation === 'rollback') return { phase: S['rolling-back'], cause: 'rollback' };
-  if (facts.restartsExhausted && running === 0) return { phase: S.failed, cause: 'restarts-exhausted' };
+  if (running === 0) {
+    if (facts.restartsExhausted) return { phase: S.failed, cause: 'restarts-exhausted' };
+    if (facts.failure !== undefined) return { phase: S.failed, cause: facts.failure };
+  }
   if (operation === 'rollout') return { phase: S.updating, cause: 'rollout' };
   if (operation === 'scale') return { phase: S.scaling, cause: 'scale' };
   if (operation === 'deploy') return { phase: S.deploying, cause: 'deploy' };

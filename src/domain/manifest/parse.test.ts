@@ -93,6 +93,7 @@ describe('parseManifest: valid manifests', () => {
       maxUnavailable: 0,
       autoRollback: true,
       deadline: '5m',
+      crashLoopLimit: 3,
     });
 
     const payments = manifest.services['payments']!;

@@ -333,6 +333,15 @@ const RolloutSchema = z
     maxUnavailable: PERCENT_OR_COUNT.default(0),
     autoRollback: z.boolean().default(true),
     deadline: duration('deadline').default('5m'),
+    crashLoopLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .describe(
+        'New instances that die before becoming ready this many times in a row fail the rollout at once, without waiting for the deadline.',
+      ),
     canarySteps: z
       .array(z.number().int().min(1).max(100))
       .min(1)
@@ -441,7 +450,15 @@ export const ServiceSchema = z
     instances: InstancesSchema.default(1),
     mode: z.enum(['pet', 'cattle']).default('cattle'),
     ports: z.array(PortSchema).default([]),
-    health: HealthSchema.optional(),
+    health: HealthSchema.optional().describe(
+      'One probe for both readiness (traffic) and liveness (an instance that stays failing it is replaced or restarted). Or give `readiness` and `liveness` apart.',
+    ),
+    readiness: HealthSchema.optional().describe(
+      'Gates traffic, as in Kubernetes: failing takes the instance out of discovery until it passes again; it is never restarted for it.',
+    ),
+    liveness: HealthSchema.optional().describe(
+      'Restarts, as in Kubernetes: failing `failureThreshold` times in a row (after `startupGrace`) restarts a pet in place or replaces cattle.',
+    ),
     dependsOn: z
       .record(name, DependencySchema)
       .default({})
@@ -455,10 +472,16 @@ export const ServiceSchema = z
       maxUnavailable: 0,
       autoRollback: true,
       deadline: '5m',
+      crashLoopLimit: 3,
     }),
   })
   .refine((s) => s.run !== undefined || s.image !== undefined || s.build !== undefined, {
     error: 'a service needs `run` (a local process), or `image` or `build` (a container), or both',
+  })
+  .refine((s) => s.health === undefined || (s.readiness === undefined && s.liveness === undefined), {
+    error:
+      '`health` is readiness and liveness in one: give either `health`, or `readiness` and/or `liveness`',
+    path: ['health'],
   });
 
 export const ManifestSchema = z

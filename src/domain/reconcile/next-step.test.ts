@@ -2,13 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  nextStep,
+  nextStep as decide,
   resolveBudget,
   type Action,
   type DesiredService,
   type ObservedInstance,
   type ObservedPhase,
+  type StepInput,
 } from './next-step.ts';
+import { DEFAULT_RESTART_POLICY, restartBackoffMs, type RestartPolicy } from './restart-backoff.ts';
+
+const policy = (maxRestarts = 5): RestartPolicy => ({ ...DEFAULT_RESTART_POLICY, maxRestarts });
+/** The decision at a time long after every instance entered its phase, unless said otherwise. */
+const nextStep = (input: Omit<StepInput, 'restart' | 'nowMs'> & { maxRestarts?: number; nowMs?: number }) =>
+  decide({ ...input, restart: policy(input.maxRestarts), nowMs: input.nowMs ?? 1_000_000 });
 
 const desired = (over: Partial<DesiredService> = {}): DesiredService => ({
   service: 'orders',
@@ -19,12 +26,13 @@ const desired = (over: Partial<DesiredService> = {}): DesiredService => ({
   maxUnavailable: 0,
   ...over,
 });
-const inst = (id: string, specHash: string, phase: ObservedPhase, restarts = 0): ObservedInstance => ({
-  id,
-  specHash,
-  phase,
-  restarts,
-});
+const inst = (
+  id: string,
+  specHash: string,
+  phase: ObservedPhase,
+  restarts = 0,
+  sinceMs = 0,
+): ObservedInstance => ({ id, specHash, phase, restarts, sinceMs });
 const kinds = (actions: readonly Action[]) =>
   actions.map((a) => (a.kind === 'start' ? 'start' : `${a.kind}:${a.id}`));
 
@@ -103,44 +111,93 @@ describe('nextStep', () => {
     assert.deepEqual(kinds(out.actions), ['stop:a', 'stop:b']);
   });
 
-  it('waits for providers before updating, but not for a first deployment', () => {
+  it('waits for whatever the caller says it waits for: no start, no retirement, first deployment or not', () => {
     const update = nextStep({
-      desired: desired({ replicas: 1 }),
+      desired: desired({ replicas: 1, maxUnavailable: 1 }),
       instances: [inst('a', 'v1', 'running')],
-      maxRestarts: 5,
       waitingFor: ['payments'],
     });
-    assert.deepEqual(update.actions, []);
-    const first = nextStep({
-      desired: desired({ replicas: 1 }),
-      instances: [],
-      maxRestarts: 5,
-      waitingFor: ['payments'],
+    assert.deepEqual(update.actions, [], 'the step has not begun: the old one is not retired either');
+    const first = nextStep({ desired: desired({ replicas: 1 }), instances: [], waitingFor: ['payments'] });
+    assert.deepEqual(first.actions, []);
+    assert.equal(first.settled, false);
+  });
+
+  it('starts nothing of a spec that cannot start at all, and keeps the old one serving', () => {
+    const out = nextStep({
+      desired: desired({ replicas: 1, maxUnavailable: 1 }),
+      instances: [inst('a', 'v1', 'running'), inst('b', 'v2', 'failed')],
+      halted: true,
     });
-    assert.deepEqual(kinds(first.actions), ['start']);
+    assert.deepEqual(out.actions, []);
   });
 
   it('replaces a dead cattle instance and restarts a dead pet in place, until its restarts run out', () => {
-    const cattle = nextStep({
-      desired: desired({ replicas: 1 }),
-      instances: [inst('a', 'v2', 'failed')],
-      maxRestarts: 5,
-    });
-    assert.deepEqual(kinds(cattle.actions), ['forget:a', 'start']);
+    const cattle = nextStep({ desired: desired({ replicas: 1 }), instances: [inst('a', 'v2', 'failed')] });
+    assert.deepEqual(kinds(cattle.actions), ['replace:a'], 'one fresh instance in its slot, no twin');
     const pet = nextStep({
       desired: desired({ replicas: 1, mode: 'pet' }),
       instances: [inst('a', 'v2', 'failed', 2)],
-      maxRestarts: 5,
     });
     assert.deepEqual(kinds(pet.actions), ['restart:a'], 'no twin is started beside a restarting pet');
     const exhausted = nextStep({
       desired: desired({ replicas: 1, mode: 'pet' }),
       instances: [inst('a', 'v2', 'failed', 5)],
-      maxRestarts: 5,
     });
     assert.deepEqual(exhausted.actions, []);
     assert.deepEqual(exhausted.exhausted, ['a']);
     assert.equal(exhausted.settled, false);
+  });
+
+  it('backs off before bringing back a dead instance, cattle exactly as pets, and says when to look again', () => {
+    for (const mode of ['cattle', 'pet'] as const) {
+      const want = desired({ replicas: 1, mode });
+      const dead = [inst('a', 'v2', 'failed', 3, 10_000)];
+      const wait = restartBackoffMs(3, DEFAULT_RESTART_POLICY);
+      const early = nextStep({ desired: want, instances: dead, nowMs: 10_000 + wait - 1 });
+      assert.deepEqual(early.actions, [], `${mode}: nothing before the backoff is over`);
+      assert.equal(early.recheckInMs, 1);
+      assert.deepEqual(early.backingOff, [{ id: 'a', atMs: 10_000 + wait }]);
+      assert.equal(early.settled, false);
+      const due = nextStep({ desired: want, instances: dead, nowMs: 10_000 + wait });
+      assert.deepEqual(kinds(due.actions), [mode === 'pet' ? 'restart:a' : 'replace:a']);
+    }
+  });
+
+  it('replaces (cattle) or fails (pets) an instance unhealthy past its grace, and never with readiness alone', () => {
+    const sick = [inst('a', 'v2', 'unhealthy', 0, 0)];
+    const cattle = desired({ replicas: 1, unhealthyGraceMs: 6_000 });
+    const within = nextStep({ desired: cattle, instances: sick, nowMs: 5_000 });
+    assert.deepEqual(within.actions, []);
+    assert.equal(within.recheckInMs, 1_000);
+    assert.deepEqual(kinds(nextStep({ desired: cattle, instances: sick, nowMs: 6_000 }).actions), ['stop:a']);
+    const pet = desired({ replicas: 1, mode: 'pet', unhealthyGraceMs: 6_000 });
+    assert.deepEqual(kinds(nextStep({ desired: pet, instances: sick, nowMs: 6_000 }).actions), ['fail:a']);
+    const readinessOnly = desired({ replicas: 1, unhealthyGraceMs: undefined });
+    assert.deepEqual(nextStep({ desired: readinessOnly, instances: sick, nowMs: 60_000 }).actions, []);
+  });
+
+  it('gives a restart count back once the instance has served for the stable period', () => {
+    const want = desired({ replicas: 1 });
+    const up = [inst('a', 'v2', 'running', 4, 0)];
+    const soon = nextStep({ desired: want, instances: up, nowMs: 59_000 });
+    assert.deepEqual(soon.actions, []);
+    assert.equal(soon.recheckInMs, 1_000);
+    assert.equal(soon.settled, true, 'bookkeeping to come does not unsettle a service');
+    const later = nextStep({ desired: want, instances: up, nowMs: 60_000 });
+    assert.deepEqual(kinds(later.actions), ['reset-restarts:a']);
+    assert.equal(later.settled, true);
+  });
+
+  it('with a fixed port, stops the old instance first and starts the new one only once the old is gone', () => {
+    const want = desired({ replicas: 1, fixedPort: true, maxSurge: 1, maxUnavailable: 0 });
+    const first = nextStep({ desired: want, instances: [inst('a', 'v1', 'running')] });
+    assert.deepEqual(kinds(first.actions), ['stop:a'], 'no surge on a fixed port');
+    const draining = nextStep({ desired: want, instances: [inst('a', 'v1', 'draining')] });
+    assert.deepEqual(draining.actions, [], 'a draining instance still holds the port');
+    const stopping = nextStep({ desired: want, instances: [inst('a', 'v1', 'stopped')] });
+    assert.deepEqual(stopping.actions, [], 'nor does a stopped one whose process may not be gone yet');
+    assert.deepEqual(kinds(nextStep({ desired: want, instances: [] }).actions), ['start']);
   });
 
   it('scales in by stopping the least useful instances first', () => {
@@ -179,8 +236,14 @@ function applyWorld(
   for (const a of actions) {
     if (a.kind === 'start') world.push(inst(next(), hash, 'starting'));
     if (a.kind === 'stop' || a.kind === 'forget') world = world.filter((i) => i.id !== a.id);
+    if (a.kind === 'replace') {
+      const dead = world.find((i) => i.id === a.id)!;
+      world = [...world.filter((i) => i.id !== a.id), inst(next(), hash, 'starting', dead.restarts + 1)];
+    }
     if (a.kind === 'restart')
       world = world.map((i) => (i.id === a.id ? { ...i, phase: 'starting', restarts: i.restarts + 1 } : i));
+    if (a.kind === 'fail') world = world.map((i) => (i.id === a.id ? { ...i, phase: 'failed' } : i));
+    if (a.kind === 'reset-restarts') world = world.map((i) => (i.id === a.id ? { ...i, restarts: 0 } : i));
   }
   return world;
 }

@@ -9,6 +9,7 @@ import {
   type SimulatedRuntime,
 } from '../../adapters/runtime/simulated/simulated-runtime.ts';
 import { openSqliteStore } from '../../adapters/store/sqlite/sqlite-store.ts';
+import type { Prober, ProbeTarget } from '../../ports/prober.ts';
 import type { Store } from '../../ports/store.ts';
 import { Registry } from '../registry/registry.ts';
 import { RevisionEngine } from '../revisions/revision-engine.ts';
@@ -23,6 +24,10 @@ interface Harness {
   engine: RevisionEngine;
   controller: Controller;
   transitions: string[];
+  /** Every process launch (→ starting): service, version and fake time. */
+  launches: { service: string; version: string; at: number }[];
+  /** When instances of a service and version began to serve (→ running), in fake time. */
+  servedAt: (service: string, version: string) => number[];
   traffic: TrafficControl | undefined;
 }
 
@@ -32,6 +37,7 @@ function manifest(
     ordersInstances?: number | string;
     inventoryMode?: string;
     deadline?: string;
+    crashLoopLimit?: number;
   } = {},
 ) {
   return `
@@ -50,20 +56,52 @@ services:
     run: { command: node }
     health: { http: { path: /healthz }, interval: 1s, failureThreshold: 2, startupGrace: 2s }
     dependsOn: { inventory: ^1.0.0 }
-    rollout: { maxSurge: 1, maxUnavailable: 0, deadline: ${over.deadline ?? '30s'} }
+    rollout: { maxSurge: 1, maxUnavailable: 0, deadline: ${over.deadline ?? '30s'}, crashLoopLimit: ${over.crashLoopLimit ?? 3} }
 `;
 }
 
 async function harness(
-  options: { failHealthOf?: (version: string) => boolean; traffic?: boolean } = {},
+  options: {
+    failHealthOf?: (version: string) => boolean;
+    /** Instances of this version die this long after they start, saying why on stderr. */
+    crashOf?: { version: string; afterMs: number; stderr: string };
+    traffic?: boolean;
+    /** Wraps the simulated prober (to fail one probe path and not another). */
+    prober?: (simulated: Prober) => Prober;
+    /** Wraps the store (to make it fail). */
+    store?: (store: Store) => Store;
+  } = {},
 ): Promise<Harness> {
   const clock = new FakeClock();
-  const store = await openSqliteStore({ path: ':memory:' });
-  const runtime = createSimulatedRuntime({ clock, startLatencyMs: 100 });
+  const sqlite = await openSqliteStore({ path: ':memory:' });
+  const store = options.store ? options.store(sqlite) : sqlite;
+  const crash = options.crashOf;
+  const runtime = createSimulatedRuntime({
+    clock,
+    startLatencyMs: 100,
+    exitAfterMs: (spec) => (spec.version === crash?.version ? crash.afterMs : undefined),
+  });
+  if (crash)
+    runtime.subscribe((e) => {
+      if (e.type !== 'started' || e.instance.version !== crash.version) return;
+      runtime.write(e.instance.id, crash.stderr, 'stderr');
+      // It dies while starting: it never answers a probe.
+      runtime.failHealth(e.instance.id);
+    });
   const transitions: string[] = [];
+  const launches: Harness['launches'] = [];
+  const served: Harness['launches'] = [];
+  const servedAt = (service: string, version: string) =>
+    served.filter((s) => s.service === service && s.version === version).map((s) => s.at);
   const registry = new Registry({
     clock,
-    onTransition: (r) => transitions.push(`${r.record.id}:${r.from}->${r.record.phase}`),
+    onTransition: (r) => {
+      transitions.push(`${r.record.id}:${r.from}->${r.record.phase}`);
+      const at = clock.now().getTime();
+      const { service, version } = r.record;
+      if (r.record.phase === 'starting') launches.push({ service, version, at });
+      if (r.record.phase === 'running') served.push({ service, version, at });
+    },
     onIllegal: (record, to, cause, reason) =>
       assert.fail(`illegal transition of ${record.id} to ${to} (${cause}): ${reason}`),
   });
@@ -82,7 +120,7 @@ async function harness(
     store,
     runtime,
     registry,
-    prober: new SimulatedProber(runtime),
+    prober: options.prober ? options.prober(new SimulatedProber(runtime)) : new SimulatedProber(runtime),
     revisions: engine,
     clock,
     logger: pino({ level: 'silent' }),
@@ -93,7 +131,7 @@ async function harness(
     traffic,
   });
   await controller.start();
-  return { clock, store, runtime, registry, engine, controller, transitions, traffic };
+  return { clock, store, runtime, registry, engine, controller, transitions, launches, servedAt, traffic };
 }
 
 /** Advances fake time in small steps until `done` holds; fails after `maxMs` of fake time. */
@@ -106,6 +144,14 @@ async function until(h: Harness, done: () => boolean, maxMs = 60_000, onStep?: (
   assert.fail(`condition not reached within ${maxMs} ms of fake time`);
 }
 
+/** Stops the controller, moving fake time on meanwhile: a pass in flight may wait for the runtime's clock. */
+async function shutdown(h: Harness): Promise<void> {
+  let stopped = false;
+  const stopping = h.controller.stop({ stopInstances: false }).then(() => (stopped = true));
+  for (let n = 0; !stopped && n < 1_000; n++) await h.clock.advance(100);
+  await stopping;
+}
+
 const settledAll = (h: Harness) => {
   const states = h.controller.states();
   return states.length > 0 && states.every((s) => s.settled);
@@ -115,7 +161,7 @@ describe('Controller on the simulated runtime', () => {
   let h: Harness;
   beforeEach(async () => (h = await harness()));
   afterEach(async () => {
-    await h.controller.stop({ stopInstances: false });
+    await shutdown(h);
     await h.store.close();
   });
 
@@ -196,11 +242,74 @@ describe('Controller on the simulated runtime', () => {
   it('scales within bounds, and restarts by rolling', async () => {
     await h.engine.apply({ text: manifest({ ordersInstances: '{ min: 1, max: 4 }' }) }, { author: 'test' });
     await until(h, () => settledAll(h));
-    h.controller.scale('orders', 1);
+    await h.controller.scale('orders', 1, 'test');
     await until(h, () => settledAll(h) && h.registry.instances('orders').length === 1);
-    h.controller.restart('orders');
+    await h.controller.restart('orders', 'test');
     const before = h.registry.instances('orders')[0]!.id;
     await until(h, () => settledAll(h) && h.registry.instances('orders')[0]?.id !== before);
+  });
+});
+
+describe('Controller: readiness and liveness', () => {
+  const probes = `
+name: probed
+services:
+  api:
+    version: 1.0.0
+    tier: high
+    instances: 2
+    run: { command: node }
+    readiness: { http: { path: /ready }, interval: 1s, failureThreshold: 2, startupGrace: 2s }
+    liveness: { http: { path: /live }, interval: 1s, failureThreshold: 3, startupGrace: 2s }
+`;
+  /** Fails readiness or liveness for instances on the listed ports. */
+  const failing = { ready: new Set<number>(), live: new Set<number>() };
+  const prober = (simulated: Prober): Prober => ({
+    probe: (target: ProbeTarget, timeoutMs: number) => {
+      if (target.kind === 'http' && target.path === '/ready' && failing.ready.has(target.port))
+        return Promise.resolve({ ok: false, detail: 'HTTP 503', durationMs: 0 });
+      if (target.kind === 'http' && target.path === '/live' && failing.live.has(target.port))
+        return Promise.resolve({ ok: false, detail: 'HTTP 500', durationMs: 0 });
+      return simulated.probe(target, timeoutMs);
+    },
+  });
+
+  it('takes an instance failing readiness out of discovery, and never replaces it for that', async () => {
+    const h = await harness({ prober });
+    try {
+      await h.engine.apply({ text: probes }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      const [busy] = h.registry.instances('api');
+      failing.ready.add(busy!.port!);
+      await until(h, () => h.registry.get(busy!.id)?.phase === 'unhealthy');
+      assert.equal(h.registry.endpoints('api').length, 1, 'out of discovery');
+      await h.clock.advance(120_000);
+      assert.equal(h.registry.get(busy!.id)?.phase, 'unhealthy', 'still there: readiness only gates traffic');
+      failing.ready.delete(busy!.port!);
+      await until(h, () => h.registry.get(busy!.id)?.phase === 'running');
+    } finally {
+      failing.ready.clear();
+      await shutdown(h);
+      await h.store.close();
+    }
+  });
+
+  it('replaces an instance failing liveness as soon as its threshold is crossed, saying why', async () => {
+    const h = await harness({ prober });
+    try {
+      await h.engine.apply({ text: probes }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      const [stuck] = h.registry.instances('api');
+      failing.live.add(stuck!.port!);
+      await until(h, () => h.registry.get(stuck!.id) === undefined && settledAll(h), 30_000);
+      const failed = h.transitions.filter((t) => t.startsWith(`${stuck!.id}:`)).at(-1);
+      assert.equal(failed, `${stuck!.id}:running->failed`);
+      assert.equal(h.registry.endpoints('api').length, 2, 'a fresh instance took its place');
+    } finally {
+      failing.live.clear();
+      await shutdown(h);
+      await h.store.close();
+    }
   });
 });
 
@@ -211,7 +320,7 @@ describe('Controller: failures', () => {
       await h.engine.apply({ text: manifest() }, { author: 'test' });
       await until(h, () => settledAll(h));
       await h.engine.apply(
-        { text: manifest({ ordersVersion: '9.9.9', deadline: '10s' }) },
+        { text: manifest({ ordersVersion: '9.9.9', deadline: '10s', crashLoopLimit: 100 }) },
         { author: 'test' },
       );
       await until(h, () => h.controller.states().length > 0 && h.controller.states().some((s) => !s.settled));
@@ -223,13 +332,92 @@ describe('Controller: failures', () => {
       const latest = await h.engine.latest();
       assert.equal(latest!.number, 3);
       assert.deepEqual(latest!.source, { kind: 'rollback', toRevision: 1 });
-      assert.match(latest!.message, /9\.9\.9 never became healthy/);
+      assert.match(latest!.message, /orders 9\.9\.9: did not become healthy within 10s/);
       const failed = await h.store.readEvents({ kinds: ['rollout.failed'] });
       assert.equal(failed.length, 1);
       assert.equal(failed[0]!.revision, 2);
       assert.ok(h.registry.endpoints('orders').length === 3, 'the old version kept serving throughout');
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
+      await h.store.close();
+    }
+  });
+
+  it('fails a crash-looping version after N early deaths, long before its deadline, and says why', async () => {
+    const h = await harness({
+      crashOf: { version: '9.9.9', afterMs: 300, stderr: "Error: Cannot find module '/srv/orders.ts'" },
+    });
+    try {
+      await h.engine.apply({ text: manifest() }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      const applied = h.clock.now().getTime();
+      await h.engine.apply(
+        { text: manifest({ ordersVersion: '9.9.9', deadline: '10m', crashLoopLimit: 3 }) },
+        { author: 'test' },
+      );
+      await until(h, () => (h.controller.state('orders')?.revision ?? 0) === 2);
+      await until(h, () => (h.controller.state('orders')?.revision ?? 0) === 3 && settledAll(h), 600_000);
+      const [failed, ...more] = await h.store.readEvents({ kinds: ['rollout.failed'] });
+      assert.equal(more.length, 0);
+      assert.equal(failed!.data?.['cause'], 'crash-loop');
+      assert.match(
+        failed!.message,
+        /failed before becoming ready 3 times in a row; the last: exit code 1: Error: Cannot find module/,
+      );
+      assert.deepEqual((failed!.data?.['exit'] as { output: string[] }).output, [
+        "Error: Cannot find module '/srv/orders.ts'",
+      ]);
+      const tookMs = Date.parse(failed!.time) - applied;
+      assert.ok(tookMs < 60_000, `failed after ${tookMs} ms of fake time, not at the 10 minute deadline`);
+      // Three early deaths, no more: the third fails the rollout, with a backoff between each.
+      const starts = h.launches.filter((l) => l.version === '9.9.9');
+      assert.equal(starts.length, 3);
+      const gaps = starts.slice(1).map((l, i) => l.at - starts[i]!.at);
+      assert.ok(gaps[1]! > gaps[0]!, `the backoff grows between replacements (${gaps.join(', ')} ms)`);
+      const latest = await h.engine.latest();
+      assert.deepEqual(latest!.source, { kind: 'rollback', toRevision: 1 });
+      assert.ok(h.registry.endpoints('orders').length === 3, 'the old version kept serving throughout');
+    } finally {
+      await shutdown(h);
+      await h.store.close();
+    }
+  });
+
+  it('loses no decision to a store that fails a write: the pass is retried and decides again', async () => {
+    let failures = 1;
+    const h = await harness({
+      crashOf: { version: '9.9.9', afterMs: 300, stderr: 'Error: boom' },
+      store: (store) =>
+        new Proxy(store, {
+          get(target, key) {
+            if (key !== 'appendEvents') {
+              const value = Reflect.get(target, key) as unknown;
+              return typeof value === 'function'
+                ? (value as (...a: unknown[]) => unknown).bind(target)
+                : value;
+            }
+            return async (events: Parameters<Store['appendEvents']>[0]) => {
+              if (events.some((e) => e.kind === 'rollout.failed') && failures-- > 0)
+                throw new Error('the database went away');
+              return target.appendEvents(events);
+            };
+          },
+        }),
+    });
+    try {
+      await h.engine.apply({ text: manifest() }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      await h.engine.apply(
+        { text: manifest({ ordersVersion: '9.9.9', deadline: '10m' }) },
+        { author: 'test' },
+      );
+      await until(h, () => (h.controller.state('orders')?.revision ?? 0) === 3 && settledAll(h), 600_000);
+      assert.equal(failures, -1, 'the first write of the failure did fail');
+      const failed = await h.store.readEvents({ kinds: ['rollout.failed'] });
+      assert.equal(failed.length, 1, 'recorded once, on the retry');
+      assert.deepEqual((await h.engine.latest())!.source, { kind: 'rollback', toRevision: 1 });
+    } finally {
+      await shutdown(h);
       await h.store.close();
     }
   });
@@ -258,7 +446,7 @@ describe('Controller: failures', () => {
       const [failed] = await h.store.readEvents({ kinds: ['rollout.failed'] });
       assert.equal(failed!.data?.['reason'], 'alert orders/latency fired');
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
       await h.store.close();
     }
   });
@@ -282,7 +470,7 @@ describe('Controller: failures', () => {
       assert.equal(alerts.length, 1);
       assert.equal(alerts[0]!.service, 'inventory');
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
       await h.store.close();
     }
   });
@@ -318,7 +506,7 @@ describe('Controller: order and cost across services', () => {
   let h: Harness;
   beforeEach(async () => (h = await harness()));
   afterEach(async () => {
-    await h.controller.stop({ stopInstances: false });
+    await shutdown(h);
     await h.store.close();
   });
 
@@ -354,6 +542,37 @@ describe('Controller: order and cost across services', () => {
     assert.equal(baseSettledWhenSoloStarted, false, 'solo shares no range with base: it did not wait');
     assert.deepEqual([...apiWaitedFor], ['base']);
     assert.deepEqual(await h.store.readEvents({ kinds: ['rollout.failed'] }), []);
+  });
+
+  it('keeps a rollback consumer-first even when the provider has nothing alive to hold its place', async () => {
+    const text = (p: string, c: string, range: string) =>
+      services({
+        catalog: { version: p, instances: 2 },
+        storefront: { version: c, instances: 2, dependsOn: { catalog: range } },
+      });
+    await h.engine.apply({ text: text('1.0.0', '1.0.0', '>=1.0.0 <3.0.0') }, { author: 'test' });
+    await until(h, () => settledAll(h));
+    await h.engine.apply({ text: text('2.0.0', '2.0.0', '^2.0.0') }, { author: 'test' });
+    await until(h, () => settledAll(h) && (h.controller.state('catalog')?.revision ?? 0) === 2);
+    // The provider dies just as the rollback comes: nothing of it is alive to make its step wait.
+    for (const i of h.registry.instances('catalog')) h.runtime.kill(i.id);
+    const from = h.clock.now().getTime();
+    const back = await h.engine.rollback({ to: 1 }, { author: 'test' });
+    assert.deepEqual(
+      back.plan.rollout.steps.map((s) => s.service),
+      ['storefront', 'catalog'],
+    );
+    await until(h, () => ['catalog', 'storefront'].every((s) => settledAt(h, s, back.revision.number)));
+    const launched = (version: string, service: string) =>
+      h.launches
+        .filter((l) => l.at >= from && l.version === version && l.service === service)
+        .map((l) => l.at);
+    const consumerServed = Math.max(...h.servedAt('storefront', '1.0.0'));
+    assert.ok(launched('1.0.0', 'catalog').length > 0);
+    assert.ok(
+      Math.min(...launched('1.0.0', 'catalog')) >= consumerServed,
+      "catalog's step did not begin before storefront's had finished",
+    );
   });
 
   it('reconciles only the changed service on a one-service change, and records the revision converged', async () => {
@@ -428,6 +647,10 @@ describe('Controller: order and cost across services', () => {
       ['2.0.0'],
     );
     assert.deepEqual(await h.store.readEvents({ kinds: ['rollout.failed'] }), []);
+    // Gone is said once: no `offline` event at every resync for a service nobody declares.
+    for (let n = 0; n < 4; n++) await h.clock.advance(10_000);
+    const offline = await h.store.readEvents({ service: 'old', kinds: ['service.offline'] });
+    assert.equal(offline.length, 1);
   });
 });
 
@@ -495,7 +718,7 @@ services:
       );
       assert.ok(h.registry.instances('orders').every((i) => i.version === '2.1.0'));
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
       h.traffic?.stop();
       await h.store.close();
     }
@@ -511,10 +734,12 @@ services:
       const rolledBack = async () =>
         (await h.store.readEvents({ kinds: ['revision.rolled-back'] })).length > 0;
       for (let t = 0; t < 180_000 && !(await rolledBack()); t += 1000) await h.clock.advance(1000);
-      await until(h, () => settledAll(h) && h.traffic!.split('orders') === undefined, 60_000);
+      const setAt = async () => (await h.store.readEvents({ kinds: ['traffic.split-set'] })).length;
+      for (let t = 0; t < 60_000 && (await setAt()) === 0; t += 100) await h.clock.advance(100);
+      assert.equal(await setAt(), 1, 'the canary set its split');
       assert.ok(h.registry.instances('orders').every((i) => i.version === '2.0.0'));
     } finally {
-      await h.controller.stop({ stopInstances: false });
+      await shutdown(h);
       h.traffic?.stop();
       await h.store.close();
     }

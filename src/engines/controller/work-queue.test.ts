@@ -74,11 +74,18 @@ describe('WorkQueue: de-duplication and exclusivity', () => {
     const h = harness({ reply: () => DONE });
     for (let i = 0; i < 5; i++) h.queue.add('orders');
     h.queue.add('payments');
-    assert.deepEqual(h.queue.stats, { queued: 2, running: 0, known: 2, processed: 0 });
+    const counts = ({ queued, running, known, processed, adds }: typeof h.queue.stats) => ({
+      queued,
+      running,
+      known,
+      processed,
+      adds,
+    });
+    assert.deepEqual(counts(h.queue.stats), { queued: 2, running: 0, known: 2, processed: 0, adds: 2 });
     h.queue.start();
     await h.queue.idle();
     assert.deepEqual(h.starts, ['orders', 'payments']);
-    assert.deepEqual(h.queue.stats, { queued: 0, running: 0, known: 2, processed: 2 });
+    assert.deepEqual(counts(h.queue.stats), { queued: 0, running: 0, known: 2, processed: 2, adds: 2 });
   });
 
   it('never runs a key twice at once; adds during a run make exactly one more run', async () => {
@@ -380,7 +387,7 @@ describe('WorkQueue: delayed adds', () => {
     const h = harness({ reply: () => DONE });
     h.queue.addAfter('later', 1000);
     h.queue.addAfter('now', 0);
-    assert.deepEqual(h.queue.stats, { queued: 1, running: 0, known: 2, processed: 0 });
+    assert.deepEqual(h.queue.stats, { queued: 1, running: 0, known: 2, processed: 0, adds: 1, retries: 0 });
   });
 
   it('lets an add bypass a pending retry; the run cancels the retry', async () => {
@@ -479,7 +486,7 @@ describe('WorkQueue: forget', () => {
     h.queue.add('c');
     h.queue.forget('b');
     h.queue.forget('never-added');
-    assert.deepEqual(h.queue.stats, { queued: 2, running: 0, known: 2, processed: 0 });
+    assert.deepEqual(h.queue.stats, { queued: 2, running: 0, known: 2, processed: 0, adds: 3, retries: 0 });
     h.queue.start();
     await h.settle();
     await h.finish('a', new Error('x'));
@@ -502,7 +509,7 @@ describe('WorkQueue: forget', () => {
     await h.clock.advance(60_000);
     assert.equal(h.runsOf('orders'), 1, 'neither the dirty mark nor the error brought it back');
     assert.equal(h.errors.length, 1);
-    assert.deepEqual(h.queue.stats, { queued: 0, running: 0, known: 0, processed: 1 });
+    assert.deepEqual(h.queue.stats, { queued: 0, running: 0, known: 0, processed: 1, adds: 2, retries: 0 });
   });
 
   it('tracks a key again once it is added after being forgotten mid-run, still one run at a time', async () => {

@@ -6,12 +6,10 @@
 //
 // Time comes only from the Clock port: retries, delayed adds and the resync are clock
 // timers, so tests drive them with a FakeClock and never sleep.
+import type { ReconcileResult } from '../../domain/reconcile/result.ts';
 import type { Clock, Timer } from '../../ports/clock.ts';
 
-export type ReconcileResult =
-  | { readonly kind: 'done' }
-  | { readonly kind: 'requeue-after'; readonly ms: number }
-  | { readonly kind: 'terminal'; readonly error: string };
+export type { ReconcileResult } from '../../domain/reconcile/result.ts';
 
 export interface WorkQueueOptions {
   clock: Clock;
@@ -45,6 +43,10 @@ export interface WorkQueueStats {
   readonly known: number;
   /** Reconcile passes finished, whatever their outcome. */
   readonly processed: number;
+  /** Adds that queued a key (or marked a running one to run again): new work, not duplicates. */
+  readonly adds: number;
+  /** Keys scheduled again after a failed pass. */
+  readonly retries: number;
 }
 
 interface KeyState {
@@ -91,6 +93,8 @@ export class WorkQueue {
   #running = 0;
   #known = 0;
   #processed = 0;
+  #adds = 0;
+  #retries = 0;
   #started = false;
   #stopped = false;
   #pumping = false;
@@ -122,6 +126,8 @@ export class WorkQueue {
       running: this.#running,
       known: this.#known,
       processed: this.#processed,
+      adds: this.#adds,
+      retries: this.#retries,
     };
   }
 
@@ -130,8 +136,13 @@ export class WorkQueue {
     if (this.#stopped) return;
     const state = this.#track(key);
     state.parked = false;
-    if (state.running) state.dirty = true;
-    else this.#enqueue(key, state);
+    if (state.running) {
+      if (!state.dirty) this.#adds++;
+      state.dirty = true;
+    } else if (!state.queued) {
+      this.#adds++;
+      this.#enqueue(key, state);
+    }
     this.#pump();
   }
 
@@ -322,7 +333,10 @@ export class WorkQueue {
       case 'error': {
         state.failures++;
         const delay = backoff(key, state.failures, this.#baseBackoffMs, this.#maxBackoffMs);
-        if (live) this.#schedule(key, state, delay);
+        if (live) {
+          this.#retries++;
+          this.#schedule(key, state, delay);
+        }
         safely(() => this.#onError?.(key, outcome.error, state.failures, delay));
         break;
       }

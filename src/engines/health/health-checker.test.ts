@@ -116,6 +116,29 @@ describe('HealthChecker', () => {
     checker.unwatchAll();
   });
 
+  it('counts no pass of a port another process holds before the instance is first ready', async () => {
+    const clock = new FakeClock(START);
+    const prober = new ScriptedProber(clock, '');
+    const changes: string[] = [];
+    const details: string[] = [];
+    let holds = false;
+    const checker = new HealthChecker({
+      clock,
+      prober,
+      onChange: (id, change, detail) => changes.push(`${id} ${change} ${detail}`),
+      onProbe: (_id, result) => details.push(result.detail),
+      owns: async () => holds,
+    });
+    checker.watch(instance('a'), { ...policy, startupGraceMs: 60_000 }, target);
+    await advance(clock, 10 * STARTUP_PROBE_MS);
+    assert.deepEqual(changes, [], 'every probe passed, answered by another process: not ready');
+    assert.match(details.at(-1)!, /port 8080 answers, but not from this instance: another process holds it/);
+    holds = true;
+    await advance(clock, STARTUP_PROBE_MS);
+    assert.deepEqual(changes, ['a ready HTTP 200']);
+    checker.unwatchAll();
+  });
+
   it('measures the startup grace from when the instance started', async () => {
     // Started 4 s ago with a 5 s grace: failures in the first second are forgiven, the
     // next two (probed at the startup cadence) are not.

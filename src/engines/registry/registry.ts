@@ -12,6 +12,7 @@ import {
   type InstanceCause,
   type InstancePhase,
 } from '../../domain/lifecycle/index.ts';
+import type { ExitFact } from '../../domain/lifecycle/instance-exit.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { RunningInstance } from '../../ports/runtime.ts';
 
@@ -30,10 +31,15 @@ export interface InstanceRecord {
   readonly startedAt: string | undefined;
   /** ISO 8601: when it entered its current phase. */
   readonly since: string;
-  /** Restarts in place (pets), reset once it has served for a stable period. */
+  /**
+   * Restarts in a row: of this instance in place (pets), or of the instances it replaced
+   * (cattle); reset once it has served for a stable period.
+   */
   readonly restarts: number;
   /** Last health detail, e.g. `HTTP 503` or `ok`. */
   readonly health: string;
+  /** How it (or, for cattle, the instance it replaced) last ended: CrashLoopBackOff's story. */
+  readonly lastExit?: ExitFact | undefined;
 }
 
 export interface Endpoint {
@@ -74,6 +80,13 @@ export class Registry {
   /** The same records by service, so that a service's instances are read without a lookup each. */
   readonly #byService = new Map<string, Map<string, InstanceRecord>>();
   readonly #listeners = new Set<(change: RegistryChange) => void>();
+  /**
+   * Fixed addresses in a hand-over, by service: the instance that held one is on its way
+   * out, and its successor will answer on the same address once it holds the port. The
+   * address stays in discovery meanwhile, so that clients retrying it (the gateway retries
+   * a refused connection) are carried across instead of turned away.
+   */
+  readonly #handOvers = new Map<string, Endpoint>();
   readonly #options: RegistryOptions;
   #version = 0;
 
@@ -93,6 +106,7 @@ export class Registry {
     revision: number;
     specHash: string;
     restarts?: number;
+    lastExit?: ExitFact | undefined;
   }): InstanceRecord {
     const record: InstanceRecord = {
       ...init,
@@ -110,7 +124,7 @@ export class Registry {
     let ofService = this.#byService.get(record.service);
     if (!ofService) this.#byService.set(record.service, (ofService = new Map()));
     ofService.set(record.id, record);
-    this.#changed(record);
+    this.#changed(record.service, record.id);
     return record;
   }
 
@@ -149,8 +163,29 @@ export class Registry {
       health: detail ?? record.health,
     };
     this.#replace(next);
+    // The successor serves on the handed-over address: the hand-over is done.
+    const held = this.#handOvers.get(next.service);
+    if (to === 'running' && held !== undefined && held.address === next.address && held.port === next.port)
+      this.#handOvers.delete(next.service);
     this.#options.onTransition?.({ record: next, from: record.phase, cause, detail });
     return true;
+  }
+
+  /** Keeps an instance's fixed address in discovery while its successor takes the port over. */
+  holdAddress(id: string): void {
+    const record = this.#records.get(id);
+    if (record?.address === undefined || record.port === undefined) return;
+    const { address, port, version } = record;
+    this.#handOvers.set(record.service, { instance: record.id, address, port, version });
+    this.#changed(record.service, record.id);
+  }
+
+  /** Gives up a hand-over (its successor never came). */
+  releaseAddress(service: string, instance: string): void {
+    const held = this.#handOvers.get(service);
+    if (held?.instance !== instance) return;
+    this.#handOvers.delete(service);
+    this.#changed(service, instance);
   }
 
   /** A pet that has served long enough gets its restart budget back. */
@@ -159,9 +194,18 @@ export class Registry {
     if (record && record.restarts > 0) this.#replace({ ...record, restarts: 0 });
   }
 
-  setHealth(id: string, detail: string): void {
+  /** How the instance ended: its exit reason and last output (read after the exit itself). */
+  setLastExit(id: string, exit: ExitFact): void {
     const record = this.#records.get(id);
-    if (record && record.health !== detail) this.#replace({ ...record, health: detail });
+    if (record) this.#replace({ ...record, lastExit: exit });
+  }
+
+  /** Records a probe's answer; returns whether it differs from the last one. */
+  setHealth(id: string, detail: string): boolean {
+    const record = this.#records.get(id);
+    if (!record || record.health === detail) return false;
+    this.#replace({ ...record, health: detail });
+    return true;
   }
 
   remove(id: string): void {
@@ -169,7 +213,7 @@ export class Registry {
     if (!record) return;
     this.#records.delete(id);
     this.#byService.get(record.service)?.delete(id);
-    this.#changed(record);
+    this.#changed(record.service, record.id);
   }
 
   get(id: string): InstanceRecord | undefined {
@@ -186,13 +230,21 @@ export class Registry {
     return [...this.#byService].filter(([, ids]) => ids.size > 0).map(([name]) => name);
   }
 
-  /** What discovery returns: only instances that are registered and healthy. */
+  /** What discovery returns: only instances that are registered and healthy (and a fixed address in a hand-over). */
   endpoints(service: string, range?: string): Endpoint[] {
-    return this.instances(service)
+    const endpoints = this.instances(service)
       .filter((r) => r.phase === 'running' && r.address !== undefined && r.port !== undefined)
       .filter((r) => range === undefined || semver.satisfies(r.version, range))
       .sort((a, b) => a.id.localeCompare(b.id))
       .map((r) => ({ instance: r.id, address: r.address!, port: r.port!, version: r.version }));
+    const held = this.#handOvers.get(service);
+    if (
+      held !== undefined &&
+      endpoints.length === 0 &&
+      (range === undefined || semver.satisfies(held.version, range))
+    )
+      endpoints.push(held);
+    return endpoints;
   }
 
   subscribe(listener: (change: RegistryChange) => void): () => void {
@@ -203,13 +255,13 @@ export class Registry {
   #replace(record: InstanceRecord): void {
     this.#records.set(record.id, record);
     this.#byService.get(record.service)?.set(record.id, record);
-    this.#changed(record);
+    this.#changed(record.service, record.id);
   }
 
-  #changed(record: InstanceRecord): void {
+  #changed(service: string, instance: string): void {
     ++this.#version;
     if (this.#listeners.size === 0) return;
-    const change = { version: this.#version, service: record.service, instance: record.id };
+    const change = { version: this.#version, service, instance };
     for (const listener of this.#listeners) listener(change);
   }
 }

@@ -257,7 +257,12 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
           const resumeFrom = Number(c.req.header('last-event-id') ?? query.after ?? 0);
           return streamEvents(c, store, { ...filter, after: Number.isFinite(resumeFrom) ? resumeFrom : 0 });
         }
-        const events = await store.readEvents({ ...filter, after: query.after, limit: query.limit });
+        const events = await store.readEvents({
+          ...filter,
+          after: query.after,
+          limit: query.limit,
+          newest: query.newest === 'true',
+        });
         return json({ events, last: await store.lastEventSeq() });
       },
     }),

@@ -19,6 +19,8 @@ export interface RuntimeRouteDependencies {
   readonly runtime: Runtime;
 }
 
+/** Who asks, as the client says (recorded in the event log); authenticated identities replace it. */
+const Actor = z.string().min(1).max(200).optional();
 const ServiceParam = z.strictObject({ name: z.string().max(LIMITS.nameLength).regex(NAME_PATTERN) });
 const DiscoveryParams = z.strictObject({ service: z.string().max(LIMITS.nameLength).regex(NAME_PATTERN) });
 const DiscoveryQuery = z.strictObject({
@@ -107,9 +109,9 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
       tag: 'runtime',
       summary: "Set a service's instance count, within the manifest's min..max.",
       params: ServiceParam,
-      body: z.strictObject({ instances: z.number().int().min(0).max(1000) }),
+      body: z.strictObject({ instances: z.number().int().min(0).max(1000), author: Actor }),
       responses: { 202: { description: 'Accepted; the controller converges' }, ...problems(400, 404, 409) },
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body, c }) => {
         const { min, max } = (await requireService(params.name)).instances;
         if (body.instances < min || body.instances > max) {
           throw new BatonError(
@@ -120,7 +122,7 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
             },
           );
         }
-        controller.scale(params.name, body.instances);
+        await controller.scale(params.name, body.instances, actorOf(body.author, c));
         return json({ service: params.name, instances: body.instances }, 202);
       },
     }),
@@ -131,10 +133,11 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
       tag: 'runtime',
       summary: 'Rolling restart: every instance replaced, honouring maxSurge and maxUnavailable.',
       params: ServiceParam,
-      responses: { 202: { description: 'Accepted; the controller rolls' }, ...problems(404) },
-      handler: async ({ params }) => {
+      body: z.strictObject({ author: Actor }),
+      responses: { 202: { description: 'Accepted; the controller rolls' }, ...problems(400, 404) },
+      handler: async ({ params, body, c }) => {
         await requireService(params.name);
-        controller.restart(params.name);
+        await controller.restart(params.name, actorOf(body.author, c));
         return json({ service: params.name, restarting: true }, 202);
       },
     }),
@@ -171,6 +174,10 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
       },
     }),
   ];
+}
+
+function actorOf(author: string | undefined, c: Context): string {
+  return author ?? c.req.header('x-baton-author') ?? 'anonymous';
 }
 
 function watchDiscovery(c: Context, registry: Registry, service: string, snapshot: () => unknown): Response {

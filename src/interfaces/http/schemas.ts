@@ -54,6 +54,12 @@ export const EventsQuery = z.strictObject({
     .max(200)
     .optional()
     .describe('Comma-separated kinds, e.g. revision.applied,revision.rolled-back'),
+  newest: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe(
+      'The newest `limit` matching events instead of the oldest (still oldest first): recent history.',
+    ),
 });
 
 export const GraphQuery = z.strictObject({

@@ -53,7 +53,20 @@ export interface ServiceState {
   readonly version: string | undefined;
   readonly settled: boolean;
   readonly waitingFor: readonly string[];
+  /** Why it has not settled, in one line. */
+  readonly reason?: string | undefined;
+  /** ISO 8601: while its rollout is under way, when it fails unless settled. */
+  readonly deadline?: string | undefined;
   readonly tier?: Tier | undefined;
+}
+
+/** How an instance last ended: its exit in words and the last lines it wrote. */
+export interface ExitFact {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly at: string;
+  readonly reason: string;
+  readonly output: readonly string[];
 }
 
 /** GET /v1/status and GET /v1/instances: the registry's record of an instance. */
@@ -71,6 +84,7 @@ export interface Instance {
   readonly since: string;
   readonly restarts: number;
   readonly health: string;
+  readonly lastExit?: ExitFact | undefined;
 }
 
 export interface StatusResponse {

@@ -2,7 +2,7 @@
 import { useEffect } from 'react';
 import type { ServiceState, ServiceSummary, StoredEvent } from '../api/types.ts';
 import { Badge, Loading, PageTitle, TierTag } from '../components/common.tsx';
-import { ago } from '../format.ts';
+import { ago, duration } from '../format.ts';
 import { HEALTH_ORDER, serviceHealth, serviceLabel, type Health } from '../health.ts';
 import { useLive, useNow } from '../live/hooks.ts';
 import { Link, servicePath } from '../router.tsx';
@@ -136,6 +136,7 @@ export function OverviewPage() {
                 </td>
                 <td data-label="Status">
                   <Badge health={row.health} label={serviceLabel(row.state)} />
+                  {row.state?.reason ? <span className="muted small reason"> {row.state.reason}</span> : null}
                 </td>
               </tr>
             ))}
@@ -169,9 +170,8 @@ function Happening({
           <Badge health={row.health} label={serviceLabel(row.state)} />{' '}
           <Link href={servicePath(row.name)}>{row.name}</Link>
           {row.state ? `: ${row.state.ready} of ${row.state.desired} ready` : ': not reported yet'}
-          {row.state && row.state.waitingFor.length > 0
-            ? `, waiting for ${row.state.waitingFor.join(', ')}`
-            : ''}
+          {row.state?.reason ? <span className="reason"> — {row.state.reason}</span> : null}
+          {row.state?.deadline ? <DeadlineLeft deadline={row.state.deadline} now={now} /> : null}
         </li>
       ))}
       {troubled.length === 0 ? (
@@ -181,6 +181,17 @@ function Happening({
         </li>
       ) : null}
     </ul>
+  );
+}
+
+/** The time a rollout has left before its deadline fails it. */
+export function DeadlineLeft({ deadline, now }: { deadline: string; now: number }) {
+  const left = Date.parse(deadline) - now;
+  return (
+    <span className="muted small deadline">
+      {' '}
+      ({left > 0 ? `${duration(left)} left before its deadline` : 'past its deadline'})
+    </span>
   );
 }
 
@@ -201,11 +212,12 @@ function latestRollout(
         text: `Revision ${e.revision} (${what}${who}) converged.`,
         time: e.time,
       };
-    if (after.some((x) => x.kind === 'rollout.failed'))
+    const failed = after.find((x) => x.kind === 'rollout.failed');
+    if (failed)
       return {
         health: 'failed',
         label: 'Rollout failed',
-        text: `Revision ${e.revision} did not converge.`,
+        text: `Revision ${e.revision} did not converge: ${failed.message}.`,
         time: e.time,
       };
     const label = e.kind === 'revision.applied' ? 'Rolling out' : 'Rolling back';

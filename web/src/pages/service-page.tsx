@@ -3,19 +3,27 @@
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { describeError } from '../api/client.ts';
 import { followNdjson, type StreamState } from '../api/streams.ts';
-import type { EventsResponse, Instance, LogLine, ServiceDetail, StoredEvent } from '../api/types.ts';
+import type {
+  EventsResponse,
+  ExitFact,
+  Instance,
+  LogLine,
+  ServiceDetail,
+  StoredEvent,
+} from '../api/types.ts';
 import { Badge, ConfirmDialog, ErrorNote, Loading, PageTitle, TierTag } from '../components/common.tsx';
 import { ago, clockTime, duration, logText } from '../format.ts';
 import { instanceHealth, serviceHealth, serviceLabel } from '../health.ts';
 import { useClient, useLive, useNow, useStore } from '../live/hooks.ts';
 import { Link, servicePath } from '../router.tsx';
+import { DeadlineLeft } from './overview-page.tsx';
 
 // The traffic charts come with their own small chunk, after the page's facts.
 const RedPanel = lazy(() => import('../telemetry/red-panel.tsx').then((m) => ({ default: m.RedPanel })));
 
 const TERMINAL = new Set(['stopped', 'failed']);
-/** How far back (in events of every service) the recent events of one service are looked for. */
-const WINDOW = 1000;
+/** How many of a service's own newest events its page shows. */
+const RECENT = 15;
 
 export function ServicePage({ name }: { name: string }) {
   const live = useLive();
@@ -101,10 +109,13 @@ export function ServicePage({ name }: { name: string }) {
           <dt>Instances allowed</dt>
           <dd>{summary ? `${summary.instances.min}–${summary.instances.max} (${summary.mode})` : '—'}</dd>
         </div>
-        {state && state.waitingFor.length > 0 ? (
-          <div>
-            <dt>Waiting for</dt>
-            <dd>{state.waitingFor.join(', ')}</dd>
+        {state?.reason ? (
+          <div className="fact-wide">
+            <dt>Why not settled</dt>
+            <dd data-testid="reason">
+              {state.reason}
+              {state.deadline ? <DeadlineLeft deadline={state.deadline} now={now} /> : null}
+            </dd>
           </div>
         ) : null}
       </dl>
@@ -134,6 +145,7 @@ export function ServicePage({ name }: { name: string }) {
                 <th scope="col">Health</th>
                 <th scope="col">Restarts</th>
                 <th scope="col">Uptime</th>
+                <th scope="col">Last exit</th>
               </tr>
             </thead>
             <tbody>
@@ -206,7 +218,26 @@ function InstanceRow({ instance: i, now }: { instance: Instance; now: number }) 
       <td data-label="Health">{i.health || '—'}</td>
       <td data-label="Restarts">{i.restarts}</td>
       <td data-label="Uptime">{up}</td>
+      <td data-label="Last exit">{i.lastExit ? <LastExit exit={i.lastExit} now={now} /> : '—'}</td>
     </tr>
+  );
+}
+
+/** How an instance last ended, CrashLoopBackOff-style: the exit, when, and what it last wrote. */
+function LastExit({ exit, now }: { exit: ExitFact; now: number }) {
+  if (exit.output.length === 0)
+    return (
+      <span>
+        {exit.reason}, {ago(exit.at, now)}
+      </span>
+    );
+  return (
+    <details className="last-exit">
+      <summary>
+        {exit.reason}, {ago(exit.at, now)}
+      </summary>
+      <pre className="log">{exit.output.join('\n')}</pre>
+    </details>
   );
 }
 
@@ -341,11 +372,9 @@ function RecentEvents({ name, live, now }: { name: string; live: readonly Stored
   useEffect(() => {
     const abort = new AbortController();
     // The live buffer holds only the latest events of every service; this reads the
-    // service's own. The log reads oldest first, so read a window ending at the newest.
+    // service's own newest ones, however many other services' events came since.
     const load = async () => {
-      const { last } = await client.get<EventsResponse>('/v1/events?limit=1', abort.signal);
-      const after = Math.max(0, last - WINDOW);
-      const path = `/v1/events?service=${encodeURIComponent(name)}&after=${after}&limit=${WINDOW}`;
+      const path = `/v1/events?service=${encodeURIComponent(name)}&newest=true&limit=${RECENT}`;
       setPast((await client.get<EventsResponse>(path, abort.signal)).events);
     };
     load().catch(() => undefined);
@@ -356,7 +385,7 @@ function RecentEvents({ name, live, now }: { name: string; live: readonly Stored
     const bySeq = new Map<number, StoredEvent>();
     for (const e of past) bySeq.set(e.seq, e);
     for (const e of live) if (e.service === name) bySeq.set(e.seq, e);
-    return [...bySeq.values()].sort((a, b) => b.seq - a.seq).slice(0, 15);
+    return [...bySeq.values()].sort((a, b) => b.seq - a.seq).slice(0, RECENT);
   }, [past, live, name]);
 
   return (

@@ -58,6 +58,8 @@ import {
   startedAtFromTicks,
 } from './proc-fs.ts';
 import { isDirectory, lookupCommand, runCommand, runCwd } from './run-paths.ts';
+import { listeningPorts } from './listening-ports.ts';
+import { missingScript } from './script-argument.ts';
 
 export { findOwnedProcesses } from './owned-processes.ts';
 export type { OwnedProcess } from './owned-processes.ts';
@@ -192,6 +194,15 @@ export class ProcessRuntime implements Runtime {
     const command = runCommand(run, cwd);
     const found = await lookupCommand(command, request.env['PATH'] ?? this.#inherited['PATH']);
     if (!found.found) refusals.push(commandRefusal(run.command, command, found.path));
+    const missing = await missingScript(run.command, run.args, cwd);
+    if (missing !== undefined)
+      refusals.push({
+        severity: 'error',
+        code: 'script-not-found',
+        field: ['run', 'args', missing.index],
+        message: `script \`${missing.script}\` not found: ${missing.path} does not exist`,
+        hint: SCRIPT_HINT,
+      });
     return refusals;
   }
 
@@ -219,6 +230,14 @@ export class ProcessRuntime implements Runtime {
     }
     const cwd = runCwd(run, spec.baseDir);
     await assertDirectory(cwd, spec);
+    // The interpreter would start, print `Cannot find module` and die: say so instead, once.
+    const missing = await missingScript(run.command, run.args, cwd);
+    if (missing !== undefined)
+      throw new BatonError(
+        'instance-unstartable',
+        `cannot start ${spec.id}: script ${missing.script} not found (${missing.path} does not exist)`,
+        { hint: SCRIPT_HINT },
+      );
     const { ports, primaryPort } = await this.#assignPorts(spec.ports);
     const startedAt = this.#clock.now().toISOString();
     await writeMeta(this.#stateDir, { id: spec.id, service: spec.service, startedAt });
@@ -316,6 +335,12 @@ export class ProcessRuntime implements Runtime {
   async list(): Promise<RunningInstance[]> {
     await this.#adoptSurvivors();
     return [...this.#instances.values()].filter((t) => t.announced).map((t) => t.instance);
+  }
+
+  async listening(id: string): Promise<readonly number[] | undefined> {
+    const tracked = this.#instances.get(id);
+    if (!this.#proc || tracked === undefined) return undefined;
+    return listeningPorts(await groupMembers(tracked.pgid));
   }
 
   subscribe(listener: (event: RuntimeEvent) => void): () => void {
@@ -694,6 +719,9 @@ async function assertDirectory(cwd: string, spec: InstanceSpec): Promise<void> {
     },
   );
 }
+
+const SCRIPT_HINT =
+  '`run.args` paths are relative to `run.cwd` (itself relative to the manifest file): create the file or correct the path';
 
 function spawnFailure(spec: InstanceSpec, command: string, cwd: string, error: unknown): BatonError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -302,13 +302,14 @@ class PostgresStore implements Store {
     const rows = await this.#select<EventTableRow>(
       `SELECT ${EVENT_COLUMNS} FROM events`,
       where,
-      'seq',
+      query.newest ? 'seq DESC' : 'seq',
       limit,
       params,
     );
-    return rows.map((row) =>
+    const events = rows.map((row) =>
       storedEvent(Number(row.seq), { ...row, time: row.time.toISOString(), data: row.data_json }),
     );
+    return query.newest ? events.reverse() : events;
   }
 
   async lastEventSeq(): Promise<number> {

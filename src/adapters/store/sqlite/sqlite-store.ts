@@ -178,10 +178,12 @@ class SqliteStore implements Store {
       where.push('kind IN (SELECT value FROM json_each(?))');
       params.push(JSON.stringify(kinds));
     }
-    const rows = this.#select(`SELECT ${EVENT_COLUMNS} FROM events`, where, 'seq', limit, params);
-    return (rows as unknown as EventTableRow[]).map((row) =>
+    const order = query.newest ? 'seq DESC' : 'seq';
+    const rows = this.#select(`SELECT ${EVENT_COLUMNS} FROM events`, where, order, limit, params);
+    const events = (rows as unknown as EventTableRow[]).map((row) =>
       storedEventFromRow(row.seq, eventFromTable(row)),
     );
+    return query.newest ? events.reverse() : events;
   }
 
   async lastEventSeq(): Promise<number> {

@@ -163,10 +163,19 @@ export function registerServerCommands(program: Command): void {
         if (gateway) out.line(`Gateway: ${gateway.url}`);
         announceToken(out, plane, options.stateDir);
         const client = new ApiClient({ server: plane.url, token: plane.token, out });
-        await Promise.race([
-          followRollout(client, out, outcome.revision.number, { afterSeq, timeoutMs: 15 * 60_000 }),
-          stopped,
-        ]);
+        // Ctrl-C while following stops the following first, then everything, quietly.
+        const interrupted = new AbortController();
+        void stopped.then(() => interrupted.abort());
+        await followRollout(client, out, outcome.revision.number, {
+          afterSeq,
+          timeoutMs: 15 * 60_000,
+          signal: interrupted.signal,
+        });
+        if (interrupted.signal.aborted) {
+          out.line('stopping every instance…');
+          await stopAll();
+          return;
+        }
         out.line();
         printStatus(out, await fetchStatus(client));
         out.line(`\nDashboard: ${plane.url}/`);

@@ -7,6 +7,7 @@ import type { FaultInjection } from '../../../domain/gateway/snapshot.ts';
 import type { ApiClient } from '../client.ts';
 import { contextOf } from '../context.ts';
 import { describeFault } from '../../../domain/gateway/describe-fault.ts';
+import { tellingLine, type ExitFact } from '../../../domain/lifecycle/instance-exit.ts';
 import { relativeTime, table, tier, type Output } from '../output.ts';
 
 export interface StatusJson {
@@ -72,7 +73,7 @@ export function printStatus(out: Output, status: StatusJson, options: { instance
   out.line(`revision ${status.revision}: ${settled}/${status.services.length} services settled`);
   table(
     out,
-    ['SERVICE', 'TIER', 'VERSION', 'DESIRED', 'READY', 'PHASE', 'WAITING FOR'],
+    ['SERVICE', 'TIER', 'VERSION', 'DESIRED', 'READY', 'PHASE', 'WHY'],
     status.services.map((s) => [
       s.service,
       s.tier ? tier(out, s.tier) : '',
@@ -80,7 +81,7 @@ export function printStatus(out: Output, status: StatusJson, options: { instance
       String(s.desired),
       String(s.ready),
       out.style(PHASE_STYLE[s.phase] ?? 'white', s.phase),
-      s.waitingFor.join(', '),
+      why(s),
     ]),
   );
   if (status.faults && status.faults.length > 0) {
@@ -90,22 +91,59 @@ export function printStatus(out: Output, status: StatusJson, options: { instance
   }
   if (options.instances === false || status.instances.length === 0) return;
   out.line();
+  instanceTable(
+    out,
+    [...status.instances].sort((a, b) => a.service.localeCompare(b.service) || a.id.localeCompare(b.id)),
+    { node: true },
+  );
+}
+
+/** Why a service is not settled, and the time left before its rollout's deadline. */
+function why(s: StatusJson['services'][number], now = Date.now()): string {
+  if (s.settled) return '';
+  const left = s.deadline ? Date.parse(s.deadline) - now : undefined;
+  const deadline =
+    left === undefined
+      ? ''
+      : left > 0
+        ? ` (deadline in ${Math.ceil(left / 1000)} s)`
+        : ' (past its deadline)';
+  return `${s.reason ?? s.waitingFor.join(', ')}${deadline}`;
+}
+
+/** Instances, with how each last ended: CrashLoopBackOff's story, in one column. */
+function instanceTable(out: Output, instances: readonly InstanceRecord[], options: { node: boolean }): void {
   table(
     out,
-    ['INSTANCE', 'VERSION', 'PHASE', 'ADDRESS', 'NODE', 'RESTARTS', 'SINCE', 'HEALTH'],
-    [...status.instances]
-      .sort((a, b) => a.service.localeCompare(b.service) || a.id.localeCompare(b.id))
-      .map((i) => [
-        i.id,
-        i.version,
-        i.phase,
-        i.address && i.port ? `${i.address}:${i.port}` : '—',
-        i.node ?? '—',
-        String(i.restarts),
-        relativeTime(i.since),
-        i.health,
-      ]),
+    [
+      'INSTANCE',
+      'VERSION',
+      'PHASE',
+      'ADDRESS',
+      ...(options.node ? ['NODE'] : []),
+      'RESTARTS',
+      'SINCE',
+      'HEALTH',
+      'LAST EXIT',
+    ],
+    instances.map((i) => [
+      i.id,
+      i.version,
+      i.phase,
+      i.address && i.port ? `${i.address}:${i.port}` : '—',
+      ...(options.node ? [i.node ?? '—'] : []),
+      String(i.restarts),
+      relativeTime(i.since),
+      i.health,
+      lastExit(i.lastExit),
+    ]),
   );
+}
+
+function lastExit(exit: ExitFact | undefined): string {
+  if (exit === undefined) return '';
+  const line = tellingLine(exit.output);
+  return `${exit.reason}, ${relativeTime(exit.at)}${line ? `: ${line}` : ''}`;
 }
 
 async function showService(out: Output, client: ApiClient, service: string): Promise<void> {
@@ -134,17 +172,5 @@ async function showService(out: Output, client: ApiClient, service: string): Pro
   );
   if (instances.length === 0) return;
   out.line();
-  table(
-    out,
-    ['INSTANCE', 'VERSION', 'PHASE', 'ADDRESS', 'RESTARTS', 'SINCE', 'HEALTH'],
-    instances.map((i) => [
-      i.id,
-      i.version,
-      i.phase,
-      i.address && i.port ? `${i.address}:${i.port}` : '—',
-      String(i.restarts),
-      relativeTime(i.since),
-      i.health,
-    ]),
-  );
+  instanceTable(out, instances, { node: false });
 }

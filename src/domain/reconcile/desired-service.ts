@@ -1,9 +1,10 @@
-// What a service should be, derived from the current revision and the operator's overrides
+// What a service should be, derived from the current revision and the operator's intents
 // (scale, rolling restart). Pure.
-import { canonicalJson } from '../../domain/manifest/canonical.ts';
-import type { ServiceSpec } from '../../domain/manifest/model.ts';
-import type { DesiredService } from '../../domain/reconcile/next-step.ts';
 import { createHash } from 'node:crypto';
+import { healthPolicy, unhealthyGraceMs } from '../health/health-tracker.ts';
+import { canonicalJson } from '../manifest/canonical.ts';
+import type { ServiceSpec } from '../manifest/model.ts';
+import type { DesiredService } from './next-step.ts';
 
 export interface Overrides {
   /** `baton scale`: instances wanted, within the manifest's min..max. */
@@ -19,7 +20,7 @@ export interface Overrides {
  */
 export function specHash(spec: ServiceSpec, restartGeneration = 0): string {
   const { version, run, image, build, entrypoint, cmd, user } = spec;
-  const { env, resources, placement, volumes, mode, ports, health } = spec;
+  const { env, resources, placement, volumes, mode, ports, health, readiness, liveness } = spec;
   const embodied = {
     version,
     run,
@@ -35,6 +36,9 @@ export function specHash(spec: ServiceSpec, restartGeneration = 0): string {
     mode,
     ports,
     health,
+    // Absent ones are left out, so that hashes from before these fields existed stay the same.
+    ...(readiness ? { readiness } : {}),
+    ...(liveness ? { liveness } : {}),
     restartGeneration,
   };
   return createHash('sha256').update(canonicalJson(embodied)).digest('hex').slice(0, 16);
@@ -50,5 +54,12 @@ export function desiredService(name: string, spec: ServiceSpec, overrides: Overr
     mode: spec.mode,
     maxSurge: spec.rollout.maxSurge,
     maxUnavailable: spec.rollout.maxUnavailable,
+    fixedPort: spec.ports.some((port) => port.port !== undefined),
+    // `health` (or no probe at all) is readiness and liveness in one: failing it for long
+    // replaces the instance. A separate readiness probe only gates traffic.
+    unhealthyGraceMs:
+      spec.readiness === undefined && spec.liveness === undefined
+        ? unhealthyGraceMs(healthPolicy(spec.health))
+        : undefined,
   };
 }

@@ -1,0 +1,86 @@
+// A Store that times every call of the store it wraps, for /metrics: how long the database
+// takes, per operation, and how often it fails. A decorator, so that SQLite and PostgreSQL
+// are measured the same way and neither adapter knows about metrics.
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { NewRevision, Revision, RevisionSummary } from '../../domain/revisions/revision.ts';
+import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../ports/store.ts';
+
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export class InstrumentedStore implements Store {
+  readonly #inner: Store;
+  readonly #duration: Histogram<'operation'>;
+  readonly #errors: Counter<'operation'>;
+
+  constructor(inner: Store, registry: Registry) {
+    this.#inner = inner;
+    this.#duration = new Histogram({
+      name: 'baton_store_operation_duration_seconds',
+      help: 'How long store operations took (SQLite or PostgreSQL), failed ones included.',
+      labelNames: ['operation'] as const,
+      buckets: BUCKETS,
+      registers: [registry],
+    });
+    this.#errors = new Counter({
+      name: 'baton_store_errors_total',
+      help: 'Store operations that failed.',
+      labelNames: ['operation'] as const,
+      registers: [registry],
+    });
+  }
+
+  appendRevision(
+    revision: NewRevision,
+    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+  ): Promise<Revision> {
+    return this.#timed('append_revision', () => this.#inner.appendRevision(revision, options));
+  }
+
+  getRevision(number: number): Promise<Revision | undefined> {
+    return this.#timed('get_revision', () => this.#inner.getRevision(number));
+  }
+
+  latestRevision(): Promise<Revision | undefined> {
+    return this.#timed('latest_revision', () => this.#inner.latestRevision());
+  }
+
+  listRevisions(query?: RevisionQuery): Promise<RevisionSummary[]> {
+    return this.#timed('list_revisions', () => this.#inner.listRevisions(query));
+  }
+
+  revisionHistory(limit: number): Promise<Revision[]> {
+    return this.#timed('revision_history', () => this.#inner.revisionHistory(limit));
+  }
+
+  appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    return this.#timed('append_events', () => this.#inner.appendEvents(events));
+  }
+
+  readEvents(query?: EventQuery): Promise<StoredEvent[]> {
+    return this.#timed('read_events', () => this.#inner.readEvents(query));
+  }
+
+  lastEventSeq(): Promise<number> {
+    return this.#timed('last_event_seq', () => this.#inner.lastEventSeq());
+  }
+
+  onEvents(listener: (lastSeq: number) => void): () => void {
+    return this.#inner.onEvents(listener);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  async #timed<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const end = this.#duration.startTimer({ operation });
+    try {
+      return await call();
+    } catch (error) {
+      this.#errors.inc({ operation });
+      throw error;
+    } finally {
+      end();
+    }
+  }
+}
