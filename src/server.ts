@@ -23,7 +23,10 @@ import { Registry } from './engines/registry/registry.ts';
 import { runtimeAdmission } from './engines/revisions/admission.ts';
 import { RevisionEngine } from './engines/revisions/revision-engine.ts';
 import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
+import { withDataPlaneAddresses } from './engines/traffic/data-plane-addresses.ts';
+import type { PortRange } from './engines/traffic/listener-ports.ts';
 import { TrafficControl } from './engines/traffic/traffic-control.ts';
+import { portIsFree } from './adapters/net/port-probe.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
 import { serviceToken } from './interfaces/http/auth.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -61,6 +64,12 @@ export interface ControlPlaneConfig {
   readonly runtime?: 'process' | 'simulated' | undefined;
   /** Also forward every OTLP trace request to this OTLP/HTTP URL (Jaeger, Tempo, a collector). */
   readonly forwardTracesTo?: string | undefined;
+  /**
+   * The data plane's east-west listeners: the address instances reach this node's data plane
+   * at (the gateway's `--east-west`, 127.0.0.1 by default) and the ports edges get (by
+   * default 20000–23999, below the kernel's ephemeral ports).
+   */
+  readonly eastWest?: { readonly host?: string | undefined; readonly ports?: PortRange | undefined } | undefined;
 }
 
 export interface ControlPlane {
@@ -140,15 +149,17 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   const url = `http://${host}:${port}`;
   logger.info({ url, store: describeStore(location), auth: token ? 'bearer' : 'loopback' }, 'listening');
 
-  const { runtime, prober } = await openRuntime(config.runtime ?? 'process', {
+  const eastWestHost = config.eastWest?.host ?? '127.0.0.1';
+  const { runtime: local, prober } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
     // Instances get the service token: discovery and spans, nothing that changes anything.
     token: token === undefined ? undefined : serviceToken(token),
+    dataPlaneHost: eastWestHost,
   });
-  opened.push(() => runtime.close());
+  opened.push(() => local.close());
   const baseDir = config.baseDir ?? process.cwd();
-  const engine = new RevisionEngine({ store, clock, admit: runtimeAdmission(runtime, baseDir) });
+  const engine = new RevisionEngine({ store, clock, admit: runtimeAdmission(local, baseDir) });
   const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
@@ -167,9 +178,12 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     newId: () => `fault-${randomBytes(4).toString('hex')}`,
     epoch: randomBytes(8).toString('hex'),
     logger,
+    listeners: { host: eastWestHost, range: config.eastWest?.ports, isFree: portIsFree },
   });
   await traffic.start();
   opened.push(() => traffic.stop());
+  // Instances start with their dependencies' addresses on the data plane.
+  const runtime = withDataPlaneAddresses(local, traffic.listenerPorts);
   const controller = new Controller({
     store,
     runtime,
@@ -253,7 +267,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
 
 async function openRuntime(
   kind: 'process' | 'simulated',
-  options: { stateDir: string; serverUrl: string; token: string | undefined },
+  options: { stateDir: string; serverUrl: string; token: string | undefined; dataPlaneHost: string },
 ): Promise<{ runtime: Runtime; prober: Prober }> {
   if (kind === 'simulated') {
     const runtime = createSimulatedRuntime({ clock: systemClock });

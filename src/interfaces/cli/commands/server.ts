@@ -1,6 +1,6 @@
 // server and up: run the control plane in the foreground.
 import { dirname, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { pino } from 'pino';
 import { BatonError } from '../../../domain/errors.ts';
 import { validateArchitecture } from '../../../domain/validate.ts';
@@ -24,6 +24,17 @@ interface ServeOptions {
   logLevel: string;
   runtime: 'process' | 'simulated';
   forwardTraces?: string;
+  eastWestPorts?: { from: number; to: number };
+}
+
+function parsePortRange(value: string): { from: number; to: number } {
+  const match = /^(\d+)-(\d+)$/.exec(value);
+  const from = Number(match?.[1]);
+  const to = Number(match?.[2]);
+  if (!match || from < 1024 || to > 65535 || from > to) {
+    throw new InvalidArgumentError('expected FROM-TO, two ports from 1024 to 65535, e.g. 20000-23999');
+  }
+  return { from, to };
 }
 
 function serveOptions(command: Command): Command {
@@ -43,6 +54,12 @@ function serveOptions(command: Command): Command {
     .option(
       '--forward-traces <url>',
       'also send every OTLP trace request to this OTLP/HTTP endpoint (Jaeger, Tempo, a collector)',
+    )
+    .option(
+      '--east-west-ports <from-to>',
+      "ports the data plane's east-west listeners get, one per declared dependency, kept for good (default 20000-23999, or BATON_EAST_WEST_PORTS)",
+      parsePortRange,
+      process.env['BATON_EAST_WEST_PORTS'] ? parsePortRange(process.env['BATON_EAST_WEST_PORTS']) : undefined,
     )
     .addOption(
       new Option('--runtime <kind>', 'where instances run; `simulated` is for tests and benchmarks only')
@@ -189,6 +206,7 @@ async function start(
       requireToken: options.requireToken,
       runtime: options.runtime,
       forwardTracesTo: options.forwardTraces,
+      eastWest: { ports: options.eastWestPorts },
       logger: pino({ level: options.logLevel }, pino.destination(2)),
     });
   } catch (error) {
