@@ -93,6 +93,8 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
   caller: string | undefined;
   /** East-west, observe mode: the caller does not declare the callee. */
   undeclared = false;
+  /** East-west: the service the request named, even when it was refused. */
+  callee: string | undefined;
 
   // Decisions.
   route: CompiledRoute | undefined;
@@ -219,6 +221,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     let range = edge.range;
     if (callee === undefined) {
       callee = namedCallee(this.header('x-baton-service'), this.host);
+      if (callee !== '') this.callee = callee;
       if (callee === '' || !state.services.has(callee)) {
         this.reject(
           'no-route',

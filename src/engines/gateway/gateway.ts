@@ -337,7 +337,7 @@ function gatewaySpan(ex: Exchange): GatewaySpan {
     path: ex.path,
     template: pathTemplate(ex.path),
     route: route === undefined ? undefined : `${route.route.host ?? ''}${route.route.path}`,
-    service: route?.serviceName,
+    service: route?.serviceName ?? ex.callee,
     instance: ex.upstream?.instanceId,
     caller: ex.caller,
     range: route?.range,
