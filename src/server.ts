@@ -213,7 +213,17 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     runnables: [
       {
         name: 'controller',
-        start: () => controller.start(),
+        start: async () => {
+          await controller.start();
+          // Gateways keep routing by their last snapshot until the adopted instances are checked.
+          traffic.holdUntilChecked(
+            registry
+              .instances()
+              .filter((i) => i.phase === 'starting')
+              .map((i) => i.id),
+            15_000,
+          );
+        },
         // Instances outlive a lost term: whoever leads next adopts them.
         stop: (reason) =>
           controller.stop({ stopInstances: reason === 'shutdown' && (config.stopInstancesOnClose ?? false) }),

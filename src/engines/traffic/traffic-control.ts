@@ -83,6 +83,8 @@ export class TrafficControl {
   #retry: Timer | undefined;
   #unsubscribe: (() => void)[] = [];
   readonly #ports: ListenerPorts;
+  /** Resolves once the instances adopted at start have their first health verdict. */
+  #warm: Promise<void> = Promise.resolve();
   /** Manifests of earlier revisions, whose instances may still run (revisions never change). */
   readonly #manifests = new Map<number, Manifest>();
 
@@ -132,7 +134,35 @@ export class TrafficControl {
     return this.#sequence;
   }
 
+  /**
+   * A restarted control plane adopts the instances that kept serving, but routes to them
+   * only once their health is checked again: until then, a snapshot would tell every
+   * gateway that no instance is healthy, and gateways routing well by their last snapshot
+   * would start refusing calls. So snapshots wait until the adopted instances (`ids`) have
+   * each had a verdict, or `maxMs` passed.
+   */
+  holdUntilChecked(ids: readonly string[], maxMs: number): void {
+    const waiting = new Set(ids);
+    if (waiting.size === 0) return;
+    const { registry, clock } = this.#o;
+    this.#warm = new Promise<void>((resolve) => {
+      const timer = clock.setTimeout(done, maxMs);
+      const unsubscribe = registry.subscribe(check);
+      function check(): void {
+        for (const id of waiting) if (registry.get(id)?.phase !== 'starting') waiting.delete(id);
+        if (waiting.size === 0) done();
+      }
+      function done(): void {
+        timer.cancel();
+        unsubscribe();
+        resolve();
+      }
+      check();
+    });
+  }
+
   async snapshot(): Promise<GatewaySnapshot> {
+    await this.#warm;
     const latest = await this.#resolvedLatest();
     const services: Record<string, GatewaySnapshot['services'][string]> = {};
     if (latest) {
