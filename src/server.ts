@@ -69,7 +69,10 @@ export interface ControlPlaneConfig {
    * at (the gateway's `--east-west`, 127.0.0.1 by default) and the ports edges get (by
    * default 20000–23999, below the kernel's ephemeral ports).
    */
-  readonly eastWest?: { readonly host?: string | undefined; readonly ports?: PortRange | undefined } | undefined;
+  readonly eastWest?:
+    | { readonly host?: string | undefined; readonly ports?: PortRange | undefined }
+    | false
+    | undefined;
 }
 
 export interface ControlPlane {
@@ -149,7 +152,8 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   const url = `http://${host}:${port}`;
   logger.info({ url, store: describeStore(location), auth: token ? 'bearer' : 'loopback' }, 'listening');
 
-  const eastWestHost = config.eastWest?.host ?? '127.0.0.1';
+  const eastWest = config.eastWest === false ? undefined : (config.eastWest ?? {});
+  const eastWestHost = eastWest?.host ?? '127.0.0.1';
   const { runtime: local, prober } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
@@ -178,12 +182,12 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     newId: () => `fault-${randomBytes(4).toString('hex')}`,
     epoch: randomBytes(8).toString('hex'),
     logger,
-    listeners: { host: eastWestHost, range: config.eastWest?.ports, isFree: portIsFree },
+    listeners: eastWest && { host: eastWestHost, range: eastWest.ports, isFree: portIsFree },
   });
   await traffic.start();
   opened.push(() => traffic.stop());
-  // Instances start with their dependencies' addresses on the data plane.
-  const runtime = withDataPlaneAddresses(local, traffic.listenerPorts);
+  // Instances start with their dependencies' addresses on the data plane (when there is one).
+  const runtime = eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local;
   const controller = new Controller({
     store,
     runtime,

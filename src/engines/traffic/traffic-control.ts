@@ -64,6 +64,7 @@ export interface TrafficControlOptions {
         readonly range?: PortRange | undefined;
         readonly isFree: (host: string, port: number) => Promise<boolean>;
       }
+    | false
     | undefined;
 }
 
@@ -83,6 +84,8 @@ export class TrafficControl {
   #retry: Timer | undefined;
   #unsubscribe: (() => void)[] = [];
   readonly #ports: ListenerPorts;
+  /** False when this control plane runs no data plane between services (`baton up --no-gateway`). */
+  readonly #eastWestOn: boolean;
   /** Resolves once the instances adopted at start have their first health verdict. */
   #warm: Promise<void> = Promise.resolve();
   /** Manifests of earlier revisions, whose instances may still run (revisions never change). */
@@ -90,12 +93,14 @@ export class TrafficControl {
 
   constructor(options: TrafficControlOptions) {
     this.#o = options;
+    const listeners = options.listeners === false ? undefined : options.listeners;
+    this.#eastWestOn = options.listeners !== false;
     this.#ports = new ListenerPorts({
       store: options.store,
       clock: options.clock,
-      host: options.listeners?.host ?? '127.0.0.1',
-      range: options.listeners?.range,
-      isFree: options.listeners?.isFree ?? (async () => true),
+      host: listeners?.host ?? '127.0.0.1',
+      range: listeners?.range,
+      isFree: listeners?.isFree ?? (async () => true),
       onAssigned: () => this.#changed(),
     });
   }
@@ -185,7 +190,7 @@ export class TrafficControl {
       routes: latest?.routes ?? [],
       services,
       faults: this.faults(),
-      eastWest: await this.#eastWest(),
+      ...(this.#eastWestOn ? { eastWest: await this.#eastWest() } : {}),
     };
   }
 
@@ -243,6 +248,7 @@ export class TrafficControl {
 
   /** Ports for the newest revision's listeners, ahead of its instances (which ask again). */
   async #assignListeners(): Promise<void> {
+    if (!this.#eastWestOn) return;
     const newest = await this.#o.engine.newest();
     if (newest === undefined) return;
     await this.#ports.ensure(wantedListeners(newest.manifest));
@@ -349,15 +355,17 @@ export class TrafficControl {
   async #requireReachable(service: string, what: string): Promise<void> {
     await this.#requireService(service);
     const manifest = (await this.#o.engine.latest())!.manifest;
-    if (eastWestMode(manifest) === 'observe') return;
+    if (this.#eastWestOn && eastWestMode(manifest) === 'observe') return;
     if (manifest.services[service]!.routes.length > 0) return;
     const consumers = Object.keys(manifest.services).filter((name) =>
       Object.hasOwn(manifest.services[name]!.dependsOn, service),
     );
-    if (consumers.length > 0) return;
+    if (this.#eastWestOn && consumers.length > 0) return;
     throw new BatonError(
       'service-unreachable',
-      `${what} on ${service} would never act: no gateway route leads to it and no service declares it in dependsOn`,
+      this.#eastWestOn
+        ? `${what} on ${service} would never act: no gateway route leads to it and no service declares it in dependsOn`
+        : `${what} on ${service} would never act: no gateway route leads to it, and this control plane runs no data plane between services`,
       {
         hint: `give ${service} a route (\`routes: [{ path: /… }]\`) or declare it in its consumers' dependsOn; traffic reaches a service only through the data plane`,
       },

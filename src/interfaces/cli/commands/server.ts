@@ -132,7 +132,8 @@ export function registerServerCommands(program: Command): void {
       const plane = await start(
         { ...options, logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel },
         out,
-        { stopInstancesOnClose: true, baseDir },
+        // Without a gateway there is no data plane: instances get no addresses to call through it.
+        { stopInstancesOnClose: true, baseDir, ...(options.gateway ? {} : { eastWest: false as const }) },
       );
       const signalled = untilSignal();
       const stopped = Promise.race([signalled, plane.leadershipLost.then((lost) => exitLost(out, lost))]);
@@ -194,7 +195,9 @@ export function registerServerCommands(program: Command): void {
 async function start(
   options: ServeOptions,
   out: Output,
-  extra: { stopInstancesOnClose: boolean; baseDir?: string } = { stopInstancesOnClose: false },
+  extra: { stopInstancesOnClose: boolean; baseDir?: string; eastWest?: false } = {
+    stopInstancesOnClose: false,
+  },
 ): Promise<ControlPlane> {
   try {
     return await startControlPlane({
@@ -206,7 +209,7 @@ async function start(
       requireToken: options.requireToken,
       runtime: options.runtime,
       forwardTracesTo: options.forwardTraces,
-      eastWest: { ports: options.eastWestPorts },
+      eastWest: extra.eastWest === false ? false : { ports: options.eastWestPorts },
       logger: pino({ level: options.logLevel }, pino.destination(2)),
     });
   } catch (error) {
