@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { soleLeadership } from './adapters/leadership/sole-leadership.ts';
 import { openSqliteLeadership } from './adapters/leadership/sqlite-leadership.ts';
 import { NetworkProber } from './adapters/prober/network-prober.ts';
+import { autoTelemetryEnvironment } from './adapters/runtime/auto-telemetry.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
@@ -288,7 +289,7 @@ async function openRuntime(
     return { runtime, prober: new SimulatedProber(runtime) };
   }
   return {
-    runtime: await createProcessRuntime({ ...options, clock: systemClock }),
+    runtime: await createProcessRuntime({ ...options, clock: systemClock, autoTelemetry: autoTelemetryEnvironment }),
     prober: new NetworkProber(),
   };
 }

@@ -269,7 +269,7 @@ export class TrafficControl {
   }
 
   async setSplit(service: string, weights: Record<string, number>, actor: string): Promise<TrafficSplit> {
-    await this.#requireReachable(service, 'a traffic split');
+    await this.#requireService(service);
     const total = Object.values(weights).reduce((a, b) => a + b, 0);
     if (Object.keys(weights).length === 0 || Math.abs(total - 100) > 1e-9) {
       throw new BatonError('bad-request', `the weights of ${service} add up to ${total}, not 100`, {
@@ -292,7 +292,7 @@ export class TrafficControl {
   }
 
   async injectFault(request: FaultRequest, actor: string): Promise<FaultInjection> {
-    await this.#requireReachable(request.service, 'a fault');
+    await this.#requireService(request.service);
     if (!request.delay && !request.abort) {
       throw new BatonError('bad-request', 'a fault injection needs a delay, an abort, or both', {
         hint: 'e.g. `baton faults inject orders --abort 503 --percent 10 --for 10m`',
@@ -349,10 +349,11 @@ export class TrafficControl {
   }
 
   /**
-   * A split or a fault acts on the data plane's traffic to the service: one set on a service
-   * that no route and no consumer reaches would do nothing, silently, on a game day.
+   * A split or a fault acts on the data plane's traffic to the service: one an operator sets
+   * on a service that no route and no consumer reaches would do nothing, silently, on a game
+   * day. (A canary rollout sets its own splits; it is not asked.)
    */
-  async #requireReachable(service: string, what: string): Promise<void> {
+  async requireReachable(service: string, what: string): Promise<void> {
     await this.#requireService(service);
     const manifest = (await this.#o.engine.latest())!.manifest;
     if (this.#eastWestOn && eastWestMode(manifest) === 'observe') return;

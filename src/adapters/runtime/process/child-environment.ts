@@ -34,8 +34,6 @@ export function childEnvironment(input: ChildEnvironmentInput): Record<string, s
     if (value !== undefined) env[name] = value;
   }
   Object.assign(env, serviceEnvironment(input.spec, input.dataPlaneHost));
-  if (input.spec.telemetry === 'auto' && input.autoTelemetry !== undefined)
-    Object.assign(env, input.autoTelemetry(env));
   // Baton's variables come last: a manifest cannot fake another instance's identity or owner.
   for (const [name, port] of Object.entries(input.ports)) env[portVariable(name)] = String(port);
   env.PORT = String(input.primaryPort);
@@ -46,5 +44,7 @@ export function childEnvironment(input: ChildEnvironmentInput): Record<string, s
   env.BATON_HOME = input.stateDir;
   if (input.serverUrl !== undefined) env.BATON_SERVER = input.serverUrl;
   if (input.token !== undefined) env.BATON_TOKEN = input.token;
+  if (input.spec.telemetry === 'auto' && input.autoTelemetry !== undefined)
+    Object.assign(env, input.autoTelemetry(env));
   return env;
 }
