@@ -71,9 +71,7 @@ export interface ControlPlaneConfig {
    * default 20000–23999, below the kernel's ephemeral ports).
    */
   readonly eastWest?:
-    | { readonly host?: string | undefined; readonly ports?: PortRange | undefined }
-    | false
-    | undefined;
+    { readonly host?: string | undefined; readonly ports?: PortRange | undefined } | false | undefined;
 }
 
 export interface ControlPlane {
@@ -289,7 +287,11 @@ async function openRuntime(
     return { runtime, prober: new SimulatedProber(runtime) };
   }
   return {
-    runtime: await createProcessRuntime({ ...options, clock: systemClock, autoTelemetry: autoTelemetryEnvironment }),
+    runtime: await createProcessRuntime({
+      ...options,
+      clock: systemClock,
+      autoTelemetry: autoTelemetryEnvironment,
+    }),
     prober: new NetworkProber(),
   };
 }

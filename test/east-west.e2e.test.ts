@@ -22,7 +22,11 @@ interface Instance {
   port?: number;
 }
 
-async function api<T>(server: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+async function api<T>(
+  server: string,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<T> {
   const response = await fetch(`${server}${path}`, {
     method: init.method ?? 'GET',
     headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
@@ -33,7 +37,11 @@ async function api<T>(server: string, path: string, init: { method?: string; bod
   return (text === '' ? undefined : JSON.parse(text)) as T;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 60_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await Promise.resolve()
@@ -48,7 +56,12 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 const instances = (server: string, service: string) =>
   api<{ instances: Instance[] }>(server, `/v1/instances?service=${service}`).then((r) => r.instances);
 
-async function running(server: string, service: string, count: number, version?: string): Promise<Instance[]> {
+async function running(
+  server: string,
+  service: string,
+  count: number,
+  version?: string,
+): Promise<Instance[]> {
   return until(`${count} running ${service}${version ? ` ${version}` : ''}`, async () => {
     const list = (await instances(server, service)).filter((i) => i.phase === 'running');
     const all = await instances(server, service);
@@ -68,7 +81,18 @@ interface GatewayProcess {
 async function startGatewayProcess(server: string): Promise<GatewayProcess> {
   const child = spawn(
     process.execPath,
-    [BATON_BIN, '--server', server, 'gateway', '--listen', '127.0.0.1:0', '--no-admin', '--no-access-log', '--log-level', 'warn'],
+    [
+      BATON_BIN,
+      '--server',
+      server,
+      'gateway',
+      '--listen',
+      '127.0.0.1:0',
+      '--no-admin',
+      '--no-access-log',
+      '--log-level',
+      'warn',
+    ],
     { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -206,11 +230,11 @@ describe('an unmodified app through the data plane', { timeout: 600_000 }, () =>
     await state?.remove();
   });
 
-  it('serves every idempotent call across kill -9 every 3 s, scaling, a rolling update and a control-plane restart', async () => {
+  it('serves every idempotent call across kill -9 every 3 s, scaling, a rolling update and a control-plane restart', async (t) => {
     const seed = randomInt(2 ** 31);
-    console.log(`east-west kill seed ${seed}`);
+    t.diagnostic(`east-west kill seed ${seed}`);
     let draw = seed;
-    const random = () => ((draw = (draw * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (draw = (draw * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
     await apply(server.url, manifest({ hotelVersion: '1.2.0' }));
     await running(server.url, 'hotel', 3);
@@ -244,7 +268,9 @@ describe('an unmodified app through the data plane', { timeout: 600_000 }, () =>
       // by its last snapshot meanwhile, and the consumer's address does not change.
       await server.stop('SIGKILL');
       const before = load.calls;
-      await until('calls while the control plane is down', () => (load.calls > before + 50 ? true : undefined));
+      await until('calls while the control plane is down', () =>
+        load.calls > before + 50 ? true : undefined,
+      );
       server = await startServer(state.path, ['--listen', `127.0.0.1:${port}`]);
       await running(server.url, 'hotel', 3, '1.3.0');
       const [same] = await running(server.url, 'web', 1);
@@ -254,7 +280,7 @@ describe('an unmodified app through the data plane', { timeout: 600_000 }, () =>
     } finally {
       await load.stop();
     }
-    console.log(`east-west: ${load.calls} calls, by instance ${JSON.stringify(load.byInstance)}`);
+    t.diagnostic(`east-west: ${load.calls} calls, by instance ${JSON.stringify(load.byInstance)}`);
     assert.deepEqual(load.failures, []);
     assert.ok(Object.keys(load.byInstance).length >= 6, 'calls reached the replacements');
   });
@@ -278,21 +304,30 @@ describe('range routing and the map, with no instrumentation anywhere', { timeou
     await state?.remove();
   });
 
-  it('shows the real edges on the map and in drift from the first calls', async () => {
-    await apply(server.url, manifest({ hotelVersion: '1.4.0', hotelInstances: { min: 2, max: 4 }, tour: true }));
+  it('shows the real edges on the map and in drift from the first calls', async (t) => {
+    await apply(
+      server.url,
+      manifest({ hotelVersion: '1.4.0', hotelInstances: { min: 2, max: 4 }, tour: true }),
+    );
     const [web] = await running(server.url, 'web', 1);
     await running(server.url, 'hotel', 2);
     const started = Date.now();
     const first = await api<{ instance: string }>(`http://127.0.0.1:${web!.port}`, '/call');
     assert.ok(first.instance.startsWith('hotel-'));
-    type MapView = { edges: { from: string; to: string; observed: boolean; declared: boolean }[]; drift: { undeclared: { from: string; to: string }[]; unobserved: { from: string; to: string }[] } };
+    type MapView = {
+      edges: { from: string; to: string; observed: boolean; declared: boolean }[];
+      drift: { undeclared: { from: string; to: string }[]; unobserved: { from: string; to: string }[] };
+    };
     const map = await until('web → hotel on the map', async () => {
       const view = await api<MapView>(server.url, '/v1/map');
       return view.edges.some((e) => e.from === 'web' && e.to === 'hotel' && e.observed) ? view : undefined;
     });
-    console.log(`web → hotel on the map ${Date.now() - started} ms after the first call`);
+    t.diagnostic(`web → hotel on the map ${Date.now() - started} ms after the first call`);
     assert.ok(!map.drift.unobserved.some((e) => e.from === 'web' && e.to === 'hotel'));
-    assert.ok(map.drift.unobserved.some((e) => e.from === 'tour' && e.to === 'hotel'), 'tour has made no call yet');
+    assert.ok(
+      map.drift.unobserved.some((e) => e.from === 'tour' && e.to === 'hotel'),
+      'tour has made no call yet',
+    );
   });
 
   it('refuses a call to an undeclared service (enforce), and reports it as drift', async () => {
@@ -309,7 +344,7 @@ describe('range routing and the map, with no instrumentation anywhere', { timeou
     assert.ok(view);
   });
 
-  it('keeps a consumer pinned to ^1 off a canary of 2.0.0 (2,000 calls), while a wider range reaches it', async () => {
+  it('keeps a consumer pinned to ^1 off a canary of 2.0.0 (2,000 calls), while a wider range reaches it', async (t) => {
     // The provider's new major, with a consumer still on ^1: a forced apply (the plan breaks
     // web's range) whose canary holds at half the traffic. The running web instance keeps
     // the address, and the range, it was started with.
@@ -317,11 +352,19 @@ describe('range routing and the map, with no instrumentation anywhere', { timeou
     const [tour] = await running(server.url, 'tour', 1);
     await apply(
       server.url,
-      manifest({ hotelVersion: '2.0.0', hotelInstances: { min: 2, max: 4 }, canary: true, webRange: '^2.0.0', tour: true }),
+      manifest({
+        hotelVersion: '2.0.0',
+        hotelInstances: { min: 2, max: 4 },
+        canary: true,
+        webRange: '^2.0.0',
+        tour: true,
+      }),
       true,
     );
     await until('the 2.0.0 canary serving', async () =>
-      (await instances(server.url, 'hotel')).some((i) => i.version === '2.0.0' && i.phase === 'running') ? true : undefined,
+      (await instances(server.url, 'hotel')).some((i) => i.version === '2.0.0' && i.phase === 'running')
+        ? true
+        : undefined,
     );
     const versions = async (url: string, n: number) => {
       const pool = new Pool(url, { connections: 4 });
@@ -345,13 +388,19 @@ describe('range routing and the map, with no instrumentation anywhere', { timeou
       return { counts, failures };
     };
     const pinned = await versions(`http://127.0.0.1:${oldWeb.port}`, 2_000);
-    console.log(`web (^1.0.0) by instance over 2,000 calls: ${JSON.stringify(pinned.counts)}`);
+    t.diagnostic(`web (^1.0.0) by instance over 2,000 calls: ${JSON.stringify(pinned.counts)}`);
     assert.deepEqual(pinned.failures, []);
     const total = Object.values(pinned.counts).reduce((a, b) => a + b, 0);
     assert.equal(total, 2_000);
-    assert.ok(Object.keys(pinned.counts).every((key) => key.startsWith('1.4.0 ')), JSON.stringify(pinned.counts));
+    assert.ok(
+      Object.keys(pinned.counts).every((key) => key.startsWith('1.4.0 ')),
+      JSON.stringify(pinned.counts),
+    );
     const wide = await versions(`http://127.0.0.1:${tour!.port}`, 400);
-    console.log(`tour (>=1.0.0) by instance: ${JSON.stringify(wide.counts)}`);
-    assert.ok(Object.keys(wide.counts).some((key) => key.startsWith('2.0.0 ')), 'the canary is live');
+    t.diagnostic(`tour (>=1.0.0) by instance: ${JSON.stringify(wide.counts)}`);
+    assert.ok(
+      Object.keys(wide.counts).some((key) => key.startsWith('2.0.0 ')),
+      'the canary is live',
+    );
   });
 });

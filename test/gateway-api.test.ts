@@ -233,7 +233,9 @@ describe('gateway side of the control plane', () => {
       return (s.eastWest?.listeners.length ?? 0) > 0 ? s : undefined;
     });
     assert.deepEqual(
-      snapshot.eastWest?.listeners.filter((l) => l.callee !== undefined).map((l) => [l.caller, l.callee, l.range]),
+      snapshot.eastWest?.listeners
+        .filter((l) => l.callee !== undefined)
+        .map((l) => [l.caller, l.callee, l.range]),
       [['batch', 'pricing', '^1.0.0']],
     );
     assert.equal(snapshot.eastWest?.mode, 'enforce');

@@ -66,8 +66,10 @@ export function serviceEnvironment(spec: InstanceSpec, dataPlaneHost: string): R
     addresses.set(dependency.service, address);
     env[dependency.variable] = serviceUrl(address);
   }
-  for (const [name, value] of Object.entries(spec.env)) env[name] = resolveServiceReferences(value, addresses);
-  if (spec.egressPort !== undefined) env[EGRESS_VARIABLE] = serviceUrl({ host: dataPlaneHost, port: spec.egressPort });
+  for (const [name, value] of Object.entries(spec.env))
+    env[name] = resolveServiceReferences(value, addresses);
+  if (spec.egressPort !== undefined)
+    env[EGRESS_VARIABLE] = serviceUrl({ host: dataPlaneHost, port: spec.egressPort });
   return env;
 }
 

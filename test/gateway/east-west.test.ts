@@ -147,14 +147,20 @@ describe('east-west listeners', () => {
     const pump = async (path: string, n: number) => {
       for (let i = 0; i < n; i++) {
         const answer = await send(`http://127.0.0.1:${ports.tour}${path}`);
-        const code = answer.status >= 500 && answer.text.startsWith('{"type"') ? answer.json().code : undefined;
+        const code =
+          answer.status >= 500 && answer.text.startsWith('{"type"') ? answer.json().code : undefined;
         if (path.startsWith('/broken')) {
           if (code === 'circuit-open') brokenOpen++;
         } else if (code === 'circuit-open') circuitOpen++;
         else if (answer.status === 200) healthy++;
       }
     };
-    await Promise.all([pump('/broken/1', 200), pump('/rooms/1', 200), pump('/broken/2', 200), pump('/rooms/2', 200)]);
+    await Promise.all([
+      pump('/broken/1', 200),
+      pump('/rooms/1', 200),
+      pump('/broken/2', 200),
+      pump('/rooms/2', 200),
+    ]);
     assert.ok(brokenOpen > 0, 'the failing endpoint never opened its circuit');
     assert.equal(circuitOpen, 0);
     assert.equal(healthy, 400);
@@ -181,7 +187,9 @@ describe('east-west listeners', () => {
       sequence: 4,
     });
     const answer = await until('the fault to act', async () => {
-      const a = await send(`http://127.0.0.1:${ports.egress}/charge`, { headers: { 'x-baton-service': 'payments' } });
+      const a = await send(`http://127.0.0.1:${ports.egress}/charge`, {
+        headers: { 'x-baton-service': 'payments' },
+      });
       return a.status === 503 ? a : undefined;
     });
     assert.equal(answer.json().code, 'fault-injected');

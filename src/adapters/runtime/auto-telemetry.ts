@@ -4,7 +4,9 @@
 // The manifest's own OTEL_* values win (e.g. a sampler), and NODE_OPTIONS keeps what it had.
 import { fileURLToPath } from 'node:url';
 
-export const AUTO_REGISTER = fileURLToPath(new URL('../../../packages/sdk/auto/register.mjs', import.meta.url));
+export const AUTO_REGISTER = fileURLToPath(
+  new URL('../../../packages/sdk/auto/register.mjs', import.meta.url),
+);
 
 export function autoTelemetryEnvironment(env: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -23,7 +25,8 @@ export function autoTelemetryEnvironment(env: Readonly<Record<string, string>>):
   preset('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/protobuf');
   // Spans on the map within a second or two, as the data plane's own are.
   preset('OTEL_BSP_SCHEDULE_DELAY', '1000');
-  if (server !== undefined) preset('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', `${server.replace(/\/+$/, '')}/v1/traces`);
+  if (server !== undefined)
+    preset('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', `${server.replace(/\/+$/, '')}/v1/traces`);
   if (env['BATON_TOKEN'] !== undefined)
     preset('OTEL_EXPORTER_OTLP_TRACES_HEADERS', `authorization=Bearer ${env['BATON_TOKEN']}`);
   // The host's and process's attributes cost a start-up probe each and say little here.

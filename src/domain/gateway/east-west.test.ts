@@ -13,7 +13,13 @@ describe('east-west listeners', () => {
     });
     assert.deepEqual(
       wantedListeners(manifest).map((l) => l.key),
-      [egressKey('hotel'), egressKey('payments'), egressKey('web'), edgeKey('web', 'hotel', '^1.0.0'), edgeKey('web', 'payments', '>=2')],
+      [
+        egressKey('hotel'),
+        egressKey('payments'),
+        egressKey('web'),
+        edgeKey('web', 'hotel', '^1.0.0'),
+        edgeKey('web', 'payments', '>=2'),
+      ],
     );
   });
 
@@ -37,10 +43,16 @@ describe('east-west listeners', () => {
   it('resolves references to the addresses an instance was given', () => {
     const addresses = new Map([['hotel', { host: '127.0.0.1', port: 20417 }]]);
     assert.equal(
-      resolveServiceReferences('${services.hotel.url}/v1 ${services.hotel.host}:${services.hotel.port}', addresses),
+      resolveServiceReferences(
+        '${services.hotel.url}/v1 ${services.hotel.host}:${services.hotel.port}',
+        addresses,
+      ),
       'http://127.0.0.1:20417/v1 127.0.0.1:20417',
     );
     // Undeclared (refused at validation) or another kind of reference: left as written.
-    assert.equal(resolveServiceReferences('${services.other.url} ${secret:X}', addresses), '${services.other.url} ${secret:X}');
+    assert.equal(
+      resolveServiceReferences('${services.other.url} ${secret:X}', addresses),
+      '${services.other.url} ${secret:X}',
+    );
   });
 });

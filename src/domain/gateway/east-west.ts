@@ -47,7 +47,10 @@ export function egressKey(caller: string): string {
 }
 
 /** The listeners one service needs: its egress, and one per dependency and range. */
-export function listenersOf(service: string, dependsOn: Readonly<Record<string, Dependency>>): WantedListener[] {
+export function listenersOf(
+  service: string,
+  dependsOn: Readonly<Record<string, Dependency>>,
+): WantedListener[] {
   const wanted: WantedListener[] = [{ key: egressKey(service), caller: service }];
   for (const callee of Object.keys(dependsOn).sort()) {
     const range = dependsOn[callee]!.range;

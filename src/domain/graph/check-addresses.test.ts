@@ -11,7 +11,11 @@ describe('checkAddresses', () => {
     const manifest = manifestOf({
       web: {
         dependsOn: { hotel: '^1.0.0', 'room-service': { range: '^2.0.0', env: 'ROOMS' } },
-        env: { HOTEL_API: '${services.hotel.url}/v1', ROOMS_HOST: '${services.room-service.host}', KEY: '${secret:KEY}' },
+        env: {
+          HOTEL_API: '${services.hotel.url}/v1',
+          ROOMS_HOST: '${services.room-service.host}',
+          KEY: '${secret:KEY}',
+        },
       },
       hotel: {},
       'room-service': { version: '2.0.0' },
@@ -21,7 +25,10 @@ describe('checkAddresses', () => {
 
   it('refuses a reference to a service the consumer does not declare, naming the fix', () => {
     const manifest = manifestOf({
-      web: { dependsOn: { hotel: '^1.0.0' }, env: { PAY: 'x ${services.payments.url} ${services.payments.port}' } },
+      web: {
+        dependsOn: { hotel: '^1.0.0' },
+        env: { PAY: 'x ${services.payments.url} ${services.payments.port}' },
+      },
       hotel: {},
       payments: {},
     });

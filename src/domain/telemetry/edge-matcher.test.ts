@@ -122,7 +122,10 @@ describe('EdgeMatcher', () => {
         });
         const calleeSpan = spanOf({ id: 'srv', parent: 'dp', kind: 'server', service: 'hotel' });
         const edges = [];
-        const spans = order === 'caller first' ? [callerSpan, dataPlane('own'), calleeSpan] : [dataPlane('own'), calleeSpan, callerSpan];
+        const spans =
+          order === 'caller first'
+            ? [callerSpan, dataPlane('own'), calleeSpan]
+            : [dataPlane('own'), calleeSpan, callerSpan];
         for (const span of spans) {
           const edge = matcher.add(span, 0);
           if (edge) edges.push(edge);

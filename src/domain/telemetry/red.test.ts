@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_RED_OPTIONS, OTHER, RedAggregator, dataPlaneSampleOf, mergeReports, redSampleOf } from './red.ts';
+import {
+  DEFAULT_RED_OPTIONS,
+  OTHER,
+  RedAggregator,
+  dataPlaneSampleOf,
+  mergeReports,
+  redSampleOf,
+} from './red.ts';
 import { spanOf } from './test-spans.ts';
 
 const NOW = 1_700_000_000_000 + 5_000;

@@ -41,7 +41,7 @@ export class EastWestListeners {
     for (const [port, listener] of this.#listeners) {
       if (wanted.has(port)) continue;
       this.#listeners.delete(port);
-      this.#stop(listener);
+      void this.#stop(listener);
     }
     for (const port of wanted) {
       if (this.#listeners.has(port)) continue;

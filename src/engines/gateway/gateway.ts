@@ -218,7 +218,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
           },
           onClientError: answerClientError,
           onConnect: (_req: IncomingMessage, socket: Duplex) =>
-            answerRaw(socket, gatewayProblem('method-not-allowed', 'the data plane does not forward CONNECT')),
+            answerRaw(
+              socket,
+              gatewayProblem('method-not-allowed', 'the data plane does not forward CONNECT'),
+            ),
         });
   const upgrades = new UpgradeProxy(core, log);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>

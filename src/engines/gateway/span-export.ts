@@ -144,7 +144,8 @@ function otlpSpan(span: GatewaySpan): unknown {
     // What the live map draws an edge from at once (no pairing wait), and telemetry's RED
     // counts for a callee that sends no spans of its own.
     attributes.push(str('baton.caller', span.caller));
-    if (span.service !== undefined) attributes.push(str('baton.callee', span.service), str('peer.service', span.service));
+    if (span.service !== undefined)
+      attributes.push(str('baton.callee', span.service), str('peer.service', span.service));
     if (span.range !== undefined) attributes.push(str('baton.range', span.range));
     if (span.undeclared === true) attributes.push({ key: 'baton.undeclared', value: { boolValue: true } });
   } else if (span.route !== undefined) attributes.push(str('baton.route', span.route));

@@ -80,7 +80,10 @@ class AddressedRuntime implements Runtime {
     }
     return {
       ...spec,
-      dependencies: dependencies.map((d) => ({ ...d, port: ports.get(edgeKey(spec.service, d.service, d.range)) })),
+      dependencies: dependencies.map((d) => ({
+        ...d,
+        port: ports.get(edgeKey(spec.service, d.service, d.range)),
+      })),
       egressPort: ports.get(egressKey(spec.service)),
     };
   }

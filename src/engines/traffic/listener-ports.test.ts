@@ -51,8 +51,20 @@ describe('ListenerPorts', () => {
     const clock = new FakeClock();
     const time = clock.now().toISOString();
     await store.appendEvents([
-      { kind: 'data-plane.ports-assigned', actor: 'a', message: 'a', data: { ports: { [egressKey('web')]: 22001 } }, time },
-      { kind: 'data-plane.ports-assigned', actor: 'b', message: 'b', data: { ports: { [egressKey('web')]: 22002 } }, time },
+      {
+        kind: 'data-plane.ports-assigned',
+        actor: 'a',
+        message: 'a',
+        data: { ports: { [egressKey('web')]: 22001 } },
+        time,
+      },
+      {
+        kind: 'data-plane.ports-assigned',
+        actor: 'b',
+        message: 'b',
+        data: { ports: { [egressKey('web')]: 22002 } },
+        time,
+      },
     ]);
     const ports = new ListenerPorts({ store, clock, host: '127.0.0.1', isFree: async () => true });
     await ports.catchUp();
