@@ -158,6 +158,7 @@ ${
     health: { http: { path: /healthz }, interval: 1s, timeout: 1s }
     dependsOn:
       hotel: '>=1.0.0'
+    telemetry: auto
 `
     : ''
 }`;
@@ -401,6 +402,32 @@ describe('range routing and the map, with no instrumentation anywhere', { timeou
     assert.ok(
       Object.keys(wide.counts).some((key) => key.startsWith('2.0.0 ')),
       'the canary is live',
+    );
+  });
+
+  it('traces a Node service from inside with telemetry: auto, through the data plane in one trace', async () => {
+    const [tour] = await running(server.url, 'tour', 1);
+    const env = await api<Record<string, string>>(`http://127.0.0.1:${tour!.port}`, '/env');
+    assert.ok(env['HOTEL_URL'], 'tour has its address');
+    type Row = { service: string; kind: string; name: string };
+    const rows = await until("a trace with tour's own server span", async () => {
+      await api(`http://127.0.0.1:${tour!.port}`, '/call');
+      const { traces } = await api<{ traces: { traceId: string }[] }>(
+        server.url,
+        '/v1/traces?service=tour&limit=20',
+      );
+      for (const { traceId } of traces) {
+        const tree = await api<{ rows: Row[] }>(server.url, `/v1/traces/${traceId}`);
+        if (tree.rows.some((r) => r.service === 'tour' && r.kind === 'server')) return tree.rows;
+      }
+      return undefined;
+    });
+    // tour's own server span, its own client span (fetch), the data plane's hop, hotel's answer
+    // as the data plane saw it: one trace, continued through the data plane.
+    assert.ok(
+      // Two client rows: tour's own (fetch, instrumented) and the data plane's hop it continued.
+      rows.filter((r) => r.service === 'tour' && r.kind === 'client').length >= 2,
+      JSON.stringify(rows),
     );
   });
 });
