@@ -82,12 +82,15 @@ describe('PostgreSQL restarted mid-rollout', () => {
     await converged(second);
     assert.equal(server.child.exitCode, null, `the control plane is still running\n${stderr}`);
     assert.doesNotMatch(stderr, /unhandled|UnhandledPromiseRejection/i);
-    const events = (await (await fetch(`${server.url}/v1/events?kind=revision.converged`)).json()) as {
-      events: { revision: number }[];
-    };
-    assert.ok(
-      events.events.some((e) => e.revision === second),
-      'the convergence is recorded',
+    // The status shows the services settled a moment before the controller writes its event.
+    await eventually(
+      async () => {
+        const events = (await (await fetch(`${server.url}/v1/events?kind=revision.converged`)).json()) as {
+          events: { revision: number }[];
+        };
+        return events.events.some((e) => e.revision === second) ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the convergence is recorded' },
     );
   });
 });
