@@ -427,7 +427,7 @@ describe('the web console on the example shop', () => {
       WAIT,
     );
     // A span's details: its attributes.
-    await tree.getByRole('button', { name: 'POST /orders', exact: true }).click();
+    await tree.getByRole('button', { name: 'POST /orders', exact: true }).first().click();
     await page.locator('.span-details', { hasText: 'http.route' }).waitFor(WAIT);
 
     // Only failed traces: the synthetic one, its failed spans marked in both views.

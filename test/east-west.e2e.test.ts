@@ -418,16 +418,14 @@ describe('range routing and the map, with no instrumentation anywhere', { timeou
       );
       for (const { traceId } of traces) {
         const tree = await api<{ rows: Row[] }>(server.url, `/v1/traces/${traceId}`);
-        if (tree.rows.some((r) => r.service === 'tour' && r.kind === 'server')) return tree.rows;
+        // tour's own server span, its own client span (fetch) and the data plane's hop it
+        // continued, in one trace (not a health probe's or /env's).
+        const own = tree.rows.some((r) => r.service === 'tour' && r.kind === 'server');
+        const clients = tree.rows.filter((r) => r.service === 'tour' && r.kind === 'client').length;
+        if (own && clients >= 2) return tree.rows;
       }
       return undefined;
     });
-    // tour's own server span, its own client span (fetch), the data plane's hop, hotel's answer
-    // as the data plane saw it: one trace, continued through the data plane.
-    assert.ok(
-      // Two client rows: tour's own (fetch, instrumented) and the data plane's hop it continued.
-      rows.filter((r) => r.service === 'tour' && r.kind === 'client').length >= 2,
-      JSON.stringify(rows),
-    );
+    assert.ok(rows.some((r) => r.service === 'tour' && r.kind === 'server'));
   });
 });
