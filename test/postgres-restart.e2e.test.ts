@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
 import { REPO, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.ts';
@@ -39,6 +40,8 @@ describe('PostgreSQL restarted mid-rollout', () => {
   });
   after(async () => {
     await server?.stop();
+    // `baton server` leaves its instances serving when it exits: stop them, or they outlive the test.
+    for (const { pid } of await findOwnedProcesses(join(dir.path, 'state'))) process.kill(pid, 'SIGKILL');
     await dir?.remove();
     await postgres?.remove();
   });
