@@ -10,6 +10,7 @@ import { Registry as MetricsRegistry } from 'prom-client';
 import { soleLeadership } from './adapters/leadership/sole-leadership.ts';
 import { openSqliteLeadership } from './adapters/leadership/sqlite-leadership.ts';
 import { NetworkProber } from './adapters/prober/network-prober.ts';
+import { autoTelemetryEnvironment } from './adapters/runtime/auto-telemetry.ts';
 import { ContainerProber } from './adapters/runtime/docker/container-prober.ts';
 import { checkEngine, connectEngine } from './adapters/runtime/docker/docker-engine.ts';
 import { createDockerRuntime } from './adapters/runtime/docker/docker-runtime.ts';
@@ -30,7 +31,10 @@ import { Registry } from './engines/registry/registry.ts';
 import { runtimeAdmission } from './engines/revisions/admission.ts';
 import { RevisionEngine } from './engines/revisions/revision-engine.ts';
 import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
+import { withDataPlaneAddresses } from './engines/traffic/data-plane-addresses.ts';
+import type { PortRange } from './engines/traffic/listener-ports.ts';
 import { TrafficControl } from './engines/traffic/traffic-control.ts';
+import { portIsFree } from './adapters/net/port-probe.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
 import { serviceToken } from './interfaces/http/auth.ts';
 import { instanceFacing } from './interfaces/http/instance-facing.ts';
@@ -74,6 +78,13 @@ export interface ControlPlaneConfig {
   readonly dockerHost?: string | undefined;
   /** Also forward every OTLP trace request to this OTLP/HTTP URL (Jaeger, Tempo, a collector). */
   readonly forwardTracesTo?: string | undefined;
+  /**
+   * The data plane's east-west listeners: the address instances reach this node's data plane
+   * at (the gateway's `--east-west`, 127.0.0.1 by default) and the ports edges get (by
+   * default 20000–23999, below the kernel's ephemeral ports).
+   */
+  readonly eastWest?:
+    { readonly host?: string | undefined; readonly ports?: PortRange | undefined } | false | undefined;
 }
 
 export interface ControlPlane {
@@ -155,7 +166,13 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   const url = `http://${host}:${port}`;
   logger.info({ url, store: describeStore(location), auth: token ? 'bearer' : 'loopback' }, 'listening');
 
-  const { runtime, prober, closeDoor } = await openRuntime(config.runtime ?? 'process', {
+  const eastWest = config.eastWest === false ? undefined : (config.eastWest ?? {});
+  const eastWestHost = eastWest?.host ?? '127.0.0.1';
+  const {
+    runtime: local,
+    prober,
+    closeDoor,
+  } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
     adminToken: token,
@@ -163,10 +180,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     dockerHost: config.dockerHost,
     mainPort: port,
     logger,
+    dataPlaneHost: eastWestHost,
   });
-  opened.push(() => runtime.close(), closeDoor);
+  opened.push(() => local.close(), closeDoor);
   const baseDir = config.baseDir ?? process.cwd();
-  const engine = new RevisionEngine({ store, clock, admit: runtimeAdmission(runtime, baseDir) });
+  const engine = new RevisionEngine({ store, clock, admit: runtimeAdmission(local, baseDir) });
   const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
@@ -185,9 +203,12 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     newId: () => `fault-${randomBytes(4).toString('hex')}`,
     epoch: randomBytes(8).toString('hex'),
     logger,
+    listeners: eastWest && { host: eastWestHost, range: eastWest.ports, isFree: portIsFree },
   });
   await traffic.start();
   opened.push(() => traffic.stop());
+  // Instances start with their dependencies' addresses on the data plane (when there is one).
+  const runtime = eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local;
   const controller = new Controller({
     store,
     runtime,
@@ -218,7 +239,17 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     runnables: [
       {
         name: 'controller',
-        start: () => controller.start(),
+        start: async () => {
+          await controller.start();
+          // Gateways keep routing by their last snapshot until the adopted instances are checked.
+          traffic.holdUntilChecked(
+            registry
+              .instances()
+              .filter((i) => i.phase === 'starting')
+              .map((i) => i.id),
+            15_000,
+          );
+        },
         // Instances outlive a lost term: whoever leads next adopts them.
         stop: (reason) =>
           controller.stop({ stopInstances: reason === 'shutdown' && (config.stopInstancesOnClose ?? false) }),
@@ -282,6 +313,8 @@ interface RuntimeWiring {
   readonly dockerHost: string | undefined;
   readonly mainPort: number;
   readonly logger: Logger;
+  /** Where instances reach the east-west data plane on this machine. */
+  readonly dataPlaneHost: string;
 }
 
 async function openRuntime(
@@ -300,7 +333,9 @@ async function openRuntime(
       serverUrl: options.serverUrl,
       // Instances get the service token: discovery and spans, nothing that changes anything.
       token: options.adminToken === undefined ? undefined : serviceToken(options.adminToken),
+      dataPlaneHost: options.dataPlaneHost,
       clock: systemClock,
+      autoTelemetry: autoTelemetryEnvironment,
     }),
     prober: new NetworkProber(),
     closeDoor: none,

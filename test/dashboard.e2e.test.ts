@@ -436,7 +436,8 @@ describe('the web console on the example shop', () => {
     assert.match(firstBar, /left: 0%/);
 
     // Folding a subtree by keyboard hides its rows in both views.
-    const toggle = tree.getByRole('button', { name: /^Hide the \d+ spans? under POST \/orders$/ });
+    // The outermost: web's own client span (the data plane's hop and orders' server span are under it).
+    const toggle = tree.getByRole('button', { name: /^Hide the \d+ spans? under POST \/orders$/ }).first();
     const hidden = Number(/the (\d+) span/.exec((await toggle.getAttribute('aria-label'))!)![1]);
     await toggle.focus();
     await page.keyboard.press('Enter');
@@ -453,7 +454,7 @@ describe('the web console on the example shop', () => {
       WAIT,
     );
     // A span's details: its attributes.
-    await tree.getByRole('button', { name: 'POST /orders', exact: true }).click();
+    await tree.getByRole('button', { name: 'POST /orders', exact: true }).first().click();
     await page.locator('.span-details', { hasText: 'http.route' }).waitFor(WAIT);
 
     // Only failed traces: the synthetic one, its failed spans marked in both views.

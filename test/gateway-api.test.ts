@@ -32,6 +32,15 @@ services:
     tier: low
     run: { command: node, args: [batch.js] }
     routes: [{ path: /batch, methods: [POST] }]
+    dependsOn: { pricing: ^1.0.0 }
+  pricing:
+    version: 1.2.0
+    tier: low
+    run: { command: node, args: [pricing.js] }
+  ledger:
+    version: 1.0.0
+    tier: low
+    run: { command: node, args: [ledger.js] }
 `;
 
 describe('gateway side of the control plane', () => {
@@ -195,5 +204,40 @@ describe('gateway side of the control plane', () => {
       body: JSON.stringify({ service: 'api', abort: { status: 500, percent: 1 }, duration: '48h' }),
     });
     assert.equal(tooLong.status, 400);
+  });
+
+  it('refuses a split or fault on a service no route and no consumer reaches, and gives east-west listeners for the rest', async () => {
+    for (const [path, body] of [
+      ['/v1/faults', { service: 'ledger', abort: { status: 503, percent: 10 } }],
+      ['/v1/faults', { service: 'ledger', delay: { ms: 2000, percent: 100 } }],
+    ] as const) {
+      const refused = await api(path, { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(refused.status, 409);
+      const problem = (await refused.json()) as { code: string; detail: string; hint: string };
+      assert.equal(problem.code, 'service-unreachable');
+      assert.match(problem.detail, /no gateway route leads to it and no service declares it in dependsOn/);
+    }
+    const split = await api('/v1/services/ledger/traffic', {
+      method: 'PUT',
+      body: JSON.stringify({ weights: { '1.0.0': 100 } }),
+    });
+    assert.equal(split.status, 409);
+    // pricing has no route, but batch calls it through the data plane: a fault there acts.
+    const reachable = await api('/v1/faults', {
+      method: 'POST',
+      body: JSON.stringify({ service: 'pricing', delay: { ms: 2000, percent: 100 }, duration: '1m' }),
+    });
+    assert.equal(reachable.status, 201);
+    const snapshot = await until('east-west listeners in the snapshot', async () => {
+      const s = (await (await api('/v1/gateway/snapshot')).json()) as GatewaySnapshot;
+      return (s.eastWest?.listeners.length ?? 0) > 0 ? s : undefined;
+    });
+    assert.deepEqual(
+      snapshot.eastWest?.listeners
+        .filter((l) => l.callee !== undefined)
+        .map((l) => [l.caller, l.callee, l.range]),
+      [['batch', 'pricing', '^1.0.0']],
+    );
+    assert.equal(snapshot.eastWest?.mode, 'enforce');
   });
 });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
 import { REPO, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.ts';
@@ -39,6 +40,8 @@ describe('PostgreSQL restarted mid-rollout', () => {
   });
   after(async () => {
     await server?.stop();
+    // `baton server` leaves its instances serving when it exits: stop them, or they outlive the test.
+    for (const { pid } of await findOwnedProcesses(join(dir.path, 'state'))) process.kill(pid, 'SIGKILL');
     await dir?.remove();
     await postgres?.remove();
   });
@@ -85,12 +88,15 @@ describe('PostgreSQL restarted mid-rollout', () => {
     await converged(second);
     assert.equal(server.child.exitCode, null, `the control plane is still running\n${stderr}`);
     assert.doesNotMatch(stderr, /unhandled|UnhandledPromiseRejection/i);
-    const events = (await (await fetch(`${server.url}/v1/events?kind=revision.converged`)).json()) as {
-      events: { revision: number }[];
-    };
-    assert.ok(
-      events.events.some((e) => e.revision === second),
-      'the convergence is recorded',
+    // The status shows the services settled a moment before the controller writes its event.
+    await eventually(
+      async () => {
+        const events = (await (await fetch(`${server.url}/v1/events?kind=revision.converged`)).json()) as {
+          events: { revision: number }[];
+        };
+        return events.events.some((e) => e.revision === second) ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the convergence is recorded' },
     );
   });
 });

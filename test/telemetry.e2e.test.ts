@@ -66,6 +66,9 @@ describe('telemetry with the example shop on real processes', () => {
       runtime: 'process',
       stopInstancesOnClose: true,
       baseDir: SHOP,
+      // What the shop's own spans show: the services call each other by discovery here, as
+      // with `baton up --no-gateway` (the data plane's spans: test/east-west.e2e.test.ts).
+      eastWest: false,
       logger: pino({ level: 'silent' }),
     });
     manifest = await readFile(join(SHOP, 'baton.yaml'), 'utf8');

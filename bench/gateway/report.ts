@@ -115,6 +115,28 @@ export function ratios(summaries: readonly Summary[]): Ratio[] {
       met: goalMs === undefined ? undefined : value <= goalMs,
     });
   };
+  const p50 = (a: string, b: string, goalMs?: number) => {
+    const x = get(a);
+    const y = get(b);
+    if (!x || !y) return;
+    const value = x.p50Ms - y.p50Ms;
+    out.push({
+      label: `${a} p50 − ${b} p50 (ms)`,
+      value,
+      perRound: byRound(x, y, (p, q) => p.p50Ms - q.p50Ms),
+      goal: goalMs === undefined ? undefined : `≤ ${goalMs} ms`,
+      met: goalMs === undefined ? undefined : value <= goalMs,
+    });
+  };
+  // One east-west hop: what it adds to a direct call, and against nginx as the local proxy.
+  // The goal (≤ 0.5 ms added p50) is for one hop unloaded: judge it at --connections 1.
+  p50('baton-east-west', 'direct');
+  p99('baton-east-west', 'direct');
+  p50('baton-east-west', 'nginx');
+  p99('baton-east-west', 'nginx');
+  p50('nginx', 'direct');
+  throughput('baton-east-west', 'nginx');
+  throughput('baton-east-west', 'baton');
   throughput('baton', 'undici-minimal', 0.9);
   throughput('baton', 'fastify-http-proxy', 1.3);
   p99('baton', 'undici-minimal', 1);
@@ -126,7 +148,7 @@ export function ratios(summaries: readonly Summary[]): Ratio[] {
 }
 
 const thousands = (n: number) => `${(n / 1000).toFixed(1)}k`;
-const msText = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const msText = (n: number) => (n < 1 ? n.toFixed(3) : n < 10 ? n.toFixed(2) : n.toFixed(1));
 const pct = (n: number | undefined) => (n === undefined ? '–' : `${n.toFixed(0)}%`);
 
 export function markdown(summaries: readonly Summary[], ratioList: readonly Ratio[]): string {
@@ -145,10 +167,10 @@ export function markdown(summaries: readonly Summary[], ratioList: readonly Rati
   if (ratioList.length > 0) {
     lines.push('', '| ratio | median | per round | goal |', '|---|---|---|---|');
     for (const r of ratioList) {
-      const value = r.label.endsWith('(ms)')
-        ? `${r.value >= 0 ? '+' : ''}${r.value.toFixed(2)}`
-        : r.value.toFixed(2);
-      const rounds = r.perRound.map((v) => v.toFixed(2)).join(' / ');
+      // Latency differences of one hop are tenths of a millisecond: three decimals.
+      const ms = r.label.endsWith('(ms)');
+      const value = ms ? `${r.value >= 0 ? '+' : ''}${r.value.toFixed(3)}` : r.value.toFixed(2);
+      const rounds = r.perRound.map((v) => v.toFixed(ms ? 3 : 2)).join(' / ');
       const goal = r.goal === undefined ? '–' : `${r.goal}: ${r.met ? 'met' : '**not met**'}`;
       lines.push(`| ${r.label} | ${value} | ${rounds} | ${goal} |`);
     }

@@ -83,6 +83,11 @@ export const TARGETS: readonly Target[] = [
     command: nodePeer('baton.ts'),
   },
   {
+    name: 'baton-east-west',
+    what: "Baton's data plane between services: an east-west listener (a consumer's HOTEL_URL) → the upstream, range-filtered, same policies",
+    command: nodePeer('baton-east-west.ts'),
+  },
+  {
     name: 'undici-cluster',
     what: 'undici-minimal under node:cluster, 2 workers',
     command: nodePeer('undici-minimal.ts', 2),

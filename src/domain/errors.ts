@@ -15,6 +15,7 @@ export const ERRORS = {
   'revision-not-found': { title: 'No such revision', retryable: false },
   'service-not-found': { title: 'No such service', retryable: false },
   'no-revision': { title: 'Nothing has been applied yet', retryable: false },
+  'service-unreachable': { title: 'No traffic reaches this service', retryable: false },
   'plan-breaks-ranges': { title: 'The rollout would break a dependency range', retryable: false },
   'rollback-refused': { title: 'No compatible rollback exists', retryable: false },
   'concurrent-change': { title: 'Another change was applied first', retryable: true },
@@ -88,6 +89,10 @@ export const GATEWAY_ERRORS = {
   'upstream-failed': { title: 'The service failed to answer', retryable: true },
   'no-healthy-instance': { title: 'The service has no healthy instance', retryable: true },
   'no-matching-version': { title: 'No instance runs the requested version', retryable: true },
+  'undeclared-dependency': {
+    title: 'The caller does not declare this service in dependsOn',
+    retryable: false,
+  },
   'circuit-open': { title: 'The route is failing; requests are paused', retryable: true },
   'service-busy': { title: 'The service has too many requests waiting', retryable: true },
   overloaded: { title: 'The gateway is overloaded', retryable: true },

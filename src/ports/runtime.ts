@@ -40,6 +40,26 @@ export interface InstanceSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Named ports; those without a number are allocated. The first is also `PORT`. */
   readonly ports: readonly { readonly name: string; readonly port?: number | undefined }[];
+  /**
+   * The services it declares in dependsOn. With a `port` (the edge's listener on the node's
+   * data plane, filled in before the runtime is asked), each becomes a variable holding a
+   * base URL, and `${services.NAME.url}` in `env` resolves to it; the runtime says at which
+   * host its instances reach the data plane.
+   */
+  readonly dependencies?: readonly DependencyAddress[] | undefined;
+  /** The service's egress listener on the data plane (BATON_EGRESS_URL), where requests name their callee. */
+  readonly egressPort?: number | undefined;
+  /** `auto`: a Node service is traced from inside (OpenTelemetry's auto-instrumentation). */
+  readonly telemetry?: 'auto' | 'off' | undefined;
+}
+
+export interface DependencyAddress {
+  readonly service: string;
+  /** e.g. HOTEL_URL. */
+  readonly variable: string;
+  /** The consumer's dependsOn range: the edge's listener only reaches provider instances within it. */
+  readonly range: string;
+  readonly port?: number | undefined;
 }
 
 /** What `admit` looks at: a service of a manifest about to be applied. */

@@ -1,5 +1,8 @@
-// Where does a service live? An explicit override wins (running by hand, tests); otherwise
-// ask Baton's discovery API, which only lists instances that are registered and healthy.
+// Where does a service live? An explicit override wins (running by hand, tests); then the
+// address Baton gives every declared dependency (`PAYMENTS_URL`: the data plane, which
+// balances, retries, traces and injects faults on the way); otherwise ask Baton's discovery
+// API, which only lists instances that are registered and healthy (a control plane running
+// no data plane, `baton up --no-gateway`).
 import { traceDiscovery } from '../../../packages/sdk/src/index.ts';
 
 /** One instance, as Baton's discovery API describes it. */
@@ -34,10 +37,17 @@ export function overrideVariable(service: string): string {
   return `BATON_ENDPOINT_${service.toUpperCase().replaceAll('-', '_')}`;
 }
 
+/** `PAYMENTS_URL`: what Baton names a dependency's stable address by default. */
+export function addressVariable(service: string): string {
+  return `${service.toUpperCase().replaceAll('-', '_')}_URL`;
+}
+
 /** The base URL of one instance of `service` (no trailing slash), round-robin across instances. */
 export async function resolve(service: string): Promise<string> {
   const override = process.env[overrideVariable(service)];
   if (override) return override.replace(/\/+$/, '');
+  const stable = process.env[addressVariable(service)];
+  if (stable) return stable.replace(/\/+$/, '');
 
   const cached = cache.get(service);
   const entry =

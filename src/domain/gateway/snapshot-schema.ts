@@ -82,6 +82,18 @@ const FaultSchema = z.object({
   createdBy: z.string(),
 });
 
+const EastWestSchema = z.object({
+  mode: z.enum(['enforce', 'observe']),
+  listeners: z.array(
+    z.object({
+      port: z.number().int().min(1).max(65535),
+      caller: z.string().min(1),
+      callee: z.string().min(1).optional(),
+      range: z.string().min(1).optional(),
+    }),
+  ),
+});
+
 export const GatewaySnapshotSchema = z.object({
   revision: count,
   sequence: count,
@@ -90,6 +102,7 @@ export const GatewaySnapshotSchema = z.object({
   routes: z.array(RouteSchema),
   services: z.record(z.string(), ServiceSchema),
   faults: z.array(FaultSchema),
+  eastWest: EastWestSchema.optional(),
 });
 
 /** A snapshot, or every problem with it in one message. */

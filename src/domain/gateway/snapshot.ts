@@ -4,6 +4,7 @@
 // new one on every change (GET /v1/gateway/watch, SSE); a gateway holds nothing else, so
 // any number of them can run side by side.
 import type { Tier } from '../manifest/schema.ts';
+import type { EastWestListener, EastWestMode } from './east-west.ts';
 
 export interface GatewayEndpoint {
   readonly instanceId: string;
@@ -103,4 +104,14 @@ export interface GatewaySnapshot {
   readonly routes: readonly GatewayRoute[];
   readonly services: Readonly<Record<string, GatewayService>>;
   readonly faults: readonly FaultInjection[];
+  /**
+   * Service-to-service traffic: the listeners a node's data plane opens (one per declared
+   * dependency and range, one egress per service) and what it does with an undeclared call.
+   */
+  readonly eastWest?: EastWestSnapshot | undefined;
+}
+
+export interface EastWestSnapshot {
+  readonly mode: EastWestMode;
+  readonly listeners: readonly EastWestListener[];
 }

@@ -63,3 +63,12 @@ export function pinnedVersions(pin: string, present: readonly string[]): string[
   if (semver.validRange(trimmed) === null) return undefined;
   return present.filter((v) => semver.satisfies(v, trimmed, { includePrerelease: true }));
 }
+
+/**
+ * The versions among `present` within a consumer's dependsOn range, with dependsOn's
+ * meaning: a prerelease only matches a range that names one (as the manifest check has it).
+ */
+export function versionsInRange(range: string, present: readonly string[]): string[] {
+  if (semver.validRange(range) === null) return [];
+  return present.filter((v) => semver.valid(v) !== null && semver.satisfies(v, range));
+}

@@ -5,6 +5,7 @@ import type { Manifest } from '../manifest/model.ts';
 import { TIER_RANK } from '../manifest/schema.ts';
 import type { FieldPath, Problem } from '../problems.ts';
 import { didYouMean } from '../manifest/suggestions.ts';
+import { checkAddresses } from './check-addresses.ts';
 import { buildGraph, findCycles, graphMetrics } from './dependency-graph.ts';
 import type { DependencyGraph, ServiceMetrics } from './dependency-graph.ts';
 
@@ -33,6 +34,7 @@ export function checkGraph(manifest: Manifest, graph: DependencyGraph = buildGra
     if (cycle.length > 2) problems.push(cycleProblem(cycle));
   }
   problems.push(...checkShape(graph));
+  problems.push(...checkAddresses(manifest));
   return problems;
 }
 

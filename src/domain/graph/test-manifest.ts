@@ -8,7 +8,8 @@ import type { Tier } from '../manifest/schema.ts';
 export interface ServiceSketch {
   readonly version?: string;
   readonly tier?: Tier;
-  readonly dependsOn?: Readonly<Record<string, string | { range: string; optional?: boolean }>>;
+  readonly dependsOn?: Readonly<Record<string, string | { range: string; optional?: boolean; env?: string }>>;
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export function manifestOf(services: Readonly<Record<string, ServiceSketch>>, name = 'shop'): Manifest {
@@ -19,6 +20,7 @@ export function manifestOf(services: Readonly<Record<string, ServiceSketch>>, na
       tier: sketch.tier ?? 'medium',
       run: { command: 'node', args: [`${service}.js`] },
       dependsOn: sketch.dependsOn ?? {},
+      ...(sketch.env !== undefined ? { env: sketch.env } : {}),
     };
   }
   return normalizeManifest(ManifestSchema.parse({ name, services: raw }));

@@ -9,6 +9,8 @@ export type AlertSettings = NonNullable<ParsedManifest['alerts']>;
 export interface Dependency {
   readonly range: string;
   readonly optional: boolean;
+  /** The variable holding its address, when the manifest names one (default: `<NAME>_URL`). */
+  readonly env?: string | undefined;
 }
 
 export interface InstanceBounds {

@@ -127,11 +127,20 @@ const HealthSchema = z
     error: 'choose one probe: http, tcp or command',
   });
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: 'must be letters, digits and underscores, not starting with a digit',
+});
+
 const DependencySchema = z.union([
   semverRange,
   z.strictObject({
     range: semverRange,
     optional: z.boolean().default(false).describe('The service works (degraded) without it.'),
+    env: envName
+      .optional()
+      .describe(
+        "The variable that holds the dependency's base URL (its stable address on the data plane); default `<NAME>_URL`, e.g. HOTEL_URL.",
+      ),
   }),
 ]);
 
@@ -320,8 +329,19 @@ const GatewaySchema = z
       })
       .optional()
       .describe('Under overload, requests to lower tiers are shed first, critical last.'),
+    eastWest: z
+      .strictObject({
+        mode: z
+          .enum(['enforce', 'observe'])
+          .default('enforce')
+          .describe(
+            '`enforce`: a call through the data plane to a service the caller does not declare in dependsOn is refused (403). `observe`: it is forwarded and reported as drift.',
+          ),
+      })
+      .optional()
+      .describe('Service-to-service traffic: the data plane between services.'),
   })
-  .describe('Settings of the gateway as a whole.');
+  .describe('Settings of the gateway (the data plane) as a whole.');
 
 export const DEFAULT_CANARY_STEPS = [10, 50, 100];
 export const DEFAULT_CANARY_PAUSE = '1m';
@@ -443,7 +463,16 @@ export const ServiceSchema = z
         }),
         z.string(),
       )
-      .default({}),
+      .default({})
+      .describe(
+        'Variables the instances get. `${services.NAME.url}` (also `.host`, `.port`) is the address of a service this one declares in dependsOn.',
+      ),
+    telemetry: z
+      .enum(['auto', 'off'])
+      .optional()
+      .describe(
+        "`auto`: Node services are traced from inside with OpenTelemetry's auto-instrumentation (loaded through NODE_OPTIONS), spans sent to Baton. Calls through the data plane are traced either way.",
+      ),
     resources: ResourcesSchema.optional(),
     placement: z.strictObject({ labels: z.record(z.string(), z.string()).default({}) }).optional(),
     volumes: z.array(VolumeSchema).default([]),

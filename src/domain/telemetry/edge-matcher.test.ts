@@ -87,4 +87,56 @@ describe('EdgeMatcher', () => {
     );
     assert.equal(matcher.add({ ...server, parentSpanId: '4'.repeat(16) }, 5)?.paired, true);
   });
+
+  describe("the data plane's spans", () => {
+    const dataPlane = (parent?: string) =>
+      spanOf({
+        id: 'dp',
+        parent,
+        kind: 'client',
+        service: 'web',
+        ms: 7,
+        attributes: { 'baton.caller': 'web', 'baton.callee': 'hotel', 'http.response.status_code': 200 },
+      });
+
+    it('are an edge the moment they arrive, with no instrumentation on either side', () => {
+      const matcher = new EdgeMatcher({ windowMs: 1_000, maxPending: 10 });
+      assert.deepEqual(matcher.add(dataPlane(), 0), {
+        caller: 'web',
+        callee: 'hotel',
+        durationMs: 7,
+        error: false,
+        paired: true,
+      });
+      assert.deepEqual(matcher.expire(5_000), []);
+    });
+
+    it("count a traced call once: the caller's client span and the callee's server span pair with it silently", () => {
+      for (const order of ['caller first', 'data plane first']) {
+        const matcher = new EdgeMatcher({ windowMs: 1_000, maxPending: 10 });
+        const callerSpan = spanOf({
+          id: 'own',
+          kind: 'client',
+          service: 'web',
+          attributes: { 'server.address': '127.0.0.1', 'server.port': 20417 },
+        });
+        const calleeSpan = spanOf({ id: 'srv', parent: 'dp', kind: 'server', service: 'hotel' });
+        const edges = [];
+        const spans =
+          order === 'caller first'
+            ? [callerSpan, dataPlane('own'), calleeSpan]
+            : [dataPlane('own'), calleeSpan, callerSpan];
+        for (const span of spans) {
+          const edge = matcher.add(span, 0);
+          if (edge) edges.push(edge);
+        }
+        edges.push(...matcher.expire(5_000));
+        assert.deepEqual(
+          edges.map((e) => `${e.caller}→${e.callee}`),
+          ['web→hotel'],
+          `${order}: no edge to the data plane's address, no second web→hotel`,
+        );
+      }
+    });
+  });
 });

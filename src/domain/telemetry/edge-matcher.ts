@@ -4,7 +4,13 @@
 // whichever arrives first waits, for a bounded time and in a bounded map, for the other.
 // A client span still alone when its wait ends (the callee is not traced, or was never
 // reached) names its callee from `peer.service` or the address it called.
-import { isError, peerOf, type SpanRecord } from './span.ts';
+//
+// A span of Baton's data plane names both ends itself: it is an edge the moment it arrives,
+// instrumented services or not. It also stands in for the halves around it: the caller's own
+// client span (its parent, when the caller is traced) and the callee's server span (its
+// child) pair with it silently, so a traced call through the data plane counts once, and the
+// caller's span never turns into an edge to the data plane's address.
+import { dataPlaneCall, isError, peerOf, type SpanRecord } from './span.ts';
 
 export interface EdgeObservation {
   readonly caller: string;
@@ -24,6 +30,8 @@ export interface EdgeMatcherOptions {
 }
 
 interface WaitingClient {
+  /** A data-plane span standing in for the client half: its partner is counted already. */
+  readonly silent?: boolean;
   readonly service: string;
   readonly durationMs: number;
   readonly error: boolean;
@@ -35,6 +43,8 @@ interface WaitingServer {
   readonly service: string;
   readonly error: boolean;
   readonly expiresAt: number;
+  /** A data-plane span standing in for the server half: its partner is counted already. */
+  readonly silent?: boolean;
 }
 
 export interface MatcherCounts {
@@ -57,6 +67,8 @@ export class EdgeMatcher {
 
   /** Feeds one span; returns the edge it completes, if any. */
   add(span: SpanRecord, nowMs: number): EdgeObservation | undefined {
+    const call = dataPlaneCall(span);
+    if (call !== undefined) return this.#dataPlane(span, call, nowMs);
     const { kind } = span;
     if (kind === 'client' || kind === 'producer') {
       const key = span.traceId + span.spanId;
@@ -64,7 +76,7 @@ export class EdgeMatcher {
       const client = clientOf(span, nowMs + this.#options.windowMs);
       if (server) {
         this.#servers.delete(key);
-        return pair(client, server);
+        return server.silent === true ? undefined : pair(client, server);
       }
       this.#wait(this.#clients, key, client);
       return undefined;
@@ -79,11 +91,42 @@ export class EdgeMatcher {
       };
       if (client) {
         this.#clients.delete(key);
-        return pair(client, server);
+        return client.silent === true ? undefined : pair(client, server);
       }
       this.#wait(this.#servers, key, server);
     }
     return undefined;
+  }
+
+  #dataPlane(
+    span: SpanRecord,
+    call: { readonly caller: string; readonly callee: string },
+    nowMs: number,
+  ): EdgeObservation {
+    const expiresAt = nowMs + this.#options.windowMs;
+    const error = isError(span);
+    // The callee's server span, if it is traced, is this call's other half.
+    this.#wait(this.#clients, span.traceId + span.spanId, {
+      silent: true,
+      service: call.caller,
+      durationMs: 0,
+      error: false,
+      peer: undefined,
+      expiresAt,
+    });
+    // The caller's own client span, if it is traced, called the data plane: the same call.
+    if (span.parentSpanId !== undefined) {
+      const key = span.traceId + span.parentSpanId;
+      if (this.#clients.has(key)) this.#clients.delete(key);
+      else this.#wait(this.#servers, key, { silent: true, service: call.callee, error: false, expiresAt });
+    }
+    return {
+      caller: call.caller,
+      callee: call.callee,
+      durationMs: span.durationUs / 1000,
+      error,
+      paired: true,
+    };
   }
 
   /** Ends the wait of every half older than the window; lone clients with a known peer become edges. */
@@ -92,7 +135,7 @@ export class EdgeMatcher {
     for (const [key, client] of this.#clients) {
       if (client.expiresAt > nowMs) break;
       this.#clients.delete(key);
-      const edge = alone(client);
+      const edge = client.silent === true ? undefined : alone(client);
       if (edge) edges.push(edge);
     }
     for (const [key, server] of this.#servers) {

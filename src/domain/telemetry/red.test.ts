@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OTHER, RedAggregator, redSampleOf } from './red.ts';
+import {
+  DEFAULT_RED_OPTIONS,
+  OTHER,
+  RedAggregator,
+  dataPlaneSampleOf,
+  mergeReports,
+  redSampleOf,
+} from './red.ts';
 import { spanOf } from './test-spans.ts';
 
 const NOW = 1_700_000_000_000 + 5_000;
@@ -98,5 +105,37 @@ describe('RED figures', () => {
     assert.deepEqual(at('spoofed-2', 'GET /'), { service: OTHER, route: 'GET /' });
     red.prune(NOW + 60_000);
     assert.deepEqual(red.report(NOW + 60_000).services, []);
+  });
+
+  it("falls back to the data plane's view for a service that sends no spans, and never counts one twice", () => {
+    const own = new RedAggregator(DEFAULT_RED_OPTIONS);
+    const observed = new RedAggregator(DEFAULT_RED_OPTIONS);
+    const call = spanOf({
+      id: 'dp',
+      kind: 'client',
+      service: 'web',
+      attributes: {
+        'baton.caller': 'web',
+        'baton.callee': 'hotel',
+        'http.request.method': 'GET',
+        'http.route': '/rooms/{id}',
+        'http.response.status_code': 503,
+      },
+    });
+    const sample = dataPlaneSampleOf(call)!;
+    assert.deepEqual([sample.service, sample.route, sample.error], ['hotel', 'GET /rooms/{id}', true]);
+    const now = sample.atMs;
+    observed.record(sample, now);
+    observed.record({ ...sample, service: 'orders' }, now);
+    own.record({ ...sample, service: 'orders', route: 'GET /own' }, now);
+    const merged = mergeReports(own.report(now), observed.report(now));
+    assert.deepEqual(
+      merged.services.map((s) => [s.service, s.routes.map((r) => r.route)]),
+      [
+        ['hotel', ['GET /rooms/{id}']],
+        ['orders', ['GET /own']],
+      ],
+    );
+    assert.equal(redSampleOf(call), undefined, 'a client span is no RED sample of its own');
   });
 });

@@ -2,7 +2,7 @@
 // arrive: what each service answered, as it saw it. A window of 10-second slots gives the
 // dashboard its charts; a cap on routes per service keeps a service that names spans after
 // raw paths (`GET /orders/8f3c…`) from growing the table without end.
-import { isError, isProbe, routeOf, type SpanRecord } from './span.ts';
+import { dataPlaneCall, isError, isProbe, routeOf, type SpanRecord } from './span.ts';
 import { WindowedStats, type SeriesPoint, type WindowFigures } from './windowed-stats.ts';
 
 export interface RedOptions {
@@ -63,6 +63,41 @@ export function redSampleOf(span: SpanRecord): RedSample | undefined {
     durationMs: span.durationUs / 1000,
     error: isError(span),
   };
+}
+
+/**
+ * What the data plane saw a service answer, for a service that sends no spans of its own:
+ * an east-west call's span (its callee), or a gateway span (its upstream). Undefined for
+ * every other span.
+ */
+export function dataPlaneSampleOf(span: SpanRecord): RedSample | undefined {
+  const callee = dataPlaneCall(span)?.callee ?? gatewayUpstream(span);
+  if (callee === undefined || isProbe(span)) return undefined;
+  return {
+    service: callee,
+    route: routeOf(span),
+    atMs: (span.startUs + span.durationUs) / 1000,
+    durationMs: span.durationUs / 1000,
+    error: isError(span),
+  };
+}
+
+function gatewayUpstream(span: SpanRecord): string | undefined {
+  if (span.kind !== 'server' || span.service !== 'gateway') return undefined;
+  const upstream = span.attributes['baton.upstream.service'];
+  return typeof upstream === 'string' && upstream !== '' ? upstream : undefined;
+}
+
+/**
+ * A service's own figures where it sends spans, the data plane's where it does not: so an
+ * application with no instrumentation has RED figures (and SLOs) too, and an instrumented
+ * one is not counted twice.
+ */
+export function mergeReports(own: RedReport, observed: RedReport): RedReport {
+  const named = new Set(own.services.map((s) => s.service));
+  const services = [...own.services, ...observed.services.filter((s) => !named.has(s.service))];
+  services.sort((a, b) => a.service.localeCompare(b.service));
+  return { ...own, services };
 }
 
 export class RedAggregator {

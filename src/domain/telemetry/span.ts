@@ -129,3 +129,16 @@ export function isProbe(span: Pick<SpanRecord, 'attributes'>): boolean {
     ) === true
   );
 }
+
+/**
+ * A call the data plane carried, as it saw it: its span names both ends (`baton.caller`,
+ * `baton.callee`), so it is an edge by itself, with no other half to wait for.
+ */
+export function dataPlaneCall(
+  span: Pick<SpanRecord, 'attributes' | 'kind'>,
+): { readonly caller: string; readonly callee: string } | undefined {
+  if (span.kind !== 'client') return undefined;
+  const caller = stringAttribute(span.attributes, 'baton.caller');
+  const callee = stringAttribute(span.attributes, 'baton.callee');
+  return caller !== undefined && callee !== undefined ? { caller, callee } : undefined;
+}

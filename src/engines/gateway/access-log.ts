@@ -18,6 +18,8 @@ export interface AccessRecord {
   /** '' when the gateway started the trace. */
   readonly parentSpanId: string;
   readonly client: string;
+  /** East-west: the calling service (the listener names it). */
+  readonly caller?: string | undefined;
   readonly method: string;
   /** '' when the request named no host. */
   readonly host: string;
@@ -121,6 +123,7 @@ function fields(r: AccessRecord): Record<string, unknown> {
     spanId: r.spanId,
     parentSpanId: r.parentSpanId || undefined,
     client: r.client,
+    caller: r.caller,
     method: r.method,
     host: r.host || undefined,
     path: r.path,
@@ -139,7 +142,9 @@ function fields(r: AccessRecord): Record<string, unknown> {
 function encode(r: AccessRecord): string {
   let out = `,"reqId":${str(r.reqId)},"traceId":"${r.traceId}","spanId":"${r.spanId}"`;
   if (r.parentSpanId !== '') out += `,"parentSpanId":"${r.parentSpanId}"`;
-  out += `,"client":${str(r.client)},"method":${str(r.method)}`;
+  out += `,"client":${str(r.client)}`;
+  if (r.caller !== undefined) out += `,"caller":${str(r.caller)}`;
+  out += `,"method":${str(r.method)}`;
   if (r.host !== '') out += `,"host":${str(r.host)}`;
   out += `,"path":${str(r.path)}`;
   if (r.route !== undefined) out += `,"route":${str(r.route)}`;

@@ -13,7 +13,10 @@ import type { BucketRate } from '../../domain/gateway/rate-limiter.ts';
 import { compileRouteTable, routePrefix } from '../../domain/gateway/route-table.ts';
 import type { RouteTable } from '../../domain/gateway/route-table.ts';
 import type { GatewayRoute, GatewaySnapshot } from '../../domain/gateway/snapshot.ts';
+import { DEFAULT_EAST_WEST_MODE } from '../../domain/gateway/east-west.ts';
+import type { EastWestMode } from '../../domain/gateway/east-west.ts';
 import { DeadlineWheel } from './deadline-wheel.ts';
+import { EastWestEdge } from './east-west-edge.ts';
 import type { GatewayMetrics, RouteMetrics } from './metrics.ts';
 import { RouteRuntime, routeKey } from './route-runtime.ts';
 import { ServiceRuntime } from './service-runtime.ts';
@@ -43,6 +46,10 @@ export interface CompiledRoute {
   readonly timeoutMs: number;
   readonly limiter: RouteLimiter | undefined;
   readonly metrics: RouteMetrics;
+  /** East-west: the caller's dependsOn range, which filters the callee's endpoints. */
+  readonly range?: string | undefined;
+  /** East-west: the calling service. */
+  readonly caller?: string | undefined;
 }
 
 export interface RoutingState {
@@ -51,6 +58,10 @@ export interface RoutingState {
   readonly revision: number;
   readonly table: RouteTable<CompiledRoute>;
   readonly shedder: LoadShedder;
+  readonly services: ReadonlyMap<string, ServiceRuntime>;
+  /** East-west listeners by port. */
+  readonly eastWest: ReadonlyMap<number, EastWestEdge>;
+  readonly eastWestMode: EastWestMode;
 }
 
 export interface CoreOptions {
@@ -76,6 +87,7 @@ export class GatewayCore {
   readonly #limiters = new Map<string, RouteLimiter>();
   readonly #routeMetrics = new Map<string, RouteMetrics>();
   readonly #routes = new Map<string, RouteRuntime>();
+  readonly #edges = new Map<number, EastWestEdge>();
   readonly #closing = new Set<Promise<void>>();
 
   constructor(options: CoreOptions) {
@@ -150,12 +162,17 @@ export class GatewayCore {
       };
     });
 
+    const edges = this.#compileEastWest(snapshot, services);
+
     this.state = {
       sequence: snapshot.sequence,
       epoch: snapshot.epoch,
       revision: snapshot.revision,
       table: compileRouteTable(entries),
       shedder: new LoadShedder(snapshot.settings.shedding),
+      services,
+      eastWest: edges,
+      eastWestMode: snapshot.eastWest?.mode ?? DEFAULT_EAST_WEST_MODE,
     };
 
     // Retire what the snapshot no longer holds. Pools close gracefully: requests already
@@ -167,8 +184,34 @@ export class GatewayCore {
     this.#replace(this.#routes, routes);
     this.#replace(this.#limiters, limiters);
     this.#replace(this.#routeMetrics, routeMetrics);
+    for (const [port, edge] of this.#edges) if (edges.get(port) !== edge) edge.close();
+    this.#replace(this.#edges, edges);
     for (const waiter of admitted) waiter.admit();
     return true;
+  }
+
+  /** Listeners kept by port while their caller stays, so their breakers and ejections survive. */
+  #compileEastWest(
+    snapshot: GatewaySnapshot,
+    services: ReadonlyMap<string, ServiceRuntime>,
+  ): Map<number, EastWestEdge> {
+    const listeners = snapshot.eastWest?.listeners ?? [];
+    const declared = new Map<string, Map<string, string>>();
+    for (const listener of listeners) {
+      if (listener.callee === undefined || listener.range === undefined) continue;
+      const ranges = declared.get(listener.caller) ?? new Map<string, string>();
+      ranges.set(listener.callee, listener.range);
+      declared.set(listener.caller, ranges);
+    }
+    const edges = new Map<number, EastWestEdge>();
+    for (const listener of listeners) {
+      let edge = this.#edges.get(listener.port);
+      if (edge === undefined || edge.caller !== listener.caller)
+        edge = new EastWestEdge(listener, this.options.defaultTimeoutMs);
+      edge.configure(listener, declared.get(listener.caller) ?? new Map(), services);
+      edges.set(listener.port, edge);
+    }
+    return edges;
   }
 
   /** Closes every pool once its requests are done. */
@@ -177,6 +220,7 @@ export class GatewayCore {
     for (const upstream of this.#upstreams.values()) this.#retire(upstream);
     this.#upstreams.clear();
     for (const runtime of this.#routes.values()) runtime.close();
+    for (const edge of this.#edges.values()) edge.close();
     await Promise.all(this.#closing);
   }
 

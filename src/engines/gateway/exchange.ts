@@ -27,7 +27,8 @@ import {
   retryBackoff,
 } from '../../domain/gateway/retry-policy.ts';
 import { upstreamPath } from '../../domain/gateway/route-table.ts';
-import type { CompiledRoute, GatewayCore, RouteLimiter } from './core.ts';
+import { namedCallee } from '../../domain/gateway/east-west.ts';
+import type { CompiledRoute, GatewayCore, RouteLimiter, RoutingState } from './core.ts';
 import { responseHeaders } from './http-headers.ts';
 import { RequestHead } from './request-head.ts';
 import type { Expiring } from './deadline-wheel.ts';
@@ -85,6 +86,15 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
   readonly res: ServerResponse;
   readonly startedAt: number;
   phase: Phase = PHASE.received;
+
+  /** The east-west listener's port the request came in on; 0 for the gateway's own port. */
+  listenerPort = 0;
+  /** East-west: the calling service. */
+  caller: string | undefined;
+  /** East-west, observe mode: the caller does not declare the callee. */
+  undeclared = false;
+  /** East-west: the service the request named, even when it was refused. */
+  callee: string | undefined;
 
   // Decisions.
   route: CompiledRoute | undefined;
@@ -153,8 +163,14 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     }
     const path = this.path;
 
-    const route = state.table.match(this);
-    if (route === undefined) return this.reject('no-route', `no route matches ${this.method} ${path}`);
+    let route: CompiledRoute | undefined;
+    if (this.listenerPort === 0) {
+      route = state.table.match(this);
+      if (route === undefined) return this.reject('no-route', `no route matches ${this.method} ${path}`);
+    } else {
+      route = this.eastWestRoute(state);
+      if (route === undefined) return;
+    }
     this.route = route;
     const service = route.service;
     if (service === undefined) {
@@ -187,6 +203,52 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
       }
     }
     this.enter();
+  }
+
+  /**
+   * East-west: the callee is the listener's, or on the caller's egress listener the one the
+   * request names (Host, or x-baton-service), which the caller must declare in `enforce`
+   * mode. Undefined once the request has been answered.
+   */
+  eastWestRoute(state: RoutingState): CompiledRoute | undefined {
+    const edge = state.eastWest.get(this.listenerPort);
+    if (edge === undefined) {
+      this.reject('no-route', `no data-plane listener on port ${this.listenerPort} any more`);
+      return undefined;
+    }
+    this.caller = edge.caller;
+    let callee = edge.callee;
+    let range = edge.range;
+    if (callee === undefined) {
+      callee = namedCallee(this.header('x-baton-service'), this.host);
+      if (callee !== '') this.callee = callee;
+      if (callee === '' || !state.services.has(callee)) {
+        this.reject(
+          'no-route',
+          callee === ''
+            ? 'name the service to call: Host: NAME, or x-baton-service: NAME'
+            : `no service named ${callee}`,
+        );
+        return undefined;
+      }
+      range = edge.declared.get(callee);
+      if (range === undefined) {
+        if (state.eastWestMode === 'enforce') {
+          this.reject(
+            'undeclared-dependency',
+            `${edge.caller} does not declare ${callee} in dependsOn: add \`${callee}: <range>\` to services.${edge.caller}.dependsOn`,
+          );
+          return undefined;
+        }
+        this.undeclared = true;
+      }
+    }
+    const service = state.services.get(callee);
+    if (service === undefined) {
+      this.reject('no-healthy-instance', `service ${callee} has no instance`, RETRY_AFTER_UNAVAILABLE_S);
+      return undefined;
+    }
+    return edge.route(service, callee, this.path, range, this.ctx.core.options.metrics);
   }
 
   takeToken(limiter: RouteLimiter): boolean {
@@ -255,11 +317,19 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     this.admission = admission;
     service.budget.recordRequest(now);
 
-    const group = service.group(this.pin);
+    const range = this.route!.range;
+    const group = service.group(this.pin, range);
     if (group === null) {
       return this.reject('bad-request', 'x-baton-version must be a version such as 2.1.0 or a semver range');
     }
     if (runtime.usable(group).length === 0) {
+      // Fails fast, never queued: the range is the caller's contract with the callee.
+      if (range !== undefined && service.upstreams.length > 0)
+        return this.reject(
+          'no-matching-version',
+          `no healthy instance of ${service.name} is within ${range}, the range ${this.caller} declares in dependsOn (running: ${versionsOf(service)})`,
+          RETRY_AFTER_UNAVAILABLE_S,
+        );
       return this.pin !== undefined
         ? this.reject(
             'no-matching-version',
@@ -310,7 +380,7 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
 
   attempt(): void {
     // A retry looks again: a snapshot may have replaced the endpoints meanwhile.
-    if (this.attempts > 0) this.group = this.service!.group(this.pin) ?? this.group;
+    if (this.attempts > 0) this.group = this.service!.group(this.pin, this.route!.range) ?? this.group;
     const group = this.group!;
     const upstream = group.balancer.pick(this.route!.runtime!.usable(group), this.lastFailed, this.hash);
     if (upstream === undefined) {
@@ -597,6 +667,10 @@ export class Exchange extends RequestHead implements Dispatcher.DispatchHandler,
     const next = this.service!.bulkhead.release();
     next?.admit();
   }
+}
+
+function versionsOf(service: ServiceRuntime): string {
+  return [...new Set(service.upstreams.map((u) => u.version))].sort().join(', ');
 }
 
 // Listeners shared by every exchange (`this` is the emitter), so that none is allocated per request.

@@ -20,6 +20,7 @@ import type { GatewaySnapshot } from '../../domain/gateway/snapshot.ts';
 import { GatewayCore } from './core.ts';
 import { Exchange } from './exchange.ts';
 import type { ExchangeContext } from './exchange.ts';
+import { EastWestListeners } from './east-west-listeners.ts';
 import { LoadMonitor } from './load-monitor.ts';
 import { GatewayMetrics } from './metrics.ts';
 import type { SnapshotSource } from './snapshot-source.ts';
@@ -71,6 +72,14 @@ export interface GatewayOptions {
   readonly drainTimeoutMs?: number | undefined;
   /** Uniform draws for balancing and splits; injected by tests only. */
   readonly random?: (() => number) | undefined;
+  /**
+   * Where the east-west listeners (one port per declared dependency, one egress per service,
+   * from the snapshot) listen: the address instances reach the node's data plane at.
+   * 127.0.0.1 by default; false for none (a second gateway on the same node).
+   */
+  readonly eastWestHost?: string | false | undefined;
+  /** How long to wait before trying again to listen on a port something else holds. Default 5 s. */
+  readonly eastWestRetryMs?: number | undefined;
 }
 
 export interface GatewayHandle {
@@ -84,6 +93,8 @@ export interface GatewayHandle {
   readonly sequence: number;
   /** Requests in flight right now. */
   readonly inFlight: number;
+  /** The east-west ports listening right now. */
+  readonly eastWestPorts: readonly number[];
   /**
    * Graceful drain: stop accepting connections, let requests in flight finish (up to the
    * drain timeout), close connections, then the upstream pools.
@@ -145,6 +156,17 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     },
   };
 
+  const serverOptions: http.ServerOptions = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requireHostHeader: false,
+    connectionsCheckingInterval: Math.max(
+      10,
+      Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10)),
+    ),
+  };
   const server = http.createServer(
     {
       maxHeaderSize: limits.maxHeaderBytes,
@@ -173,6 +195,34 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       }
     },
   );
+  const eastWest =
+    options.eastWestHost === false
+      ? undefined
+      : new EastWestListeners({
+          host: options.eastWestHost ?? '127.0.0.1',
+          serverOptions,
+          retryMs: options.eastWestRetryMs ?? 5_000,
+          logger,
+          // Whatever listener a request came in by, the same exchange serves it; its port
+          // says which edge it travels.
+          onRequest: (req, res) => {
+            core.inFlight++;
+            const exchange = new Exchange(ctx, req, res);
+            exchange.listenerPort = req.socket.localPort ?? -1;
+            try {
+              exchange.start();
+            } catch (error) {
+              logger.error({ err: error, reqId: exchange.requestId }, 'gateway failed on a request');
+              exchange.reject('internal', 'the gateway failed on this request');
+            }
+          },
+          onClientError: answerClientError,
+          onConnect: (_req: IncomingMessage, socket: Duplex) =>
+            answerRaw(
+              socket,
+              gatewayProblem('method-not-allowed', 'the data plane does not forward CONNECT'),
+            ),
+        });
   const upgrades = new UpgradeProxy(core, log);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
     upgrades.handle(req, socket, head),
@@ -186,8 +236,14 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const unsubscribe = options.source.subscribe((snapshot: GatewaySnapshot) => {
     try {
       if (core.apply(snapshot)) {
+        eastWest?.sync(snapshot.eastWest?.listeners.map((l) => l.port) ?? []);
         logger.info(
-          { sequence: snapshot.sequence, revision: snapshot.revision, routes: snapshot.routes.length },
+          {
+            sequence: snapshot.sequence,
+            revision: snapshot.revision,
+            routes: snapshot.routes.length,
+            eastWest: snapshot.eastWest?.listeners.length ?? 0,
+          },
           'gateway snapshot applied',
         );
       }
@@ -230,6 +286,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     unsubscribe();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    const eastWestStopped = eastWest?.close();
     if (core.inFlight > 0) {
       const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
       await new Promise<void>((resolve) => {
@@ -241,8 +298,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       });
     }
     server.closeAllConnections();
+    eastWest?.closeAllConnections();
     upgrades.destroyAll();
     await stopped;
+    await eastWestStopped;
     loadMonitor.stop();
     log.flush();
     await core.close();
@@ -264,6 +323,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     get inFlight() {
       return core.inFlight;
     },
+    get eastWestPorts() {
+      return eastWest?.ports() ?? [];
+    },
     close: () => (closing ??= close()),
   };
 }
@@ -278,8 +340,11 @@ function gatewaySpan(ex: Exchange): GatewaySpan {
     path: ex.path,
     template: pathTemplate(ex.path),
     route: route === undefined ? undefined : `${route.route.host ?? ''}${route.route.path}`,
-    service: route?.serviceName,
+    service: route?.serviceName ?? ex.callee,
     instance: ex.upstream?.instanceId,
+    caller: ex.caller,
+    range: route?.range,
+    undeclared: ex.undeclared,
     status: ex.status,
     outcome: ex.outcome || 'ok',
     attempts: ex.attempts,
@@ -296,6 +361,7 @@ function exchangeRecord(ex: Exchange): AccessRecord {
     spanId: ex.spanId,
     parentSpanId: ex.parentSpanId,
     client: ex.clientIp,
+    ...(ex.caller !== undefined ? { caller: ex.caller } : {}),
     method: ex.method,
     host: ex.host,
     path: ex.path,

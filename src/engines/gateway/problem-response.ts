@@ -6,6 +6,7 @@ import type { GatewayErrorCode } from '../../domain/errors.ts';
 export const GATEWAY_STATUS: Record<GatewayErrorCode, number> = {
   'bad-request': 400,
   'no-route': 404,
+  'undeclared-dependency': 403,
   'method-not-allowed': 405,
   'request-timeout': 408,
   'payload-too-large': 413,

@@ -14,7 +14,7 @@ import type {
   TrafficPolicy,
   TrafficSplit,
 } from '../../domain/gateway/snapshot.ts';
-import { TrafficSplitter, pinnedVersions } from '../../domain/gateway/traffic-split.ts';
+import { TrafficSplitter, pinnedVersions, versionsInRange } from '../../domain/gateway/traffic-split.ts';
 import type { Tier } from '../../domain/manifest/schema.ts';
 import type { GatewayMetrics, ServiceMetrics } from './metrics.ts';
 import type { Upstream } from './upstream.ts';
@@ -60,6 +60,8 @@ export class ServiceRuntime {
   hashCookie: string | undefined;
   readonly #byVersion = new Map<string, EndpointGroup>();
   readonly #pins = new Map<string, EndpointGroup | null>();
+  readonly #ranges = new Map<string, Ranged | 'all' | null>();
+  #split: Readonly<Record<string, number>> | undefined;
   readonly #random: Random;
   readonly #gatewayMetrics: GatewayMetrics;
   #shape = '';
@@ -97,6 +99,8 @@ export class ServiceRuntime {
     this.any = new EndpointGroup(upstreams, lb, this.#random);
     this.#byVersion.clear();
     this.#pins.clear();
+    this.#ranges.clear();
+    this.#split = service.split?.weights;
     const versions = new Map<string, Upstream[]>();
     for (const u of upstreams) {
       const list = versions.get(u.version) ?? [];
@@ -115,11 +119,58 @@ export class ServiceRuntime {
    * x-baton-version), else of the version the split draws, else all. Null when the pin is
    * not a version or range; an empty group when nothing matches it.
    */
-  group(pin: string | undefined): EndpointGroup | null {
+  group(pin: string | undefined, range?: string): EndpointGroup | null {
+    if (range !== undefined) return this.#inRange(range, pin);
     if (pin !== undefined) return this.#pinned(pin);
     if (this.splitter.even) return this.any;
     const version = this.splitter.pick(this.#random());
     return (version !== undefined ? this.#byVersion.get(version) : undefined) ?? this.any;
+  }
+
+  /**
+   * East-west: only the versions within the caller's dependsOn range (and the pin, if any).
+   * The split still applies among them, so a canary within the range gets its share and one
+   * outside it gets none of this caller's traffic.
+   */
+  #inRange(range: string, pin: string | undefined): EndpointGroup | null {
+    const key = pin === undefined ? range : `${range}\u0000${pin}`;
+    let ranged = this.#ranges.get(key);
+    if (ranged === undefined) {
+      const present = [...this.#byVersion.keys()];
+      let versions = versionsInRange(range, present);
+      let valid = true;
+      if (pin !== undefined) {
+        const pinned = pinnedVersions(pin, present);
+        if (pinned === undefined) valid = false;
+        else versions = versions.filter((v) => pinned.includes(v));
+      }
+      ranged = !valid
+        ? null
+        : pin === undefined && versions.length === present.length
+          ? 'all'
+          : {
+              group: new EndpointGroup(
+                this.upstreams.filter((u) => versions.includes(u.version)),
+                this.policy.loadBalancing,
+                this.#random,
+              ),
+              splitter:
+                pin === undefined && this.#split !== undefined && versions.length > 1
+                  ? new TrafficSplitter(this.#split, versions)
+                  : undefined,
+            };
+      if (this.#ranges.size >= PIN_CACHE_SIZE) this.#ranges.clear();
+      this.#ranges.set(key, ranged);
+    }
+    if (ranged === null) return null;
+    // Every version is within the range: the service's own groups and split apply as they are.
+    if (ranged === 'all') return this.group(undefined);
+    const splitter = ranged.splitter;
+    if (splitter !== undefined && !splitter.even) {
+      const version = splitter.pick(this.#random());
+      if (version !== undefined) return this.#byVersion.get(version) ?? ranged.group;
+    }
+    return ranged.group;
   }
 
   #pinned(pin: string): EndpointGroup | null {
@@ -135,6 +186,11 @@ export class ServiceRuntime {
     this.#pins.set(pin, group);
     return group;
   }
+}
+
+interface Ranged {
+  readonly group: EndpointGroup;
+  readonly splitter: TrafficSplitter | undefined;
 }
 
 function groupShape(

@@ -8,6 +8,8 @@ import type { Manifest } from '../../domain/manifest/model.ts';
 import {
   DEFAULT_RED_OPTIONS,
   RedAggregator,
+  dataPlaneSampleOf,
+  mergeReports,
   redSampleOf,
   type RedReport,
 } from '../../domain/telemetry/red.ts';
@@ -76,6 +78,8 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
   const store = options.spanStore;
   const limits = { ...DEFAULT_INGEST_LIMITS, ...options.limits };
   const red = new RedAggregator(DEFAULT_RED_OPTIONS);
+  // What the data plane saw services answer: the figures of services that send no spans.
+  const observedRed = new RedAggregator(DEFAULT_RED_OPTIONS);
   let liveMap: LiveMap | undefined = undefined;
   const metrics = new TelemetryMetrics({
     storeBytes: () => store.sizeBytes(),
@@ -108,6 +112,7 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
   const schedulePrune = () => {
     pruneTimer = clock.setTimeout(() => {
       red.prune(clock.now().getTime());
+      observedRed.prune(clock.now().getTime());
       schedulePrune();
     }, PRUNE_EVERY_MS);
   };
@@ -119,6 +124,8 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       map.observe(span);
       const sample = redSampleOf(span);
       if (sample) metrics.served(sample, red.record(sample, now));
+      const observed = dataPlaneSampleOf(span);
+      if (observed) observedRed.record(observed, now);
     }
   };
 
@@ -146,7 +153,10 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       return { encoding, received: spans.length, stored: stored.length };
     },
     map: () => map.snapshot(),
-    red: (service) => red.report(clock.now().getTime(), service),
+    red: (service) => {
+      const now = clock.now().getTime();
+      return mergeReports(red.report(now, service), observedRed.report(now, service));
+    },
     metrics: metrics.registry,
     rejected: (reason) => metrics.rejected(reason),
     async close() {

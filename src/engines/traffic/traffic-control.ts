@@ -5,13 +5,22 @@
 // and a second control plane on the same store sees the same.
 import { BatonError } from '../../domain/errors.ts';
 import { describeFault } from '../../domain/gateway/describe-fault.ts';
+import { eastWestMode, listenersOf, wantedListeners } from '../../domain/gateway/east-west.ts';
+import type { EastWestListener } from '../../domain/gateway/east-west.ts';
 import { DEFAULT_GATEWAY_SETTINGS, resolveGateway } from '../../domain/gateway/resolve.ts';
-import type { FaultInjection, GatewaySnapshot, TrafficSplit } from '../../domain/gateway/snapshot.ts';
+import type {
+  EastWestSnapshot,
+  FaultInjection,
+  GatewaySnapshot,
+  TrafficSplit,
+} from '../../domain/gateway/snapshot.ts';
+import type { Manifest } from '../../domain/manifest/model.ts';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../ports/clock.ts';
 import type { StoredEvent, Store } from '../../ports/store.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { RevisionEngine } from '../revisions/revision-engine.ts';
+import { ListenerPorts, type PortRange } from './listener-ports.ts';
 
 export const TRAFFIC_EVENT_KINDS = [
   'traffic.split-set',
@@ -45,6 +54,18 @@ export interface TrafficControlOptions {
   readonly epoch: string;
   /** Where a store that is down is reported (and retried). */
   readonly logger?: Logger | undefined;
+  /**
+   * The data plane's east-west listeners: where they listen, from which ports, how to try
+   * one. Without it ports are recorded untried (tests on the simulated runtime).
+   */
+  readonly listeners?:
+    | {
+        readonly host: string;
+        readonly range?: PortRange | undefined;
+        readonly isFree: (host: string, port: number) => Promise<boolean>;
+      }
+    | false
+    | undefined;
 }
 
 export class TrafficControl {
@@ -62,15 +83,38 @@ export class TrafficControl {
   #expiry: Timer | undefined;
   #retry: Timer | undefined;
   #unsubscribe: (() => void)[] = [];
+  readonly #ports: ListenerPorts;
+  /** False when this control plane runs no data plane between services (`baton up --no-gateway`). */
+  readonly #eastWestOn: boolean;
+  /** Resolves once the instances adopted at start have their first health verdict. */
+  #warm: Promise<void> = Promise.resolve();
+  /** Manifests of earlier revisions, whose instances may still run (revisions never change). */
+  readonly #manifests = new Map<number, Manifest>();
 
   constructor(options: TrafficControlOptions) {
     this.#o = options;
+    const listeners = options.listeners === false ? undefined : options.listeners;
+    this.#eastWestOn = options.listeners !== false;
+    this.#ports = new ListenerPorts({
+      store: options.store,
+      clock: options.clock,
+      host: listeners?.host ?? '127.0.0.1',
+      range: listeners?.range,
+      isFree: listeners?.isFree ?? (async () => true),
+      onAssigned: () => this.#changed(),
+    });
+  }
+
+  /** The data plane's ports: the runtime asks for an instance's before starting it. */
+  get listenerPorts(): ListenerPorts {
+    return this.#ports;
   }
 
   async start(): Promise<void> {
     const { store, registry } = this.#o;
     await this.#catchUp();
     this.#revision = (await store.listRevisions({ limit: 1 }))[0]?.number ?? 0;
+    await this.#assignListeners();
     this.#unsubscribe = [
       registry.subscribe(() => this.#changed()),
       store.onEvents(() => void this.#onStoreEvents()),
@@ -95,7 +139,35 @@ export class TrafficControl {
     return this.#sequence;
   }
 
+  /**
+   * A restarted control plane adopts the instances that kept serving, but routes to them
+   * only once their health is checked again: until then, a snapshot would tell every
+   * gateway that no instance is healthy, and gateways routing well by their last snapshot
+   * would start refusing calls. So snapshots wait until the adopted instances (`ids`) have
+   * each had a verdict, or `maxMs` passed.
+   */
+  holdUntilChecked(ids: readonly string[], maxMs: number): void {
+    const waiting = new Set(ids);
+    if (waiting.size === 0) return;
+    const { registry, clock } = this.#o;
+    this.#warm = new Promise<void>((resolve) => {
+      const timer = clock.setTimeout(done, maxMs);
+      const unsubscribe = registry.subscribe(check);
+      function check(): void {
+        for (const id of waiting) if (registry.get(id)?.phase !== 'starting') waiting.delete(id);
+        if (waiting.size === 0) done();
+      }
+      function done(): void {
+        timer.cancel();
+        unsubscribe();
+        resolve();
+      }
+      check();
+    });
+  }
+
   async snapshot(): Promise<GatewaySnapshot> {
+    await this.#warm;
     const latest = await this.#resolvedLatest();
     const services: Record<string, GatewaySnapshot['services'][string]> = {};
     if (latest) {
@@ -118,7 +190,68 @@ export class TrafficControl {
       routes: latest?.routes ?? [],
       services,
       faults: this.faults(),
+      ...(this.#eastWestOn ? { eastWest: await this.#eastWest() } : {}),
     };
+  }
+
+  /**
+   * The listeners of the current revision's edges, and those of earlier revisions whose
+   * consumers still run: an instance keeps the address (and the range) it was started with
+   * until it is replaced.
+   */
+  async #eastWest(): Promise<EastWestSnapshot> {
+    const newest = await this.#o.engine.newest();
+    const wanted = newest === undefined ? [] : wantedListeners(newest.manifest);
+    const byRevision = new Map<number, Set<string>>();
+    for (const instance of this.#o.registry.instances()) {
+      if (instance.revision === newest?.number) continue;
+      const services = byRevision.get(instance.revision) ?? new Set<string>();
+      services.add(instance.service);
+      byRevision.set(instance.revision, services);
+    }
+    for (const [revision, services] of byRevision) {
+      const manifest = await this.#manifestOf(revision);
+      if (manifest === undefined) continue;
+      for (const service of services) {
+        const spec = manifest.services[service];
+        if (spec !== undefined) wanted.push(...listenersOf(service, spec.dependsOn));
+      }
+    }
+    const listeners = new Map<number, EastWestListener>();
+    for (const listener of wanted) {
+      const port = this.#ports.port(listener.key);
+      if (port === undefined || listeners.has(port)) continue;
+      listeners.set(port, {
+        port,
+        caller: listener.caller,
+        ...(listener.callee !== undefined ? { callee: listener.callee, range: listener.range } : {}),
+      });
+    }
+    return {
+      mode: eastWestMode(newest?.manifest),
+      listeners: [...listeners.values()].sort((a, b) => a.port - b.port),
+    };
+  }
+
+  async #manifestOf(revision: number): Promise<Manifest | undefined> {
+    let manifest = this.#manifests.get(revision);
+    if (manifest === undefined) {
+      try {
+        manifest = (await this.#o.engine.getRevision(revision)).manifest;
+      } catch {
+        return undefined;
+      }
+      this.#manifests.set(revision, manifest);
+    }
+    return manifest;
+  }
+
+  /** Ports for the newest revision's listeners, ahead of its instances (which ask again). */
+  async #assignListeners(): Promise<void> {
+    if (!this.#eastWestOn) return;
+    const newest = await this.#o.engine.newest();
+    if (newest === undefined) return;
+    await this.#ports.ensure(wantedListeners(newest.manifest));
   }
 
   split(service: string): TrafficSplit | undefined {
@@ -215,6 +348,31 @@ export class TrafficControl {
     }
   }
 
+  /**
+   * A split or a fault acts on the data plane's traffic to the service: one an operator sets
+   * on a service that no route and no consumer reaches would do nothing, silently, on a game
+   * day. (A canary rollout sets its own splits; it is not asked.)
+   */
+  async requireReachable(service: string, what: string): Promise<void> {
+    await this.#requireService(service);
+    const manifest = (await this.#o.engine.latest())!.manifest;
+    if (this.#eastWestOn && eastWestMode(manifest) === 'observe') return;
+    if (manifest.services[service]!.routes.length > 0) return;
+    const consumers = Object.keys(manifest.services).filter((name) =>
+      Object.hasOwn(manifest.services[name]!.dependsOn, service),
+    );
+    if (this.#eastWestOn && consumers.length > 0) return;
+    throw new BatonError(
+      'service-unreachable',
+      this.#eastWestOn
+        ? `${what} on ${service} would never act: no gateway route leads to it and no service declares it in dependsOn`
+        : `${what} on ${service} would never act: no gateway route leads to it, and this control plane runs no data plane between services`,
+      {
+        hint: `give ${service} a route (\`routes: [{ path: /… }]\`) or declare it in its consumers' dependsOn; traffic reaches a service only through the data plane`,
+      },
+    );
+  }
+
   /** Every commit announces itself; a burst (a rollout's events) costs one look, plus one after it. */
   async #onStoreEvents(): Promise<void> {
     if (this.#looking) {
@@ -229,6 +387,7 @@ export class TrafficControl {
         const newest = (await this.#o.store.listRevisions({ limit: 1 }))[0]?.number ?? 0;
         if (newest !== this.#revision) {
           this.#revision = newest;
+          await this.#assignListeners();
           this.#changed();
         }
       } while (this.#lookAgain);
@@ -244,6 +403,7 @@ export class TrafficControl {
 
   /** Replays traffic events past the last one seen; several callers may overlap harmlessly. */
   async #catchUp(): Promise<void> {
+    await this.#ports.catchUp();
     const events = await this.#o.store.readEvents({ after: this.#replayedTo, kinds: TRAFFIC_EVENT_KINDS });
     let changed = false;
     for (const event of events) {

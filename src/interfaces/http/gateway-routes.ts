@@ -81,12 +81,14 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
       summary: 'Split traffic between versions by weight (percentages adding up to 100), e.g. a canary.',
       params: ServiceParam,
       body: z.strictObject({ weights: Weights, author: actor }),
-      responses: { 200: { description: 'The split, now in force' }, ...problems(400, 404) },
-      handler: async ({ params, body }) =>
-        json({
+      responses: { 200: { description: 'The split, now in force' }, ...problems(400, 404, 409) },
+      handler: async ({ params, body }) => {
+        await traffic.requireReachable(params.name, 'a traffic split');
+        return json({
           service: params.name,
           split: await traffic.setSplit(params.name, body.weights, body.author ?? 'anonymous'),
-        }),
+        });
+      },
     }),
     route({
       method: 'delete',
@@ -118,9 +120,10 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
       summary:
         "Inject a delay and/or an abort into a share of a service's requests at the gateway, until it expires.",
       body: FaultBody,
-      responses: { 201: { description: 'The injection' }, ...problems(400, 404) },
-      handler: async ({ body }) =>
-        json(
+      responses: { 201: { description: 'The injection' }, ...problems(400, 404, 409) },
+      handler: async ({ body }) => {
+        await traffic.requireReachable(body.service, 'a fault');
+        return json(
           await traffic.injectFault(
             {
               service: body.service,
@@ -132,7 +135,8 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
             body.author ?? 'anonymous',
           ),
           201,
-        ),
+        );
+      },
     }),
     route({
       method: 'delete',

@@ -15,6 +15,7 @@ export const STATUS: Record<ErrorCode, number> = {
   'revision-not-found': 404,
   'service-not-found': 404,
   'no-revision': 409,
+  'service-unreachable': 409,
   'plan-breaks-ranges': 409,
   'rollback-refused': 409,
   'concurrent-change': 409,

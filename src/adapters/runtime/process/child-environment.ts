@@ -1,6 +1,7 @@
 // The environment an instance starts with. Deliberately not the control plane's own: that
 // may hold the operator's secrets (BATON_TOKEN, cloud credentials), and a service gets only
 // what its manifest gives it plus what any program needs to run at all.
+import { serviceEnvironment } from '../../../ports/instance-spec.ts';
 import type { InstanceSpec } from '../../../ports/runtime.ts';
 
 const INHERITED = ['PATH', 'HOME', 'LANG', 'TZ', 'NODE_OPTIONS'] as const;
@@ -15,6 +16,10 @@ export interface ChildEnvironmentInput {
   readonly token?: string | undefined;
   /** The control plane's environment, of which only a few variables pass. */
   readonly inherited: Readonly<Record<string, string | undefined>>;
+  /** Where instances reach the node's data plane: their dependencies' addresses point there. */
+  readonly dataPlaneHost: string;
+  /** Variables `telemetry: auto` adds (NODE_OPTIONS with the register module, OTEL_*); none when absent. */
+  readonly autoTelemetry?: ((env: Readonly<Record<string, string>>) => Record<string, string>) | undefined;
 }
 
 /** `admin-http` → `PORT_ADMIN_HTTP`. */
@@ -28,7 +33,7 @@ export function childEnvironment(input: ChildEnvironmentInput): Record<string, s
     const value = input.inherited[name];
     if (value !== undefined) env[name] = value;
   }
-  Object.assign(env, input.spec.env);
+  Object.assign(env, serviceEnvironment(input.spec, input.dataPlaneHost));
   // Baton's variables come last: a manifest cannot fake another instance's identity or owner.
   for (const [name, port] of Object.entries(input.ports)) env[portVariable(name)] = String(port);
   env.PORT = String(input.primaryPort);
@@ -39,5 +44,7 @@ export function childEnvironment(input: ChildEnvironmentInput): Record<string, s
   env.BATON_HOME = input.stateDir;
   if (input.serverUrl !== undefined) env.BATON_SERVER = input.serverUrl;
   if (input.token !== undefined) env.BATON_TOKEN = input.token;
+  if (input.spec.telemetry === 'auto' && input.autoTelemetry !== undefined)
+    Object.assign(env, input.autoTelemetry(env));
   return env;
 }

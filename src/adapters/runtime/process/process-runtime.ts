@@ -73,6 +73,10 @@ export interface ProcessRuntimeOptions {
   readonly token?: string | undefined;
   /** Where instances are reached; ports are allocated on it. Default 127.0.0.1. */
   readonly host?: string | undefined;
+  /** Where instances reach the node's data plane (their dependencies' addresses). Default 127.0.0.1. */
+  readonly dataPlaneHost?: string | undefined;
+  /** What `telemetry: auto` adds to an instance's environment. */
+  readonly autoTelemetry?: ((env: Readonly<Record<string, string>>) => Record<string, string>) | undefined;
   /** Default: this machine's hostname. */
   readonly node?: string | undefined;
   /** Size past which a log file is rotated. Default 10 MiB. */
@@ -250,6 +254,8 @@ export class ProcessRuntime implements Runtime {
       serverUrl: this.#options.serverUrl,
       token: this.#options.token,
       inherited: this.#inherited,
+      dataPlaneHost: this.#options.dataPlaneHost ?? '127.0.0.1',
+      autoTelemetry: this.#options.autoTelemetry,
     });
     const command = runCommand(run, cwd);
     const stdout = await open(logPath(this.#stateDir, spec.id, 'stdout'), 'a');

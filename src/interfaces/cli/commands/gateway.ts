@@ -28,6 +28,7 @@ interface GatewayCommandOptions {
   accessLog: boolean;
   traces: boolean;
   metricsTokenFile?: string;
+  eastWest: string | false;
 }
 
 function workers(value: string): number {
@@ -57,6 +58,12 @@ export function registerGatewayCommand(program: Command): void {
       'bearer token /metrics requires (also BATON_METRICS_TOKEN); required when --admin is beyond loopback',
     )
     .option('--workers <n>', 'gateway processes sharing the port (`auto`: one per core)', workers, 1)
+    .option(
+      '--east-west <host>',
+      "where the data plane's east-west listeners (one port per declared dependency) listen: the address instances reach this node at",
+      '127.0.0.1',
+    )
+    .option('--no-east-west', 'no east-west listeners (another gateway on this node has them)')
     .option('--no-access-log', 'no line per request')
     .option('--no-traces', "do not export the gateway's own spans to the control plane")
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
@@ -105,6 +112,7 @@ Examples:
         source: controlPlaneSource({ url: server, token, logger }),
         logger,
         accessLog: options.accessLog ? undefined : (false as const),
+        eastWestHost: options.eastWest,
         ...(options.admin ? { adminHost: options.admin.host, adminPort: options.admin.port } : {}),
         metricsToken,
       };

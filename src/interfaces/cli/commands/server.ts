@@ -1,6 +1,6 @@
 // server and up: run the control plane in the foreground.
 import { dirname, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { pino } from 'pino';
 import { BatonError } from '../../../domain/errors.ts';
 import { validateArchitecture } from '../../../domain/validate.ts';
@@ -31,6 +31,17 @@ interface ServeOptions {
   logLevel: string;
   runtime: RuntimeKind;
   forwardTraces?: string;
+  eastWestPorts?: { from: number; to: number };
+}
+
+function parsePortRange(value: string): { from: number; to: number } {
+  const match = /^(\d+)-(\d+)$/.exec(value);
+  const from = Number(match?.[1]);
+  const to = Number(match?.[2]);
+  if (!match || from < 1024 || to > 65535 || from > to) {
+    throw new InvalidArgumentError('expected FROM-TO, two ports from 1024 to 65535, e.g. 20000-23999');
+  }
+  return { from, to };
 }
 
 function serveOptions(command: Command): Command {
@@ -50,6 +61,12 @@ function serveOptions(command: Command): Command {
     .option(
       '--forward-traces <url>',
       'also send every OTLP trace request to this OTLP/HTTP endpoint (Jaeger, Tempo, a collector)',
+    )
+    .option(
+      '--east-west-ports <from-to>',
+      "ports the data plane's east-west listeners get, one per declared dependency, kept for good (default 20000-23999, or BATON_EAST_WEST_PORTS)",
+      parsePortRange,
+      process.env['BATON_EAST_WEST_PORTS'] ? parsePortRange(process.env['BATON_EAST_WEST_PORTS']) : undefined,
     )
     .addOption(
       new Option(
@@ -129,7 +146,8 @@ export function registerServerCommands(program: Command): void {
       const plane = await start(
         { ...options, logLevel: options.logLevel === 'info' ? 'warn' : options.logLevel },
         out,
-        { stopInstancesOnClose: true, baseDir },
+        // Without a gateway there is no data plane: instances get no addresses to call through it.
+        { stopInstancesOnClose: true, baseDir, ...(options.gateway ? {} : { eastWest: false as const }) },
       );
       const signalled = untilSignal();
       const stopped = Promise.race([signalled, plane.leadershipLost.then((lost) => exitLost(out, lost))]);
@@ -200,7 +218,9 @@ export function registerServerCommands(program: Command): void {
 async function start(
   options: ServeOptions,
   out: Output,
-  extra: { stopInstancesOnClose: boolean; baseDir?: string } = { stopInstancesOnClose: false },
+  extra: { stopInstancesOnClose: boolean; baseDir?: string; eastWest?: false } = {
+    stopInstancesOnClose: false,
+  },
 ): Promise<ControlPlane> {
   try {
     return await startControlPlane({
@@ -213,6 +233,7 @@ async function start(
       runtime: options.runtime,
       dockerHost: process.env['DOCKER_HOST'],
       forwardTracesTo: options.forwardTraces,
+      eastWest: extra.eastWest === false ? false : { ports: options.eastWestPorts },
       logger: pino({ level: options.logLevel }, pino.destination(2)),
     });
   } catch (error) {
