@@ -82,6 +82,35 @@ describe('admission by the runtime', () => {
     }
   });
 
+  it('refuses, located, a fixed port that instances sharing the machine cannot all hold', async () => {
+    const runtime = await createProcessRuntime({ stateDir: join(dir, 'state') });
+    try {
+      const app = await appOn(runtime, store, dir);
+      const shared = `name: ports
+services:
+  web:
+    version: 1.0.0
+    tier: high
+    run: { command: sh, args: [-c, 'sleep 1'] }
+    ports: [{ name: http, port: 8080 }]
+  admin:
+    version: 1.0.0
+    tier: low
+    run: { command: sh, args: [-c, 'sleep 1'] }
+    ports: [{ name: http, port: 8080 }]
+`;
+      const response = await app.request('/v1/validate', post(shared, { baseDir: dir }));
+      assert.equal(response.status, 422);
+      const body = (await response.json()) as ProblemJson;
+      assert.deepEqual(
+        body.problems.map((p) => [p.code, p.path.join('.'), p.line]),
+        [['fixed-port-shared', 'services.web.ports.0.port', 7]],
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('admits the same manifest on a runtime that can run it', async () => {
     const runtime = createSimulatedRuntime({ clock: systemClock });
     try {

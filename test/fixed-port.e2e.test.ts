@@ -84,7 +84,7 @@ describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
         const ui = plane.controller.state('ui');
         return ui?.reason?.includes('another process holds it') ? ui : undefined;
       },
-      20_000,
+      60_000,
       'ui says why it is not ready',
     );
     assert.equal(state.ready, 0);
@@ -128,12 +128,16 @@ describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
       };
       const load = Promise.all(Array.from({ length: CONNECTIONS }, client));
       const mark = await plane.store.lastEventSeq();
-      const { revision } = await plane.engine.apply({ text: manifest('1.1.0', port) }, { author: 'test' });
-      await converged(revision.number);
-      // A little more load on the new version, then stop.
-      await eventually(() => versions.has('1.1.0'), 20_000, 'requests reach 1.1.0');
-      stop = true;
-      await load;
+      try {
+        const { revision } = await plane.engine.apply({ text: manifest('1.1.0', port) }, { author: 'test' });
+        await converged(revision.number);
+        // A little more load on the new version, then stop.
+        await eventually(() => versions.has('1.1.0'), 20_000, 'requests reach 1.1.0');
+      } finally {
+        // Whatever failed above, the load stops: a test that fails must not spin forever.
+        stop = true;
+        await load;
+      }
 
       const transitions: StoredEvent[] = await events(mark, [
         'instance.stopped',

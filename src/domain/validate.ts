@@ -4,7 +4,6 @@ import { LineCounter, parseDocument } from 'yaml';
 import { checkGraph, unknownTargetsOfRaw } from './graph/check-graph.ts';
 import { buildGraph, type DependencyGraph } from './graph/dependency-graph.ts';
 import type { Manifest } from './manifest/model.ts';
-import { checkFixedPorts } from './manifest/fixed-ports.ts';
 import { parseManifest, type Locator } from './manifest/parse.ts';
 import { createSourceLocator } from './manifest/source-locator.ts';
 import { formatPath, isError, type Problem } from './problems.ts';
@@ -25,7 +24,7 @@ export function validateArchitecture(text: string, options: { file?: string } = 
   if (!parsed.ok) return { ok: false, problems: withUnknownTargets(parsed.problems, text, options) };
   const { manifest, locate } = parsed.value;
   const graph = buildGraph(manifest);
-  const located = [...checkGraph(manifest, graph), ...checkFixedPorts(manifest)].map((problem): Problem => {
+  const located = checkGraph(manifest, graph).map((problem): Problem => {
     const at = locate(problem.path);
     return { ...problem, file: options.file, line: at?.line, column: at?.column };
   });

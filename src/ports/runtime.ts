@@ -158,6 +158,13 @@ export interface Runtime {
   /** `process`, `simulated`, `docker`… */
   readonly name: string;
   /**
+   * `shared`: every instance listens on the one address of this machine (local processes), so
+   * a fixed port can be held by one instance at a time and two services cannot share one.
+   * `per-instance`: each instance has an address of its own (containers), so a fixed port is
+   * only the port it listens on inside, free to every instance.
+   */
+  readonly addressing: 'shared' | 'per-instance';
+  /**
    * Plan time: what this runtime cannot run in a service's workload, or will not honour.
    * Nothing (or only warnings) means it can run it. Never throws for a bad workload.
    */

@@ -1,7 +1,8 @@
 // A port with a fixed number can be held by one process at a time on a machine. Two
 // services declaring the same one, or a service that may run two instances of it, would
 // leave an instance that can never listen — or worse, one whose health probe is answered
-// by another's process. Both are refused when the manifest is validated.
+// by another's process. Both are refused at plan time, by runtimes whose instances share the
+// machine's one address (local processes); a container has an address of its own.
 import type { Problem } from '../problems.ts';
 import type { Manifest } from './model.ts';
 

@@ -44,7 +44,13 @@ export function specHash(spec: ServiceSpec, restartGeneration = 0): string {
   return createHash('sha256').update(canonicalJson(embodied)).digest('hex').slice(0, 16);
 }
 
-export function desiredService(name: string, spec: ServiceSpec, overrides: Overrides = {}): DesiredService {
+/** `addressing`: whether the runtime's instances share one address, where a fixed port is held by one at a time. */
+export function desiredService(
+  name: string,
+  spec: ServiceSpec,
+  overrides: Overrides = {},
+  addressing: 'shared' | 'per-instance' = 'shared',
+): DesiredService {
   const { min, max } = spec.instances;
   const replicas = Math.min(max, Math.max(min, overrides.replicas ?? min));
   return {
@@ -54,7 +60,7 @@ export function desiredService(name: string, spec: ServiceSpec, overrides: Overr
     mode: spec.mode,
     maxSurge: spec.rollout.maxSurge,
     maxUnavailable: spec.rollout.maxUnavailable,
-    fixedPort: spec.ports.some((port) => port.port !== undefined),
+    fixedPort: addressing === 'shared' && spec.ports.some((port) => port.port !== undefined),
     // `health` (or no probe at all) is readiness and liveness in one: failing it for long
     // replaces the instance. A separate readiness probe only gates traffic.
     unhealthyGraceMs:

@@ -165,6 +165,7 @@ export class Controller {
       restart,
       forget: (service) => this.#queue.forget(service),
       wake: (services) => this.#wake(services),
+      addressing: runtime.addressing,
     });
   }
 

@@ -39,14 +39,17 @@ export interface ReconcilePassParts {
   readonly forget: (service: string) => void;
   /** Services that may go on now. */
   readonly wake: (services: readonly string[]) => void;
+  /** The runtime's: whether a fixed port is held by one instance at a time. */
+  readonly addressing: 'shared' | 'per-instance';
 }
 
 export class ReconcilePass {
   readonly #p: ReconcilePassParts;
-  readonly #desired = new DesiredCache();
+  readonly #desired: DesiredCache;
 
   constructor(parts: ReconcilePassParts) {
     this.#p = parts;
+    this.#desired = new DesiredCache(parts.addressing);
   }
 
   async run(service: string): Promise<ReconcileResult> {
@@ -155,6 +158,11 @@ class DesiredCache {
     string,
     { spec: ServiceSpec; overrides: Overrides | undefined; desired: DesiredService }
   >();
+  readonly #addressing: 'shared' | 'per-instance';
+
+  constructor(addressing: 'shared' | 'per-instance') {
+    this.#addressing = addressing;
+  }
 
   of(service: string, spec: ServiceSpec, overrides: Overrides | undefined): DesiredService {
     const cached = this.#cache.get(service);
@@ -166,7 +174,7 @@ class DesiredCache {
         return cached.desired;
       }
     }
-    const desired = desiredService(service, spec, overrides);
+    const desired = desiredService(service, spec, overrides, this.#addressing);
     this.#cache.set(service, { spec, overrides, desired });
     return desired;
   }

@@ -1,6 +1,7 @@
 // Plan-time admission: the runtime says, service by service, what it cannot run (or will not
 // honour) in a manifest, before anything is recorded. Its refusals become manifest problems
 // at the field they are about, located like any other.
+import { checkFixedPorts } from '../../domain/manifest/fixed-ports.ts';
 import type { Manifest } from '../../domain/manifest/model.ts';
 import type { Problem } from '../../domain/problems.ts';
 import { admissionOf } from '../../ports/instance-spec.ts';
@@ -13,7 +14,10 @@ const PARALLEL = 32;
 export type Admit = (manifest: Manifest, baseDir: string | undefined) => Promise<readonly Problem[]>;
 
 /** `defaultBaseDir`: where relative paths resolve for a manifest sent without its folder (stdin). */
-export function runtimeAdmission(runtime: Pick<Runtime, 'admit'>, defaultBaseDir: string): Admit {
+export function runtimeAdmission(
+  runtime: Pick<Runtime, 'admit' | 'addressing'>,
+  defaultBaseDir: string,
+): Admit {
   return async (manifest, sentBaseDir) => {
     const baseDir = sentBaseDir ?? defaultBaseDir;
     const names = Object.keys(manifest.services);
@@ -34,6 +38,8 @@ export function runtimeAdmission(runtime: Pick<Runtime, 'admit'>, defaultBaseDir
         )),
       );
     }
+    // Instances that share one address cannot share a fixed port (see fixed-ports.ts).
+    if (runtime.addressing === 'shared') problems.push(checkFixedPorts(manifest));
     return problems.flat();
   };
 }

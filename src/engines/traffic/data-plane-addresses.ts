@@ -36,6 +36,10 @@ class AddressedRuntime implements Runtime {
     return this.#runtime.name;
   }
 
+  get addressing(): Runtime['addressing'] {
+    return this.#runtime.addressing;
+  }
+
   admit(request: AdmissionRequest): Promise<readonly Refusal[]> {
     return this.#runtime.admit(request);
   }

@@ -98,6 +98,7 @@ export async function createDockerRuntime(options: DockerRuntimeOptions): Promis
 
 export class DockerRuntime implements Runtime {
   readonly name = 'docker';
+  readonly addressing = 'per-instance';
   readonly #o: DockerRuntimeOptions;
   readonly #docker: Docker;
   readonly #clock: Clock;

@@ -131,6 +131,7 @@ export async function createProcessRuntime(options: ProcessRuntimeOptions): Prom
 
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
+  readonly addressing = 'shared';
   readonly #stateDir: string;
   readonly #options: ProcessRuntimeOptions;
   readonly #clock: Clock;

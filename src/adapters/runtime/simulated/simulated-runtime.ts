@@ -88,6 +88,8 @@ export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Simula
 
 export class SimulatedRuntime implements Runtime {
   readonly name = 'simulated';
+  // Simulates local processes: one address, fixed ports held by one instance at a time.
+  readonly addressing = 'shared';
   readonly #options: SimulatedRuntimeOptions;
   readonly #clock: Clock;
   readonly #startLatencyMs: number;
