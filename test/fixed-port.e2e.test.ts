@@ -78,21 +78,29 @@ describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
   it('is not ready while another process answers its port, and says so', async () => {
     const stranger: Server = createServer((_request, response) => response.end('not ui'));
     await new Promise<void>((r) => stranger.listen(port, '127.0.0.1', r));
-    const { revision } = await plane.engine.apply({ text: manifest('1.0.0', port) }, { author: 'test' });
-    const state = await eventually(
-      () => {
-        const ui = plane.controller.state('ui');
-        return ui?.reason?.includes('another process holds it') ? ui : undefined;
-      },
-      60_000,
-      'ui says why it is not ready',
-    );
-    assert.equal(state.ready, 0);
-    assert.match(state.reason!, new RegExp(`port ${port} answers, but not from this instance`));
-    assert.equal((await events(0, ['instance.running'])).length, 0, 'the stranger answered every probe');
-    const releasedAt = Date.now();
-    await new Promise<void>((r) => stranger.close(() => r()));
-    await converged(revision.number);
+    let releasedAt: number;
+    let revision: number;
+    try {
+      ({
+        revision: { number: revision },
+      } = await plane.engine.apply({ text: manifest('1.0.0', port) }, { author: 'test' }));
+      const state = await eventually(
+        () => {
+          const ui = plane.controller.state('ui');
+          return ui?.reason?.includes('another process holds it') ? ui : undefined;
+        },
+        60_000,
+        'ui says why it is not ready',
+      );
+      assert.equal(state.ready, 0);
+      assert.match(state.reason!, new RegExp(`port ${port} answers, but not from this instance`));
+      assert.equal((await events(0, ['instance.running'])).length, 0, 'the stranger answered every probe');
+    } finally {
+      // Released whatever happened: a stranger left listening keeps the test file alive.
+      releasedAt = Date.now();
+      await new Promise<void>((r) => stranger.close(() => r()));
+    }
+    await converged(revision);
     const [running] = await events(0, ['instance.running']);
     assert.ok(Date.parse(running!.time) >= releasedAt, 'ready only once its own process listens');
   });

@@ -184,9 +184,9 @@ export interface Runtime {
    * The TCP ports the instance's own processes listen on, when the runtime can tell (the
    * process runtime reads Linux /proc); undefined when it cannot. Health uses it so that a
    * probe answered by another process — an old instance still holding a fixed port — never
-   * makes this one ready.
+   * makes this one ready. Required, so that a runtime wrapping another cannot drop it.
    */
-  listening?(id: string): Promise<readonly number[] | undefined>;
+  listening(id: string): Promise<readonly number[] | undefined>;
   /** Facts as they happen. An exit is reported at once, never at the next poll of a health check. */
   subscribe(listener: (event: RuntimeEvent) => void): () => void;
   logs(query: LogQuery): AsyncIterable<LogLine>;

@@ -115,7 +115,7 @@ export class Controller {
       prober: options.prober,
       onChange: (id, change, detail, probe) => this.#facts.onHealth(id, change, detail, probe),
       onProbe: (id, result, probe) => probe === 'readiness' && this.#facts.onProbe(id, result.detail),
-      owns: runtime.listening && (async (id, port) => (await runtime.listening!(id))?.includes(port)),
+      owns: async (id, port) => (await runtime.listening(id))?.includes(port),
     });
     this.#actuator = new Actuator({
       runtime,

@@ -56,6 +56,10 @@ class AddressedRuntime implements Runtime {
     return this.#runtime.list();
   }
 
+  listening(id: string): Promise<readonly number[] | undefined> {
+    return this.#runtime.listening(id);
+  }
+
   subscribe(listener: (event: RuntimeEvent) => void): () => void {
     return this.#runtime.subscribe(listener);
   }

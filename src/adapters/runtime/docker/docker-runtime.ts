@@ -60,6 +60,10 @@ export interface DockerRuntimeOptions {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const SIGKILL_EXIT = 137;
+/** How long a SIGKILL waits for the engine's OOM report: 10 × 100 ms. */
+const OOM_REPORT_CHECKS = 10;
+const OOM_REPORT_WAIT_MS = 100;
 
 interface ExitFacts {
   readonly exitCode: number | null;
@@ -340,6 +344,11 @@ export class DockerRuntime implements Runtime {
     return [...this.#instances.values()].filter((t) => t.announced).map((t) => t.instance);
   }
 
+  /** Every container has its own address: a probe of it cannot reach another instance's socket. */
+  listening(): Promise<readonly number[] | undefined> {
+    return Promise.resolve(undefined);
+  }
+
   subscribe(listener: (event: RuntimeEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
@@ -539,14 +548,23 @@ export class DockerRuntime implements Runtime {
       this.#ended(tracked, { exitCode: null, outOfMemory: false });
       return;
     }
-    // The engine knows whether the kernel's OOM killer did it; the event alone may not say.
-    void this.#docker
-      .getContainer(event.containerId)
-      .inspect()
-      .then(
-        (info) => this.#ended(tracked, factsOf(info)),
-        () => this.#ended(tracked, { exitCode, outOfMemory: tracked.oom === true }),
-      );
+    void this.#deathFacts(tracked, exitCode).then((facts) => this.#ended(tracked, facts));
+  }
+
+  /**
+   * The engine knows whether the kernel's OOM killer did it, but the OOM report reaches it
+   * apart from the exit and, on a loaded cgroup v1 host, after it: a SIGKILL (137) asks again
+   * for a moment before it is reported as a plain kill.
+   */
+  async #deathFacts(tracked: Tracked, exitCode: number | null): Promise<ExitFacts> {
+    const container = this.#docker.getContainer(tracked.containerId);
+    for (let attempt = 0; ; attempt++) {
+      const info = await container.inspect().catch(() => undefined);
+      const facts = info ? factsOf(info) : { exitCode, outOfMemory: false };
+      if (facts.outOfMemory || tracked.oom === true) return { ...facts, outOfMemory: true };
+      if (facts.exitCode !== SIGKILL_EXIT || attempt >= OOM_REPORT_CHECKS) return facts;
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, OOM_REPORT_WAIT_MS));
+    }
   }
 
   /** After the event stream came back: whatever stopped meanwhile is reported now. */

@@ -174,6 +174,11 @@ export class SimulatedRuntime implements Runtime {
     return running;
   }
 
+  /** Simulated instances have no sockets to check. */
+  listening(): Promise<readonly number[] | undefined> {
+    return Promise.resolve(undefined);
+  }
+
   subscribe(listener: (event: RuntimeEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
