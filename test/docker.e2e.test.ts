@@ -89,7 +89,7 @@ describe('the example shop in containers', () => {
       manifest,
       join(dir.path, 'state'),
       ['--runtime', 'docker', '--log-level', 'warn', '--gateway', '127.0.0.1:0'],
-      120_000,
+      240_000,
     );
     gateway = await waitFor('the gateway', async () => /Gateway: (http:\/\/\S+)/.exec(shop.output())?.[1]);
     await waitFor('the shop to converge', async () => /revision 1 converged/.test(shop.output()));
