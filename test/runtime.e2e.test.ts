@@ -133,15 +133,14 @@ describe('the controller with real processes', () => {
   });
 });
 
-describe('instances of a control plane that requires a token', () => {
-  it('get a service token: discovery works, the rest of the API is forbidden', async () => {
+describe('instances of a control plane', () => {
+  it("get their service's own token: discovery works, the rest of the API is forbidden", async () => {
     const dir = await tempDir('runtime-token');
     const plane = await startControlPlane({
       host: '127.0.0.1',
       port: 0,
       stateDir: join(dir.path, 'state'),
       runtime: 'process',
-      requireToken: true,
       stopInstancesOnClose: true,
       baseDir: REPO,
       logger: pino({ level: 'silent' }),

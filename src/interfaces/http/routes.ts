@@ -10,6 +10,7 @@ import {
 import { renderDot, renderMermaid, renderText } from '../../domain/graph/render.ts';
 import type { RevisionEngine } from '../../engines/revisions/revision-engine.ts';
 import type { Store } from '../../ports/store.ts';
+import { actor } from './caller.ts';
 import { route, type Route } from './route-table.ts';
 import {
   ApplyRequest,
@@ -41,6 +42,8 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       method: 'post',
       path: '/v1/validate',
       operationId: 'validate',
+      role: 'viewer',
+      audit: false,
       tag: 'manifest',
       summary:
         'Validate a manifest: syntax, schema, dependency graph and what the runtime cannot run; every problem located.',
@@ -71,6 +74,8 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       method: 'post',
       path: '/v1/plan',
       operationId: 'plan',
+      role: 'viewer',
+      audit: false,
       tag: 'revisions',
       summary:
         'Dry-run an apply: what would change, in which order, and whether every range holds at each step.',
@@ -93,10 +98,10 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
         201: { description: 'A new revision was recorded' },
         ...problems(400, 409, 413, 415, 422),
       },
-      handler: async ({ body }) => {
+      handler: async ({ body, c }) => {
         const outcome = await engine.apply(
           { text: body.manifest, file: body.file, baseDir: body.baseDir },
-          { author: body.author ?? 'anonymous', message: body.message, force: body.force },
+          { author: actor(c), message: body.message, force: body.force },
         );
         return json(
           { applied: outcome.applied, revision: revisionHead(outcome.revision), plan: outcome.plan },
@@ -140,6 +145,8 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       method: 'post',
       path: '/v1/rollback/plan',
       operationId: 'planRollback',
+      role: 'viewer',
+      audit: false,
       tag: 'revisions',
       summary: 'Plan a rollback (whole architecture or one service) without recording anything.',
       body: RollbackRequest,
@@ -159,9 +166,9 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
         201: { description: 'A rollback revision was recorded' },
         ...problems(400, 404, 409, 415),
       },
-      handler: async ({ body }) => {
+      handler: async ({ body, c }) => {
         const outcome = await engine.rollback(rollbackRequest(body), {
-          author: body.author ?? 'anonymous',
+          author: actor(c),
           message: body.message,
           force: body.force,
         });

@@ -17,6 +17,7 @@ import type {
 } from '../../../ports/runtime.ts';
 import { operatorPath } from './operator-path.ts';
 import { createProcessRuntime, findOwnedProcesses } from './process-runtime.ts';
+import { ownerMark } from './owner-mark.ts';
 import type { ProcessRuntime, ProcessRuntimeOptions } from './process-runtime.ts';
 
 // A small service: answers on PORT (and PORT_ADMIN), and does on request what the tests need.
@@ -151,7 +152,7 @@ async function cleanup(stateDir: string, runtimes: Iterable<ProcessRuntime>): Pr
   const leaked = await findOwnedProcesses(stateDir);
   for (const { pid } of leaked) process.kill(pid, 'SIGKILL');
   await rm(stateDir, { recursive: true, force: true });
-  assert.deepEqual(leaked, [], 'no process with this BATON_HOME outlives the test');
+  assert.deepEqual(leaked, [], 'no process with this BATON_OWNER outlives the test');
 }
 
 runtimeContract('process', async () => {
@@ -355,19 +356,30 @@ describe('process runtime', () => {
           assert.equal(env.BATON_SERVER, undefined);
           assert.equal(env.PATH, operatorPath(process.env));
           assert.ok(process.env.PATH?.endsWith(env.PATH), 'the tail of the PATH Baton was given');
-          assert.equal(env.BATON_HOME, s.stateDir, 'the mark by which a restarted control plane finds it');
+          assert.equal(
+            env.BATON_OWNER,
+            ownerMark(s.stateDir),
+            'the mark by which a restarted control plane finds it',
+          );
+          assert.ok(
+            !Object.values(env as Record<string, string>).some((v) => v.includes(s.stateDir)),
+            'no variable leads to the state folder',
+          );
         } finally {
           delete process.env.BATON_TOKEN;
           delete process.env.BATON_TEST_SECRET;
         }
       }));
 
-    it('passes on the token and server it was given', () =>
+    it("passes on the server and the service's own token", () =>
       scenario(async (s) => {
-        const runtime = await s.open({ token: 'instance-token', serverUrl: 'http://127.0.0.1:7070' });
+        const runtime = await s.open({
+          tokenFor: (service) => `token-of-${service}`,
+          serverUrl: 'http://127.0.0.1:7070',
+        });
         const instance = await runtime.start(s.spec());
         const env = JSON.parse((await getWhenUp(instance.port, '/env')).body);
-        assert.equal(env.BATON_TOKEN, 'instance-token');
+        assert.equal(env.BATON_TOKEN, `token-of-${s.spec().service}`);
         assert.equal(env.BATON_SERVER, 'http://127.0.0.1:7070');
       }));
 
