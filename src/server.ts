@@ -48,6 +48,8 @@ import type { Store } from './ports/store.ts';
 import { BatonError } from './domain/errors.ts';
 
 export const BATON_VERSION = '0.1.0';
+
+type ApiFetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 export const RUNTIME_KINDS = ['process', 'docker', 'simulated'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 export const DEFAULT_PORT = 7070;
@@ -176,11 +178,13 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   });
   // Listen first: instances are told the API's URL, which a `:0` port only reveals now.
   // Until everything is wired, requests get 503 (and retry) rather than a half-built API.
-  let fetch: (request: Request) => Response | Promise<Response> = () =>
+  // The node server's bindings (`incoming`: the socket, for the audit trail's address) go along.
+  let fetch: ApiFetch = () =>
     Response.json({ status: 'starting' }, { status: 503, headers: { 'retry-after': '1' } });
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: (request) => fetch(request), hostname: config.host, port: config.port }, () =>
-      resolve(s),
+    const s = serve(
+      { fetch: (request, env) => fetch(request, env), hostname: config.host, port: config.port },
+      () => resolve(s),
     );
     s.once('error', reject);
   });
@@ -204,7 +208,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     stateDir,
     serverUrl: url,
     identities,
-    fetch: (request) => fetch(request),
+    fetch: (request, env) => fetch(request, env),
     dockerHost: config.dockerHost,
     mainPort: port,
     logger,
@@ -341,7 +345,7 @@ interface RuntimeWiring {
   /** Instances get their service's own token from it, never the admin's. */
   readonly identities: Identities;
   /** The API itself, for the instance-facing listener to pass allowed requests to. */
-  readonly fetch: (request: Request) => Response | Promise<Response>;
+  readonly fetch: ApiFetch;
   readonly dockerHost: string | undefined;
   readonly mainPort: number;
   readonly logger: Logger;
@@ -444,7 +448,7 @@ async function openDockerRuntime(options: RuntimeWiring) {
  * restarts: the one it had (remembered in the state folder), else the API's own port number.
  */
 async function listenDoor(
-  fetch: (request: Request) => Response | Promise<Response>,
+  fetch: ApiFetch,
   host: string,
   options: { stateDir: string; preferred: number },
 ): Promise<{ port: number; close: () => Promise<void> }> {

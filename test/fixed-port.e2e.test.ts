@@ -14,6 +14,7 @@ import type { StoredEvent } from '../src/ports/store.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const CONNECTIONS = 4;
 
@@ -101,7 +102,7 @@ describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
     const gateway = await startGateway({
       host: '127.0.0.1',
       port: 0,
-      source: controlPlaneSource({ url: plane.url, logger }),
+      source: controlPlaneSource({ url: plane.url, token: plane.gatewayToken, logger }),
       logger,
     });
     const agent = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 10_000 });

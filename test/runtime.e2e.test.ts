@@ -9,6 +9,7 @@ import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runt
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const MANIFEST = `
 name: tiny
@@ -35,7 +36,8 @@ describe('the controller with real processes', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let plane: ControlPlane;
   const discover = async (service: string) =>
-    ((await (await fetch(`${plane.url}/v1/discovery/${service}`)).json()) as Endpoints).endpoints;
+    ((await (await authedFetch(plane.token)(`${plane.url}/v1/discovery/${service}`)).json()) as Endpoints)
+      .endpoints;
   const settled = () =>
     plane.controller.states().length === 2 && plane.controller.states().every((s) => s.settled);
 
@@ -113,7 +115,9 @@ describe('the controller with real processes', () => {
 
   it("serves an instance's output through the logs API", async () => {
     const [one] = await discover('api');
-    const response = await fetch(`${plane.url}/v1/services/api/logs?instance=${one!.instance}&tail=5`);
+    const response = await authedFetch(plane.token)(
+      `${plane.url}/v1/services/api/logs?instance=${one!.instance}&tail=5`,
+    );
     assert.match(response.headers.get('content-type') ?? '', /ndjson/);
     const lines = (await response.text())
       .trim()
@@ -160,7 +164,7 @@ services:
       const [endpoint] = await eventually(
         async () => {
           const found = (await (
-            await fetch(`${plane.url}/v1/discovery/api`, { headers })
+            await authedFetch(plane.token)(`${plane.url}/v1/discovery/api`, { headers })
           ).json()) as Endpoints;
           return found.endpoints.length > 0 ? found.endpoints : undefined;
         },

@@ -12,10 +12,10 @@ import { problemResponse } from './problem.ts';
 const SERVICE_SCOPE: Principal = { kind: 'service', service: '' };
 
 export function instanceFacing(
-  fetch: (request: Request) => Response | Promise<Response>,
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>,
   identities: Authenticator,
-): (request: Request) => Promise<Response> {
-  return async (request) => {
+): (request: Request, env?: unknown) => Promise<Response> {
+  return async (request, env) => {
     const path = new URL(request.url).pathname;
     if (!scopeAllows(SERVICE_SCOPE, request.method, path)) {
       return problemResponse(
@@ -34,6 +34,6 @@ export function instanceFacing(
         path,
       );
     }
-    return fetch(request);
+    return fetch(request, env);
   };
 }
