@@ -14,7 +14,6 @@ import type { StoredEvent } from '../src/ports/store.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
-import { authedFetch } from './support/api-token.ts';
 
 const CONNECTIONS = 4;
 
