@@ -1,6 +1,6 @@
 // The composition root: the one place that chooses adapters and wires engines to them.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -121,6 +121,9 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   const logger = config.logger ?? pino({ level: 'info' }, pino.destination(2));
   const clock = systemClock;
   const stateDir = resolve(config.stateDir);
+  // The admin token lives here: the folder is this user's alone, even if it existed before.
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await chmod(stateDir, 0o700);
   const location = storeLocation(config.store, stateDir);
   // First of all: a second control plane on this state is refused before it touches anything.
   const leadership = await openLeadership(location, clock);

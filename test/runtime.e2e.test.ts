@@ -175,7 +175,26 @@ services:
         string,
         number
       >;
-      assert.deepEqual(access, { discovery: 200, revisions: 403 });
+      assert.deepEqual(access, { discovery: 200, revisions: 403, apply: 403 });
+
+      // Finding 2: nothing an instance is given leads to the admin token, and the file is not its to read.
+      const hunt = (await (await fetch(`http://127.0.0.1:${endpoint!.port}/token-hunt`)).json()) as {
+        env: Record<string, string>;
+        stateDir?: string;
+        token?: string;
+        error?: string;
+      };
+      const stateDir = join(dir.path, 'state');
+      assert.equal(hunt.env['BATON_HOME'], undefined);
+      for (const [name, value] of Object.entries(hunt.env)) {
+        assert.ok(!value.includes(stateDir), `${name} leads to the state folder`);
+        assert.notEqual(value, plane.token, `${name} holds the admin token`);
+      }
+      assert.notEqual(hunt.token, plane.token, 'the instance read the admin token');
+      if (process.getuid?.() === 0) {
+        assert.equal(hunt.stateDir, stateDir, 'it found the folder through its own stdout');
+        assert.equal(hunt.error, 'EACCES', 'but, running as nobody, may not read the token');
+      }
     } finally {
       await plane.close();
       await dir.remove();

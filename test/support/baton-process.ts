@@ -1,6 +1,6 @@
 // Drives the real `baton` binary: a server as a child process, and CLI invocations.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serverToken } from './api-token.ts';
@@ -104,5 +104,8 @@ export async function startServer(
 
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `baton-${prefix}-`));
+  // Readable by all, as a project folder is: as root, Baton runs instances as `nobody`, who
+  // must reach the services a test writes here. The state folder inside stays Baton's alone.
+  await chmod(path, 0o755);
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }

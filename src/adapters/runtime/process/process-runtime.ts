@@ -60,6 +60,7 @@ import {
 import { isDirectory, lookupCommand, runCommand, runCwd } from './run-paths.ts';
 import { listeningPorts } from './listening-ports.ts';
 import { missingScript } from './script-argument.ts';
+import { instanceIdentity } from './run-as.ts';
 
 export { findOwnedProcesses } from './owned-processes.ts';
 export type { OwnedProcess } from './owned-processes.ts';
@@ -91,6 +92,8 @@ export interface ProcessRuntimeOptions {
    * what npm put in front of it). Default: this process's.
    */
   readonly environment?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Whether this process is root: then instances run as their `user`, `nobody` by default. Default: getuid() === 0. */
+  readonly asRoot?: boolean | undefined;
 }
 
 const ADOPTED_POLL_MS = 250;
@@ -235,6 +238,9 @@ export class ProcessRuntime implements Runtime {
     }
     const cwd = runCwd(run, spec.baseDir);
     await assertDirectory(cwd, spec);
+    const identity = await instanceIdentity(spec.workload.user, {
+      asRoot: this.#options.asRoot ?? process.getuid?.() === 0,
+    });
     // The interpreter would start, print `Cannot find module` and die: say so instead, once.
     const missing = await missingScript(run.command, run.args, cwd);
     if (missing !== undefined)
@@ -273,6 +279,7 @@ export class ProcessRuntime implements Runtime {
       child = spawn(command, [...run.args], {
         cwd,
         env,
+        ...identity,
         detached: true,
         stdio: ['ignore', stdout.fd, stderr.fd],
       });
