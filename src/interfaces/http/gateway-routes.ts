@@ -35,10 +35,21 @@ const FaultBody = z.strictObject({
   abort: z.strictObject({ status: z.number().int().min(400).max(599), percent }).optional(),
   duration: z
     .string()
+    .max(16)
     .regex(/^\d+(ms|s|m|h)$/, { error: 'must be a duration such as 30s, 10m or 1h' })
-    .refine((d) => parseDuration(d) <= MAX_FAULT_MS, { error: 'at most 24h: game days end' })
+    // A number past 2^53 does not parse at all: refused like one past 24h, never thrown (a 500).
+    .refine((d) => faultDurationMs(d) !== undefined, { error: 'at most 24h: game days end' })
     .default('10m'),
 });
+
+function faultDurationMs(text: string): number | undefined {
+  try {
+    const ms = parseDuration(text);
+    return ms <= MAX_FAULT_MS ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
   return [
@@ -98,7 +109,7 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
       tag: 'gateway',
       summary: 'Remove the split: traffic spreads over every healthy instance again.',
       params: ServiceParam,
-      responses: { 204: { description: 'Cleared' } },
+      responses: { 204: { description: 'Cleared (or there was no split)' }, ...problems(400, 404) },
       handler: async ({ params, c }) => {
         await traffic.clearSplit(params.name, actor(c));
         return new Response(null, { status: 204 });
@@ -132,7 +143,7 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
               path: body.path,
               delay: body.delay,
               abort: body.abort,
-              durationMs: parseDuration(body.duration),
+              durationMs: faultDurationMs(body.duration)!,
             },
             actor(c),
           ),

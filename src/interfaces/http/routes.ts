@@ -249,7 +249,7 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       operationId: 'events',
       tag: 'events',
       summary:
-        'The event log (audit trail), oldest first. With `Accept: text/event-stream` it streams as Server-Sent Events, resumable with `after` or `Last-Event-ID`.',
+        'The event log, oldest first. With `Accept: text/event-stream` it streams as Server-Sent Events from `after` or `Last-Event-ID` (from now on when neither is given), resumable.',
       query: EventsQuery,
       responses: {
         200: {
@@ -261,8 +261,11 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
         const kinds = query.kind?.split(',').filter(Boolean);
         const filter = { service: query.service, kinds };
         if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
-          const resumeFrom = Number(c.req.header('last-event-id') ?? query.after ?? 0);
-          return streamEvents(c, store, { ...filter, after: Number.isFinite(resumeFrom) ? resumeFrom : 0 });
+          // Without a start point a watch starts at the head: five hundred watchers must not each
+          // replay the whole log. `after=0` asks for everything, in pages.
+          const start = Number(c.req.header('last-event-id') ?? query.after ?? Number.NaN);
+          const after = Number.isSafeInteger(start) && start >= 0 ? start : await store.lastEventSeq();
+          return streamEvents(c, store, { ...filter, after });
         }
         const events = await store.readEvents({
           ...filter,

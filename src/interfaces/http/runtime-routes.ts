@@ -1,4 +1,5 @@
 // The running architecture: status, instances, discovery (and its watch), scale, restart, logs.
+import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import type { Context } from 'hono';
 import { stream, streamSSE } from 'hono/streaming';
 import semver from 'semver';
@@ -40,7 +41,7 @@ const EndpointSchema = z.object({
 export function runtimeRoutes({ engine, registry, controller, runtime }: RuntimeRouteDependencies): Route[] {
   const requireService = async (name: string) => {
     const latest = await engine.latest();
-    const spec = latest?.manifest.services[name];
+    const spec = serviceOf(latest?.manifest, name);
     if (!spec) {
       throw new BatonError('service-not-found', `service \`${name}\` is not in the current revision`, {
         hint: 'list services with `baton status`',
@@ -62,7 +63,7 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
         const latest = await engine.latest();
         const services = controller.states().map((s) => ({
           ...s,
-          tier: latest?.manifest.services[s.service]?.tier,
+          tier: serviceOf(latest?.manifest, s.service)?.tier,
         }));
         return json({ revision: latest?.number ?? null, services, instances: registry.instances() });
       },
