@@ -1,6 +1,7 @@
 // The composition root: the one place that chooses adapters and wires engines to them.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,8 +37,9 @@ import type { PortRange } from './engines/traffic/listener-ports.ts';
 import { TrafficControl } from './engines/traffic/traffic-control.ts';
 import { portIsFree } from './adapters/net/port-probe.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
-import { serviceToken } from './interfaces/http/auth.ts';
+import { Identities } from './engines/identity/identities.ts';
 import { instanceFacing } from './interfaces/http/instance-facing.ts';
+import { limitServer } from './interfaces/http/server-limits.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { Leadership } from './ports/leadership.ts';
 import type { Prober } from './ports/prober.ts';
@@ -46,6 +48,8 @@ import type { Store } from './ports/store.ts';
 import { BatonError } from './domain/errors.ts';
 
 export const BATON_VERSION = '0.1.0';
+
+type ApiFetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 export const RUNTIME_KINDS = ['process', 'docker', 'simulated'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 export const DEFAULT_PORT = 7070;
@@ -58,8 +62,13 @@ export interface ControlPlaneConfig {
   readonly stateDir: string;
   /** A SQLite file path, or a postgres:// URL. Defaults to `<stateDir>/state.db`. */
   readonly store?: string | undefined;
-  /** Require a bearer token even on loopback. */
-  readonly requireToken?: boolean | undefined;
+  /**
+   * Serve every caller as an anonymous admin, without a token: for a throwaway machine only.
+   * Refused beyond loopback. The Host and Origin checks stay on.
+   */
+  readonly insecureNoAuth?: boolean | undefined;
+  /** Host names the API answers for besides IP addresses and localhost (DNS-rebinding guard). */
+  readonly allowedHosts?: readonly string[] | undefined;
   readonly logger?: Logger | undefined;
   /**
    * What closing does to the instances: `baton up` stops them (Ctrl-C leaves nothing
@@ -89,8 +98,11 @@ export interface ControlPlaneConfig {
 
 export interface ControlPlane {
   readonly url: string;
-  /** The bearer token clients must send, when one is required. */
-  readonly token: string | undefined;
+  /** The bootstrap admin token (also in `<stateDir>/token`). */
+  readonly token: string;
+  /** What a gateway of this control plane presents: snapshots, their watch and spans. */
+  readonly gatewayToken: string;
+  readonly identities: Identities;
   readonly store: Store;
   readonly engine: RevisionEngine;
   readonly registry: Registry;
@@ -109,6 +121,9 @@ export async function startControlPlane(config: ControlPlaneConfig): Promise<Con
   const logger = config.logger ?? pino({ level: 'info' }, pino.destination(2));
   const clock = systemClock;
   const stateDir = resolve(config.stateDir);
+  // The admin token lives here: the folder is this user's alone, even if it existed before.
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await chmod(stateDir, 0o700);
   const location = storeLocation(config.store, stateDir);
   // First of all: a second control plane on this state is refused before it touches anything.
   const leadership = await openLeadership(location, clock);
@@ -137,9 +152,23 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   const storeMetrics = new MetricsRegistry();
   const store = new InstrumentedStore(await openStoreAt(location), storeMetrics);
   opened.push(() => store.close());
-  // This API starts processes: it is never reachable from another host without a token.
-  const token =
-    config.requireToken || !isLoopback(config.host) ? await loadOrCreateToken(stateDir) : undefined;
+  // This API starts processes: no one reaches it without a token, loopback included (a page in
+  // the operator's browser is on loopback too), unless the operator opted out on loopback.
+  if (config.insecureNoAuth && !isLoopback(config.host))
+    throw new BatonError(
+      'bad-request',
+      `--insecure-no-auth is refused on ${config.host}: anyone could run commands here`,
+      {
+        hint: 'listen on 127.0.0.1 for a throwaway setup, or drop --insecure-no-auth and use the token',
+      },
+    );
+  const token = await loadOrCreateToken(stateDir);
+  const identities = new Identities({
+    store,
+    clock,
+    adminToken: token,
+    newSecret: () => randomBytes(32).toString('base64url'),
+  });
   const events = new EventWriter(store, logger);
   const registry = new Registry({
     clock,
@@ -152,19 +181,25 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   });
   // Listen first: instances are told the API's URL, which a `:0` port only reveals now.
   // Until everything is wired, requests get 503 (and retry) rather than a half-built API.
-  let fetch: (request: Request) => Response | Promise<Response> = () =>
+  // The node server's bindings (`incoming`: the socket, for the audit trail's address) go along.
+  let fetch: ApiFetch = () =>
     Response.json({ status: 'starting' }, { status: 503, headers: { 'retry-after': '1' } });
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: (request) => fetch(request), hostname: config.host, port: config.port }, () =>
-      resolve(s),
+    const s = serve(
+      { fetch: (request, env) => fetch(request, env), hostname: config.host, port: config.port },
+      () => resolve(s),
     );
     s.once('error', reject);
   });
   opened.push(() => new Promise((done) => server.close(done)));
+  limitServer(server as Server);
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  logger.info({ url, store: describeStore(location), auth: token ? 'bearer' : 'loopback' }, 'listening');
+  logger.info(
+    { url, store: describeStore(location), auth: config.insecureNoAuth ? 'none' : 'bearer' },
+    'listening',
+  );
 
   const eastWest = config.eastWest === false ? undefined : (config.eastWest ?? {});
   const eastWestHost = eastWest?.host ?? '127.0.0.1';
@@ -175,8 +210,8 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
-    adminToken: token,
-    fetch: (request) => fetch(request),
+    identities,
+    fetch: (request, env) => fetch(request, env),
     dockerHost: config.dockerHost,
     mainPort: port,
     logger,
@@ -267,7 +302,9 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     gateway: { traffic },
     logger,
     version: BATON_VERSION,
-    token,
+    auth: config.insecureNoAuth ? 'none' : identities,
+    identities,
+    allowedHosts: config.allowedHosts,
     telemetry,
     metrics: [telemetry.metrics, controller.metrics, storeMetrics],
   }).fetch;
@@ -275,6 +312,8 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   return {
     url,
     token,
+    gatewayToken: identities.gatewayToken(),
+    identities,
     store,
     engine,
     registry,
@@ -306,10 +345,10 @@ interface RuntimeWiring {
   readonly stateDir: string;
   /** The API's URL on this machine. */
   readonly serverUrl: string;
-  /** When the API requires one; instances get its service token, never it. */
-  readonly adminToken: string | undefined;
+  /** Instances get their service's own token from it, never the admin's. */
+  readonly identities: Identities;
   /** The API itself, for the instance-facing listener to pass allowed requests to. */
-  readonly fetch: (request: Request) => Response | Promise<Response>;
+  readonly fetch: ApiFetch;
   readonly dockerHost: string | undefined;
   readonly mainPort: number;
   readonly logger: Logger;
@@ -331,8 +370,8 @@ async function openRuntime(
     runtime: await createProcessRuntime({
       stateDir: options.stateDir,
       serverUrl: options.serverUrl,
-      // Instances get the service token: discovery and spans, nothing that changes anything.
-      token: options.adminToken === undefined ? undefined : serviceToken(options.adminToken),
+      // Each instance gets its own service's token: discovery and its own spans, nothing more.
+      tokenFor: (service) => options.identities.serviceToken(service),
       dataPlaneHost: options.dataPlaneHost,
       clock: systemClock,
       autoTelemetry: autoTelemetryEnvironment,
@@ -363,7 +402,7 @@ export function storeLocation(spec: string | undefined, stateDir: string): Store
 /**
  * Containers on the owner's bridge network; the host probes and routes to their addresses
  * directly. They reach the control plane through its instance-facing door on the network's
- * gateway, which always asks for their service token (so one is made even on loopback).
+ * gateway, which serves only discovery and span export, and only to a service's own token.
  */
 async function openDockerRuntime(options: RuntimeWiring) {
   const { stateDir, logger } = options;
@@ -371,8 +410,7 @@ async function openDockerRuntime(options: RuntimeWiring) {
   const engine = await checkEngine(docker);
   const owner = await loadOrCreateOwnerId(stateDir);
   const network = await ensureOwnerNetwork(docker, owner);
-  const adminToken = options.adminToken ?? (await loadOrCreateToken(stateDir));
-  const door = await listenDoor(instanceFacing(options.fetch, adminToken), network.gateway, {
+  const door = await listenDoor(instanceFacing(options.fetch, options.identities), network.gateway, {
     stateDir,
     preferred: options.mainPort,
   });
@@ -385,7 +423,7 @@ async function openDockerRuntime(options: RuntimeWiring) {
       owner,
       network,
       serverUrl: doorUrl,
-      token: serviceToken(adminToken),
+      tokenFor: (service) => options.identities.serviceToken(service),
       builder: new ImageBuilder({
         docker,
         node: { nodePath: process.execPath, nodeVersion: process.version },
@@ -413,7 +451,7 @@ async function openDockerRuntime(options: RuntimeWiring) {
  * restarts: the one it had (remembered in the state folder), else the API's own port number.
  */
 async function listenDoor(
-  fetch: (request: Request) => Response | Promise<Response>,
+  fetch: ApiFetch,
   host: string,
   options: { stateDir: string; preferred: number },
 ): Promise<{ port: number; close: () => Promise<void> }> {

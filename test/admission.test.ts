@@ -12,6 +12,7 @@ import { openSqliteStore } from '../src/adapters/store/sqlite/sqlite-store.ts';
 import { runtimeAdmission } from '../src/engines/revisions/admission.ts';
 import { RevisionEngine } from '../src/engines/revisions/revision-engine.ts';
 import { createHttpApp } from '../src/interfaces/http/app.ts';
+import { asCaller, testIdentities } from './support/api-token.ts';
 import { systemClock } from '../src/ports/clock.ts';
 import type { Runtime } from '../src/ports/runtime.ts';
 import type { Store } from '../src/ports/store.ts';
@@ -35,7 +36,15 @@ interface ProblemJson {
 
 async function appOn(runtime: Runtime, store: Store, baseDir: string) {
   const engine = new RevisionEngine({ store, clock: systemClock, admit: runtimeAdmission(runtime, baseDir) });
-  return createHttpApp({ engine, store, logger: pino({ level: 'silent' }), version: 'test' });
+  return asCaller(
+    createHttpApp({
+      engine,
+      store,
+      logger: pino({ level: 'silent' }),
+      version: 'test',
+      auth: testIdentities(store),
+    }),
+  );
 }
 
 const post = (manifest: string, extra: Record<string, unknown> = {}) => ({

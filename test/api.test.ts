@@ -7,21 +7,30 @@ import { pino } from 'pino';
 import { parseDocument } from 'yaml';
 import { openSqliteStore } from '../src/adapters/store/sqlite/sqlite-store.ts';
 import { RevisionEngine } from '../src/engines/revisions/revision-engine.ts';
-import { serviceToken } from '../src/interfaces/http/auth.ts';
 import { createHttpApp } from '../src/interfaces/http/app.ts';
 import { systemClock } from '../src/ports/clock.ts';
 import type { Store } from '../src/ports/store.ts';
+import { asCaller, TEST_ADMIN_TOKEN, testIdentities } from './support/api-token.ts';
 import { REPO } from './support/baton-process.ts';
 
-const TOKEN = 'test-token-0123456789';
-
-function makeApp(store: Store, token?: string) {
+function bareApp(store: Store) {
   const engine = new RevisionEngine({
     store,
     clock: { ...systemClock, now: () => new Date('2026-11-22T12:00:00Z') },
   });
-  return createHttpApp({ engine, store, logger: pino({ level: 'silent' }), version: 'test', token });
+  const identities = testIdentities(store);
+  return createHttpApp({
+    engine,
+    store,
+    logger: pino({ level: 'silent' }),
+    version: 'test',
+    auth: identities,
+    identities,
+  });
 }
+
+/** The API as its bootstrap admin calls it. */
+const makeApp = (store: Store) => asCaller(bareApp(store));
 
 const postJson = (body: unknown, headers: Record<string, string> = {}) => ({
   method: 'POST',
@@ -98,10 +107,13 @@ describe('HTTP API', () => {
   });
 
   it('applies with 201, treats an identical manifest as a no-op, and lists history', async () => {
-    const first = await app.request(
+    // Finding 5: an author claimed in the body is refused; the revision names the token's identity.
+    const forged = await app.request(
       '/v1/apply',
-      postJson({ manifest: example, author: 'ada', message: 'first' }),
+      postJson({ manifest: example, author: 'controller', message: 'automatic rollback' }),
     );
+    assert.equal(forged.status, 400);
+    const first = await app.request('/v1/apply', postJson({ manifest: example, message: 'first' }));
     assert.equal(first.status, 201);
     const again = await app.request('/v1/apply', postJson({ manifest: example }));
     assert.equal(again.status, 200);
@@ -111,7 +123,7 @@ describe('HTTP API', () => {
     };
     assert.deepEqual(
       history.revisions.map((r) => [r.number, r.author]),
-      [[1, 'ada']],
+      [[1, 'admin']],
     );
   });
 
@@ -140,7 +152,7 @@ describe('HTTP API', () => {
   });
 
   it('rolls back the whole architecture as a new revision that records its source', async () => {
-    const res = await app.request('/v1/rollback', postJson({ to: 1, author: 'ada', force: true }));
+    const res = await app.request('/v1/rollback', postJson({ to: 1, force: true }));
     assert.equal(res.status, 201);
     const body = (await res.json()) as {
       revision: { number: number; source: { kind: string; toRevision: number } };
@@ -210,10 +222,15 @@ describe('HTTP API with a token', () => {
   it('lets a service token use discovery and send spans, and nothing else', async () => {
     const store = await openSqliteStore({ path: ':memory:' });
     try {
-      const app = makeApp(store, TOKEN);
-      const service = { authorization: `Bearer ${serviceToken(TOKEN)}` };
-      assert.notEqual(serviceToken(TOKEN), TOKEN);
-      assert.equal(serviceToken(TOKEN), serviceToken(TOKEN), 'the same after a restart');
+      const app = bareApp(store);
+      const identities = testIdentities(store);
+      const service = { authorization: `Bearer ${identities.serviceToken('orders')}` };
+      assert.equal(
+        identities.serviceToken('orders'),
+        testIdentities(store).serviceToken('orders'),
+        'the same after a restart',
+      );
+      assert.notEqual(identities.serviceToken('orders'), identities.serviceToken('payments'));
       // Discovery is not wired in this API: past the token, it is simply not found.
       assert.equal((await app.request('/v1/discovery/orders', { headers: service })).status, 404);
       for (const [method, path] of [
@@ -222,31 +239,38 @@ describe('HTTP API with a token', () => {
         ['GET', '/v1/events'],
         ['DELETE', '/v1/faults/x'],
         ['GET', '/metrics'],
+        ['GET', '/v1/gateway/snapshot'],
       ] as const) {
-        const response = await app.request(path, { method, headers: service });
+        const response = await app.request(path, {
+          method,
+          headers: { ...service, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
+        });
         assert.equal(response.status, 403, `${method} ${path}`);
-        const problem = (await response.json()) as { code: string; hint: string };
+        const problem = (await response.json()) as { code: string };
         assert.equal(problem.code, 'forbidden');
-        assert.match(problem.hint, /admin token/);
       }
-      const forged = { authorization: `Bearer ${serviceToken('another-token')}` };
+      const forged = {
+        authorization: `Bearer ${testIdentities(store, 'another-key').serviceToken('orders')}`,
+      };
       assert.equal((await app.request('/v1/discovery/orders', { headers: forged })).status, 401);
     } finally {
       await store.close();
     }
   });
 
-  it('requires the bearer token, but never for the health check', async () => {
+  it('requires the bearer token on loopback too, but never for the health check', async () => {
     const store = await openSqliteStore({ path: ':memory:' });
     try {
-      const app = makeApp(store, TOKEN);
-      assert.equal((await app.request('/v1/healthz')).status, 200);
-      const anonymous = await app.request('/v1/revisions');
+      const app = bareApp(store);
+      assert.equal((await app.request('http://127.0.0.1:7070/v1/healthz')).status, 200);
+      const anonymous = await app.request('http://127.0.0.1:7070/v1/revisions');
       assert.equal(anonymous.status, 401);
       assert.match(anonymous.headers.get('www-authenticate') ?? '', /Bearer/);
       const wrong = await app.request('/v1/revisions', { headers: { authorization: 'Bearer nope' } });
       assert.equal(wrong.status, 401);
-      const right = await app.request('/v1/revisions', { headers: { authorization: `Bearer ${TOKEN}` } });
+      const right = await app.request('/v1/revisions', {
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      });
       assert.equal(right.status, 200);
       assert.ok(
         !JSON.stringify(
@@ -254,7 +278,7 @@ describe('HTTP API with a token', () => {
             .clone()
             .json()
             .catch(() => ({})),
-        ).includes(TOKEN),
+        ).includes(TEST_ADMIN_TOKEN),
       );
     } finally {
       await store.close();

@@ -104,7 +104,7 @@ describe('revisions of the example, end to end', () => {
   before(async () => {
     dir = await tempDir('revisions');
     server = await startServer(join(dir.path, 'state'), ['--runtime', 'simulated']);
-    env = { BATON_SERVER: server.url, BATON_AUTHOR: 'ada' };
+    env = { ...server.env };
   });
   after(async () => {
     await server.stop();
@@ -213,7 +213,7 @@ describe('revisions of the example, end to end', () => {
   });
 });
 
-describe('a server that requires a token', () => {
+describe('tokens, roles and the audit trail from the CLI', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let server: ServerProcess;
   let stateDir: string;
@@ -221,16 +221,17 @@ describe('a server that requires a token', () => {
   before(async () => {
     dir = await tempDir('token');
     stateDir = join(dir.path, 'state');
-    server = await startServer(stateDir, ['--require-token', '--runtime', 'simulated']);
+    server = await startServer(stateDir, ['--runtime', 'simulated']);
   });
   after(async () => {
     await server.stop();
     await dir.remove();
   });
 
-  it('writes its token with mode 0600, refuses clients without it, and accepts the CLI that reads it', async () => {
-    const info = await stat(join(stateDir, 'token'));
-    assert.equal(info.mode & 0o777, 0o600);
+  it('writes its token with mode 0600 in a 0700 folder, refuses clients without it, and accepts the CLI that reads it', async () => {
+    assert.equal((await stat(join(stateDir, 'token'))).mode & 0o777, 0o600);
+    assert.equal((await stat(stateDir)).mode & 0o077, 0, 'the state folder is private');
+    assert.equal((await stat(join(stateDir, 'state.db'))).mode & 0o777, 0o600);
     const token = (await readFile(join(stateDir, 'token'), 'utf8')).trim();
     assert.ok(token.length >= 32);
 
@@ -246,5 +247,65 @@ describe('a server that requires a token', () => {
     assert.equal(withFile.code, 0, withFile.stderr);
     const withEnv = await runCli(['history'], { BATON_SERVER: server.url, BATON_TOKEN: token });
     assert.equal(withEnv.code, 0, withEnv.stderr);
+  });
+
+  it('creates named tokens with roles; a viewer changes nothing, an operator cannot apply; the audit names them', async () => {
+    const create = async (name: string, role: string) => {
+      const r = await runCli(['tokens', 'create', name, '--role', role], server.env);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    const viewer = await create('vera', 'viewer');
+    const operator = await create('otto', 'operator');
+    const as = (token: string) => ({ BATON_SERVER: server.url, BATON_TOKEN: token });
+
+    assert.equal((await runCli(['whoami'], as(viewer))).stdout.trim(), 'vera (viewer)');
+    assert.equal((await runCli(['history'], as(viewer))).code, 0);
+    const refused = await runCli(['apply', '-f', EXAMPLE], as(viewer));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /vera \(viewer\) may not apply.*\(forbidden\)/s);
+    assert.match(
+      (await runCli(['apply', '-f', EXAMPLE], as(operator))).stderr,
+      /otto \(operator\) may not apply/,
+    );
+    assert.equal((await runCli(['apply', '-f', EXAMPLE, '-m', 'by the admin'], server.env)).code, 0);
+    assert.equal((await runCli(['tokens', 'list'], as(operator))).code, 1, 'only admins list tokens');
+
+    const list = await runCli(['tokens', 'list', '-o', 'json'], server.env);
+    const listed = JSON.parse(list.stdout) as { name: string; role: string }[];
+    assert.deepEqual(
+      listed.map((t) => `${t.name}:${t.role}`),
+      ['vera:viewer', 'otto:operator'],
+    );
+    assert.ok(!list.stdout.includes(viewer), 'a listing never shows a token');
+
+    const audit = await runCli(['audit', '--since', '1h', '-o', 'json'], as(viewer));
+    const events = JSON.parse(audit.stdout) as {
+      actor: string;
+      data: { action: string; status: number; source: string };
+    }[];
+    const seen = events.map((e) => `${e.actor} ${e.data.action} ${e.data.status}`);
+    for (const expected of ['admin createToken 201', 'vera apply 403', 'otto apply 403', 'admin apply 201'])
+      assert.ok(seen.includes(expected), `${expected} in\n${seen.join('\n')}`);
+    assert.deepEqual(
+      [...new Set(events.map((e) => e.data.source))],
+      ['127.0.0.1'],
+      'the address of every change',
+    );
+    const filtered = await runCli(
+      ['audit', '--actor', 'otto', '--action', 'apply', '-o', 'json'],
+      as(viewer),
+    );
+    assert.deepEqual(
+      (JSON.parse(filtered.stdout) as { actor: string }[]).map((e) => e.actor),
+      ['otto'],
+    );
+    const history = JSON.parse((await runCli(['history', '-o', 'json'], as(viewer))).stdout) as {
+      author: string;
+    }[];
+    assert.equal(history[0]!.author, 'admin', "the revision's author is the token's identity");
+
+    assert.equal((await runCli(['tokens', 'revoke', 'vera'], server.env)).code, 0);
+    assert.match((await runCli(['history'], as(viewer))).stderr, /revoked bearer token/);
   });
 });

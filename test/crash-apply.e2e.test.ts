@@ -10,6 +10,7 @@ import { parseManifest } from '../src/domain/manifest/parse.ts';
 import type { Revision, RevisionSummary } from '../src/domain/revisions/revision.ts';
 import { REPO, startServer, tempDir } from './support/baton-process.ts';
 import { withSeed } from './support/seeded-random.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const ROUNDS = 6;
 const APPLIES_PER_ROUND = 12;
@@ -32,7 +33,7 @@ describe('kill -9 during apply', () => {
         const killAfter = random.int(APPLIES_PER_ROUND);
         const inFlight: Promise<unknown>[] = [];
         for (let i = 0; i < APPLIES_PER_ROUND; i++) {
-          const request = apply(server.url, withNotificationsPatch(example, ++variant));
+          const request = apply(server, withNotificationsPatch(example, ++variant));
           if (i < killAfter) {
             await request;
             continue;
@@ -48,7 +49,7 @@ describe('kill -9 during apply', () => {
 
         const restarted = await startServer(stateDir, ['--runtime', 'simulated']);
         try {
-          await assertHistoryIntact(restarted.url);
+          await assertHistoryIntact(restarted);
         } finally {
           await restarted.stop();
         }
@@ -62,15 +63,21 @@ function withNotificationsPatch(text: string, patch: number): string {
   return doc.toString();
 }
 
-async function apply(url: string, manifest: string): Promise<Response> {
-  return fetch(`${url}/v1/apply`, {
+interface Server {
+  readonly url: string;
+  readonly token: string;
+}
+
+async function apply({ url, token }: Server, manifest: string): Promise<Response> {
+  return authedFetch(token)(`${url}/v1/apply`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ manifest, author: 'crash-test' }),
+    body: JSON.stringify({ manifest }),
   });
 }
 
-async function assertHistoryIntact(url: string): Promise<void> {
+async function assertHistoryIntact({ url, token }: Server): Promise<void> {
+  const fetch = authedFetch(token);
   const list = (await (await fetch(`${url}/v1/revisions?limit=500`)).json()) as {
     revisions: RevisionSummary[];
   };

@@ -12,6 +12,7 @@ import type { Revision, RevisionSummary } from '../src/domain/revisions/revision
 import { REPO, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 import { withSeed } from './support/seeded-random.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const ROUNDS = 10;
 const SHOP = join(REPO, 'examples/shop');
@@ -29,7 +30,8 @@ describe('kill -9 of the control plane during rollouts of the example', () => {
   let server: ServerProcess | undefined;
   let example: string;
 
-  const get = async <T>(path: string) => (await (await fetch(`${server!.url}${path}`)).json()) as T;
+  const get = async <T>(path: string) =>
+    (await (await authedFetch(server!.token)(`${server!.url}${path}`)).json()) as T;
   const converged = (revision: number) =>
     eventually(
       async () => {
@@ -44,10 +46,10 @@ describe('kill -9 of the control plane during rollouts of the example', () => {
       `revision ${revision} converges`,
     );
   const apply = async (manifest: string) => {
-    const response = await fetch(`${server!.url}/v1/apply`, {
+    const response = await authedFetch(server!.token)(`${server!.url}/v1/apply`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ manifest, baseDir: SHOP, author: 'fault-test' }),
+      body: JSON.stringify({ manifest, baseDir: SHOP }),
     });
     assert.equal(response.status, 201, await response.clone().text());
     return ((await response.json()) as { revision: { number: number } }).revision.number;

@@ -278,7 +278,7 @@ describe('the web console on the example shop', () => {
       const set = await fetch(`${shop.url}/v1/services/orders/traffic`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ weights: { '2.1.0': 100 }, author: 'flood' }),
+        body: JSON.stringify({ weights: { '2.1.0': 100 } }),
       });
       assert.equal(set.status, 200, await set.text());
       const cleared = await fetch(`${shop.url}/v1/services/orders/traffic`, { method: 'DELETE' });
@@ -331,7 +331,6 @@ describe('the web console on the example shop', () => {
         manifest: text,
         baseDir: join(REPO, 'examples/shop'),
         message: 'notifications 1.0.5',
-        author: 'e2e',
       }),
     });
     assert.equal(applied.status, 201);

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectEngine } from '../src/adapters/runtime/docker/docker-engine.ts';
 import { nodeBaseTags } from '../src/adapters/runtime/docker/node-base-image.ts';
 import { removeLabelled } from '../src/adapters/runtime/docker/test-engine.ts';
+import { bearer } from './support/api-token.ts';
 import { REPO, runCli, startServer, tempDir } from './support/baton-process.ts';
 import { startUp, type UpProcess } from './support/baton-up.ts';
 
@@ -42,8 +43,12 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined | fal
   }
 }
 
+/** The admin token of each control plane this file started, by URL; instances need none. */
+const tokens = new Map<string, string>();
+
 async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
+  const token = [...tokens].find(([server]) => url.startsWith(server))?.[1];
+  const response = await fetch(url, { headers: token === undefined ? {} : bearer(token) });
   assert.equal(response.status, 200, `${url}: ${response.status}`);
   return (await response.json()) as T;
 }
@@ -91,6 +96,7 @@ describe('the example shop in containers', () => {
       ['--runtime', 'docker', '--log-level', 'warn', '--gateway', '127.0.0.1:0'],
       240_000,
     );
+    tokens.set(shop.url, shop.token);
     gateway = await waitFor('the gateway', async () => /Gateway: (http:\/\/\S+)/.exec(shop.output())?.[1]);
     await waitFor('the shop to converge', async () => /revision 1 converged/.test(shop.output()));
   });
@@ -210,6 +216,7 @@ require('node:http').createServer((req, res) => {
       ['--runtime', 'docker', '--log-level', 'warn', '--no-gateway'],
       120_000,
     );
+    tokens.set(up.url, up.token);
     try {
       await waitFor('the hog to run', async () => /converged/.test(up.output()));
       const [hog] = running(await instancesOf(up.url, 'hog'));
@@ -260,6 +267,7 @@ describe('a control plane killed with -9', () => {
       missing,
       `name: ${architecture}\nservices:\n  ghost:\n    version: 1.0.0\n    tier: low\n    image: ${architecture}/nowhere:1\n`,
     );
+    tokens.set(first.url, first.token);
     const refused = await runCli(['apply', '-f', missing], {
       BATON_SERVER: first.url,
       BATON_STATE_DIR: state,
@@ -286,6 +294,7 @@ describe('a control plane killed with -9', () => {
     }
 
     const second = await startServer(state, ['--runtime', 'docker']);
+    tokens.set(second.url, second.token);
     try {
       const adopted = await waitFor('the adopted instances running', async () => {
         const now = running(await instancesOf(second.url, 'hello'));

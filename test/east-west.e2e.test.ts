@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Pool } from 'undici';
+import { bearer } from './support/api-token.ts';
 import { BATON_BIN, REPO, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
 import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
 
@@ -22,14 +23,21 @@ interface Instance {
   port?: number;
 }
 
+/** The admin token of each control plane this file started, by URL; instances get none. */
+const tokens = new Map<string, string>();
+
 async function api<T>(
   server: string,
   path: string,
   init: { method?: string; body?: unknown } = {},
 ): Promise<T> {
+  const token = tokens.get(server);
   const response = await fetch(`${server}${path}`, {
     method: init.method ?? 'GET',
-    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...(token === undefined ? {} : bearer(token)),
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   const text = await response.text();
@@ -79,6 +87,7 @@ interface GatewayProcess {
 }
 
 async function startGatewayProcess(server: string): Promise<GatewayProcess> {
+  const token = tokens.get(server);
   const child = spawn(
     process.execPath,
     [
@@ -93,7 +102,11 @@ async function startGatewayProcess(server: string): Promise<GatewayProcess> {
       '--log-level',
       'warn',
     ],
-    { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: REPO,
+      env: { ...process.env, NO_COLOR: '1', ...(token === undefined ? {} : { BATON_TOKEN: token }) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let output = '';
@@ -167,7 +180,7 @@ ${
 async function apply(server: string, text: string, force = false): Promise<number> {
   const outcome = await api<{ revision: { number: number } }>(server, '/v1/apply', {
     method: 'POST',
-    body: { manifest: text, force, author: 'test' },
+    body: { manifest: text, force },
   });
   return outcome.revision.number;
 }
@@ -220,6 +233,7 @@ describe('an unmodified app through the data plane', { timeout: 600_000 }, () =>
   before(async () => {
     state = await tempDir('east-west');
     server = await startServer(state.path);
+    tokens.set(server.url, server.token);
     port = Number(new URL(server.url).port);
     gateway = await startGatewayProcess(server.url);
   });
@@ -273,6 +287,7 @@ describe('an unmodified app through the data plane', { timeout: 600_000 }, () =>
         load.calls > before + 50 ? true : undefined,
       );
       server = await startServer(state.path, ['--listen', `127.0.0.1:${port}`]);
+      tokens.set(server.url, server.token);
       await running(server.url, 'hotel', 3, '1.3.0');
       const [same] = await running(server.url, 'web', 1);
       assert.equal(same!.id, web!.id, 'the consumer was adopted, not replaced');
@@ -295,6 +310,7 @@ describe('range routing and the map, with no instrumentation anywhere', { timeou
   before(async () => {
     state = await tempDir('east-west-ranges');
     server = await startServer(state.path);
+    tokens.set(server.url, server.token);
     gateway = await startGatewayProcess(server.url);
   });
 

@@ -109,7 +109,7 @@ describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
     const gateway = await startGateway({
       host: '127.0.0.1',
       port: 0,
-      source: controlPlaneSource({ url: plane.url, logger }),
+      source: controlPlaneSource({ url: plane.url, token: plane.gatewayToken, logger }),
       logger,
     });
     const agent = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 10_000 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO, runCli, tempDir } from './support/baton-process.ts';
 import { startUp, type UpProcess } from './support/baton-up.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const SHOP = join(REPO, 'examples/shop/baton.yaml');
 
@@ -24,7 +25,7 @@ describe("README's game day on the shop", { timeout: 240_000 }, () => {
   });
 
   const checkout = async (): Promise<number> => {
-    const { endpoints } = (await (await fetch(`${up.url}/v1/discovery/web`)).json()) as {
+    const { endpoints } = (await (await authedFetch(up.token)(`${up.url}/v1/discovery/web`)).json()) as {
       endpoints: { port: number }[];
     };
     const response = await fetch(`http://127.0.0.1:${endpoints[0]!.port}/api/checkout`, {
@@ -42,19 +43,22 @@ describe("README's game day on the shop", { timeout: 240_000 }, () => {
       assert.ok(Date.now() < deadline, 'the shop never took a checkout');
       await new Promise((r) => setTimeout(r, 200));
     }
-    const inject = await runCli([
-      '--server',
-      up.url,
-      'faults',
-      'inject',
-      'payments',
-      '--abort',
-      '503',
-      '--abort-percent',
-      '100',
-      '--for',
-      '5m',
-    ]);
+    const inject = await runCli(
+      [
+        '--server',
+        up.url,
+        'faults',
+        'inject',
+        'payments',
+        '--abort',
+        '503',
+        '--abort-percent',
+        '100',
+        '--for',
+        '5m',
+      ],
+      up.env,
+    );
     assert.equal(inject.code, 0, inject.stderr);
     let status = 201;
     const faulted = Date.now() + 30_000;
@@ -63,7 +67,7 @@ describe("README's game day on the shop", { timeout: 240_000 }, () => {
       status = await checkout();
     }
     assert.equal(status, 503, 'orders relays the injected 503 of payments');
-    const clear = await runCli(['--server', up.url, 'faults', 'clear', '--all']);
+    const clear = await runCli(['--server', up.url, 'faults', 'clear', '--all'], up.env);
     assert.equal(clear.code, 0, clear.stderr);
     const cleared = Date.now() + 30_000;
     while ((await checkout()) !== 201) assert.ok(Date.now() < cleared, 'the fault outlived its clearing');

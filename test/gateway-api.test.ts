@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import type { FaultInjection, GatewaySnapshot } from '../src/domain/gateway/snapshot.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { until } from './gateway/support.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const MANIFEST = `
 name: mini
@@ -47,7 +48,7 @@ describe('gateway side of the control plane', () => {
   let plane: ControlPlane;
   let dir: string;
   const api = (path: string, init: RequestInit = {}) =>
-    fetch(plane.url + path, {
+    authedFetch(plane.token)(plane.url + path, {
       ...init,
       headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
     });
@@ -98,7 +99,9 @@ describe('gateway side of the control plane', () => {
 
   it('streams a new snapshot on every change, and records splits as events', async () => {
     const abort = new AbortController();
-    const response = await fetch(plane.url + '/v1/gateway/watch', { signal: abort.signal });
+    const response = await authedFetch(plane.token)(plane.url + '/v1/gateway/watch', {
+      signal: abort.signal,
+    });
     assert.equal(response.headers.get('content-type')?.split(';')[0], 'text/event-stream');
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     let buffered = '';
@@ -123,20 +126,20 @@ describe('gateway side of the control plane', () => {
 
     const set = await api('/v1/services/api/traffic', {
       method: 'PUT',
-      body: JSON.stringify({ weights: { '2.1.0': 90, '2.2.0': 10 }, author: 'ana' }),
+      body: JSON.stringify({ weights: { '2.1.0': 90, '2.2.0': 10 } }),
     });
     assert.equal(set.status, 200);
     let next = await nextSnapshot();
     while (next.services['api']?.split === undefined) next = await nextSnapshot();
     assert.ok(next.sequence > first.sequence);
     assert.deepEqual(next.services['api']!.split!.weights, { '2.1.0': 90, '2.2.0': 10 });
-    assert.equal(next.services['api']!.split!.setBy, 'ana');
+    assert.equal(next.services['api']!.split!.setBy, 'admin');
     abort.abort();
 
     const events = (await (await api('/v1/events?kind=traffic.split-set')).json()) as {
       events: { kind: string; actor: string; service: string }[];
     };
-    assert.ok(events.events.some((e) => e.actor === 'ana' && e.service === 'api'));
+    assert.ok(events.events.some((e) => e.actor === 'admin' && e.service === 'api'));
 
     assert.equal((await api('/v1/services/api/traffic', { method: 'DELETE' })).status, 204);
     const cleared = (await (await api('/v1/services/api/traffic')).json()) as { split: unknown };

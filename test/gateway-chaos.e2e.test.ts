@@ -12,6 +12,7 @@ import { startGateway } from '../src/engines/gateway/gateway.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 import { until } from './gateway/support.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const LOAD_MS = 30_000;
 const KILL_EVERY_MS = 3_000;
@@ -44,7 +45,7 @@ describe('gateway under chaos', { timeout: 120_000 }, () => {
       stopInstancesOnClose: true,
       logger,
     });
-    const applied = await fetch(`${plane.url}/v1/apply`, {
+    const applied = await authedFetch(plane.token)(`${plane.url}/v1/apply`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ manifest: MANIFEST }),
@@ -53,7 +54,7 @@ describe('gateway under chaos', { timeout: 120_000 }, () => {
     gateway = await startGateway({
       host: '127.0.0.1',
       port: 0,
-      source: controlPlaneSource({ url: plane.url, logger }),
+      source: controlPlaneSource({ url: plane.url, token: plane.gatewayToken, logger }),
       logger,
     });
   });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
+import { authedFetch } from './support/api-token.ts';
 
 describe('one control plane per state', () => {
   let dir: { path: string; remove: () => Promise<void> };
@@ -56,7 +57,7 @@ describe('one control plane per state', () => {
     await first.stop('SIGKILL');
     const third = await startServer(stateDir, ['--runtime', 'simulated']);
     servers.push(third);
-    const status = await fetch(`${third.url}/v1/status`);
+    const status = await authedFetch(third.token)(`${third.url}/v1/status`);
     assert.equal(status.status, 200);
   });
 });

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const manifest = (version: string) => `
 name: metered
@@ -53,7 +54,7 @@ describe('control-plane metrics', { skip: !promtool && 'promtool is not installe
   });
 
   it('passes promtool check metrics, and exposes the work queue, passes, instances, rollouts, revision, leadership and store', async () => {
-    const response = await fetch(`${plane.url}/metrics`);
+    const response = await authedFetch(plane.token)(`${plane.url}/metrics`);
     assert.equal(response.status, 200);
     const text = await response.text();
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

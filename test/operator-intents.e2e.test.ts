@@ -9,6 +9,7 @@ import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runt
 import type { StoredEvent } from '../src/ports/store.ts';
 import { REPO, runCli, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const MANIFEST = `
 name: scaled
@@ -30,9 +31,10 @@ describe('operator intents survive kill -9 of the control plane', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let stateDir: string;
   let server: ServerProcess | undefined;
-  const status = async () => (await (await fetch(`${server!.url}/v1/status`)).json()) as Status;
+  const status = async () =>
+    (await (await authedFetch(server!.token)(`${server!.url}/v1/status`)).json()) as Status;
   const cli = (...args: string[]) =>
-    runCli(['--server', server!.url, ...args], { BATON_AUTHOR: 'alice@ops' });
+    runCli(['--server', server!.url, ...args], { BATON_TOKEN: server!.token });
 
   before(async () => {
     dir = await tempDir('intents');
@@ -84,11 +86,13 @@ describe('operator intents survive kill -9 of the control plane', () => {
     const running = (await status()).instances.filter((i) => i.phase === 'running');
     assert.equal(running.length, 3);
 
-    const events = (await (await fetch(`${server!.url}/v1/events?kind=operator.scale`)).json()) as {
+    const events = (await (
+      await authedFetch(server!.token)(`${server!.url}/v1/events?kind=operator.scale`)
+    ).json()) as {
       events: StoredEvent[];
     };
     assert.equal(events.events.length, 1);
-    assert.equal(events.events[0]!.actor, 'alice@ops');
+    assert.equal(events.events[0]!.actor, 'admin', "the token's identity, whatever the client claims");
     assert.equal(events.events[0]!.service, 'api');
     assert.deepEqual(events.events[0]!.data, { replicas: 3 });
   });

@@ -8,6 +8,7 @@ import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runt
 import { REPO, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const manifest = (version: string) => `
 name: restart
@@ -47,10 +48,10 @@ describe('PostgreSQL restarted mid-rollout', () => {
   });
 
   const apply = async (text: string) => {
-    const response = await fetch(`${server.url}/v1/apply`, {
+    const response = await authedFetch(server.token)(`${server.url}/v1/apply`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ manifest: text, baseDir: REPO, author: 'fault-test' }),
+      body: JSON.stringify({ manifest: text, baseDir: REPO }),
     });
     assert.equal(response.status, 201, await response.clone().text());
     return ((await response.json()) as { revision: { number: number } }).revision.number;
@@ -59,7 +60,7 @@ describe('PostgreSQL restarted mid-rollout', () => {
     eventually(
       async () => {
         assert.equal(server.child.exitCode, null, `the control plane died:\n${stderr}`);
-        const status = (await (await fetch(`${server.url}/v1/status`)).json()) as Status;
+        const status = (await (await authedFetch(server.token)(`${server.url}/v1/status`)).json()) as Status;
         // Not before the controller has recorded a state (an empty list is vacuously settled).
         const done =
           status.revision === revision &&
@@ -78,7 +79,7 @@ describe('PostgreSQL restarted mid-rollout', () => {
     const refused = await eventually(
       async () => {
         assert.equal(server.child.exitCode, null, `the control plane died:\n${stderr}`);
-        const response = await fetch(`${server.url}/v1/revisions`);
+        const response = await authedFetch(server.token)(`${server.url}/v1/revisions`);
         return response.status === 503 ? ((await response.json()) as { code: string }) : undefined;
       },
       { timeoutMs: 20_000, what: 'a 503 while PostgreSQL is down' },
@@ -91,7 +92,9 @@ describe('PostgreSQL restarted mid-rollout', () => {
     // The status shows the services settled a moment before the controller writes its event.
     await eventually(
       async () => {
-        const events = (await (await fetch(`${server.url}/v1/events?kind=revision.converged`)).json()) as {
+        const events = (await (
+          await authedFetch(server.token)(`${server.url}/v1/events?kind=revision.converged`)
+        ).json()) as {
           events: { revision: number }[];
         };
         return events.events.some((e) => e.revision === second) ? true : undefined;

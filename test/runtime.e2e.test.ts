@@ -9,6 +9,7 @@ import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runt
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const MANIFEST = `
 name: tiny
@@ -35,7 +36,8 @@ describe('the controller with real processes', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let plane: ControlPlane;
   const discover = async (service: string) =>
-    ((await (await fetch(`${plane.url}/v1/discovery/${service}`)).json()) as Endpoints).endpoints;
+    ((await (await authedFetch(plane.token)(`${plane.url}/v1/discovery/${service}`)).json()) as Endpoints)
+      .endpoints;
   const settled = () =>
     plane.controller.states().length === 2 && plane.controller.states().every((s) => s.settled);
 
@@ -113,7 +115,9 @@ describe('the controller with real processes', () => {
 
   it("serves an instance's output through the logs API", async () => {
     const [one] = await discover('api');
-    const response = await fetch(`${plane.url}/v1/services/api/logs?instance=${one!.instance}&tail=5`);
+    const response = await authedFetch(plane.token)(
+      `${plane.url}/v1/services/api/logs?instance=${one!.instance}&tail=5`,
+    );
     assert.match(response.headers.get('content-type') ?? '', /ndjson/);
     const lines = (await response.text())
       .trim()
@@ -133,15 +137,14 @@ describe('the controller with real processes', () => {
   });
 });
 
-describe('instances of a control plane that requires a token', () => {
-  it('get a service token: discovery works, the rest of the API is forbidden', async () => {
+describe('instances of a control plane', () => {
+  it("get their service's own token: discovery works, the rest of the API is forbidden", async () => {
     const dir = await tempDir('runtime-token');
     const plane = await startControlPlane({
       host: '127.0.0.1',
       port: 0,
       stateDir: join(dir.path, 'state'),
       runtime: 'process',
-      requireToken: true,
       stopInstancesOnClose: true,
       baseDir: REPO,
       logger: pino({ level: 'silent' }),
@@ -161,7 +164,7 @@ services:
       const [endpoint] = await eventually(
         async () => {
           const found = (await (
-            await fetch(`${plane.url}/v1/discovery/api`, { headers })
+            await authedFetch(plane.token)(`${plane.url}/v1/discovery/api`, { headers })
           ).json()) as Endpoints;
           return found.endpoints.length > 0 ? found.endpoints : undefined;
         },
@@ -172,7 +175,26 @@ services:
         string,
         number
       >;
-      assert.deepEqual(access, { discovery: 200, revisions: 403 });
+      assert.deepEqual(access, { discovery: 200, revisions: 403, apply: 403 });
+
+      // Finding 2: nothing an instance is given leads to the admin token, and the file is not its to read.
+      const hunt = (await (await fetch(`http://127.0.0.1:${endpoint!.port}/token-hunt`)).json()) as {
+        env: Record<string, string>;
+        stateDir?: string;
+        token?: string;
+        error?: string;
+      };
+      const stateDir = join(dir.path, 'state');
+      assert.equal(hunt.env['BATON_HOME'], undefined);
+      for (const [name, value] of Object.entries(hunt.env)) {
+        assert.ok(!value.includes(stateDir), `${name} leads to the state folder`);
+        assert.notEqual(value, plane.token, `${name} holds the admin token`);
+      }
+      assert.notEqual(hunt.token, plane.token, 'the instance read the admin token');
+      if (process.getuid?.() === 0) {
+        assert.equal(hunt.stateDir, stateDir, 'it found the folder through its own stdout');
+        assert.equal(hunt.error, 'EACCES', 'but, running as nobody, may not read the token');
+      }
     } finally {
       await plane.close();
       await dir.remove();

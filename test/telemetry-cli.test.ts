@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const PROGRAM = `
 import { Command, CommanderError } from 'commander';
@@ -84,7 +85,7 @@ describe('baton traces', () => {
         },
       ],
     });
-    const response = await fetch(`${plane.url}/v1/traces`, {
+    const response = await authedFetch(plane.token)(`${plane.url}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({

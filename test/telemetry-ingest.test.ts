@@ -25,6 +25,7 @@ import {
 import { pino } from 'pino';
 import { createHttpApp } from '../src/interfaces/http/app.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
+import { asCaller, authedFetch, bearer } from './support/api-token.ts';
 import { tempDir } from './support/baton-process.ts';
 
 interface Problem {
@@ -87,6 +88,8 @@ describe('OTLP ingest', () => {
     });
     url = `${plane.url}/v1/traces`;
   });
+  const api = (target: string, init?: RequestInit) => authedFetch(plane.token)(target, init);
+  const headers = () => bearer(plane.token);
 
   after(async () => {
     await plane?.close();
@@ -95,17 +98,20 @@ describe('OTLP ingest', () => {
   });
 
   const stored = async (traceId: string) => {
-    const response = await fetch(`${plane.url}/v1/traces/${traceId}`);
+    const response = await api(`${plane.url}/v1/traces/${traceId}`);
     return response.status === 200 ? ((await response.json()) as { spanCount: number }).spanCount : 0;
   };
 
   for (const [name, make] of [
-    ['exporter-trace-otlp-proto', () => new ProtoExporter({ url })],
-    ['exporter-trace-otlp-proto with gzip', () => new ProtoExporter({ url, compression: 'gzip' as never })],
-    ['exporter-trace-otlp-http (JSON)', () => new HttpJsonExporter({ url })],
+    ['exporter-trace-otlp-proto', () => new ProtoExporter({ url, headers: headers() })],
+    [
+      'exporter-trace-otlp-proto with gzip',
+      () => new ProtoExporter({ url, headers: headers(), compression: 'gzip' as never }),
+    ],
+    ['exporter-trace-otlp-http (JSON)', () => new HttpJsonExporter({ url, headers: headers() })],
     [
       'exporter-trace-otlp-http (JSON) with gzip',
-      () => new HttpJsonExporter({ url, compression: 'gzip' as never }),
+      () => new HttpJsonExporter({ url, headers: headers(), compression: 'gzip' as never }),
     ],
   ] as const) {
     it(`accepts what the official ${name} sends, as it is`, async () => {
@@ -121,7 +127,7 @@ describe('OTLP ingest', () => {
   it('forwards every accepted request to the external collector, byte for byte', async () => {
     const body = gzipSync(ProtobufTraceSerializer.serializeRequest(sdkSpans('forwarded', 2))!);
     forwarded.length = 0;
-    const response = await fetch(url, {
+    const response = await api(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
       body,
@@ -136,7 +142,7 @@ describe('OTLP ingest', () => {
   });
 
   const send = async (body: Uint8Array | string, headers: Record<string, string>): Promise<Problem> => {
-    const response = await fetch(url, { method: 'POST', headers, body });
+    const response = await api(url, { method: 'POST', headers, body });
     assert.equal(response.headers.get('content-type'), 'application/problem+json');
     return (await response.json()) as Problem;
   };
@@ -216,17 +222,17 @@ describe('OTLP ingest', () => {
       ids.subarray(at + 18),
     ]);
     assert.match((await send(broken, PROTO)).detail, /traceId|not an OTLP/);
-    assert.equal((await fetch(`${plane.url}/v1/healthz`)).status, 200);
+    assert.equal((await api(`${plane.url}/v1/healthz`)).status, 200);
   });
 
   it('refuses what is not OTLP with 415', async () => {
     for (const [headers, reason] of [
-      [{ 'content-type': 'text/plain' }, /content type `text\/plain` is not OTLP/],
+      [{ 'content-type': 'text/plain' }, /content type `text\/plain` (is not OTLP|changes nothing here)/],
       [{}, /content type `\(none\)`|content type `text\/plain/],
       [{ ...PROTO, 'content-encoding': 'br' }, /content encoding `br` is not supported/],
     ] as const) {
       const problem = await send('x', headers);
-      assert.equal(problem.status, 415);
+      assert.equal(problem.status, 415, JSON.stringify(problem));
       assert.equal(problem.code, 'unsupported-media-type');
       assert.match(problem.detail, reason);
     }
@@ -235,7 +241,10 @@ describe('OTLP ingest', () => {
   it('refuses what is too large with 413: the body, what it inflates to (a gzip bomb), too many spans', async () => {
     // In process: over a socket, a server that answers before the upload ends may close on a
     // client still sending, which then sees a reset instead of the 413.
-    const app = createHttpApp({ ...plane, logger: pino({ level: 'silent' }), version: 'test' });
+    const app = asCaller(
+      createHttpApp({ ...plane, logger: pino({ level: 'silent' }), version: 'test', auth: plane.identities }),
+      plane.token,
+    );
     const huge = await app.request('/v1/traces', {
       method: 'POST',
       headers: PROTO,
@@ -256,11 +265,11 @@ describe('OTLP ingest', () => {
 
     const metrics = await plane.telemetry.metrics.metrics();
     assert.match(metrics, /baton_otlp_requests_rejected_total\{reason="payload-too-large"\} [2-9]/);
-    assert.equal((await fetch(`${plane.url}/v1/healthz`)).status, 200);
+    assert.equal((await api(`${plane.url}/v1/healthz`)).status, 200);
   });
 
   it('validates the search and trace routes', async () => {
-    const bad = async (path: string) => (await fetch(`${plane.url}${path}`)).status;
+    const bad = async (path: string) => (await api(`${plane.url}${path}`)).status;
     assert.equal(await bad('/v1/traces?minDuration=fast'), 400);
     assert.equal(await bad('/v1/traces?since=someday'), 400);
     assert.equal(await bad('/v1/traces?status=maybe'), 400);
@@ -268,21 +277,20 @@ describe('OTLP ingest', () => {
     assert.equal(await bad('/v1/traces?color=red'), 400);
     assert.equal(await bad('/v1/traces/not-hex'), 400);
     assert.equal(await bad(`/v1/traces/${'ab'.repeat(16)}`), 404);
-    const search = await fetch(`${plane.url}/v1/traces?minDuration=0ms&since=0&limit=5`);
+    const search = await api(`${plane.url}/v1/traces?minDuration=0ms&since=0&limit=5`);
     assert.equal(search.status, 200);
     assert.equal(((await search.json()) as { traces: unknown[] }).traces.length, 5);
   });
 });
 
 describe('OTLP ingest behind a token', () => {
-  it('needs the same bearer token as the rest of /v1', async () => {
+  it("needs the same bearer token as the rest of /v1, and a service's token only sends its own spans", async () => {
     const dir = await tempDir('telemetry-token');
     const plane = await startControlPlane({
       host: '127.0.0.1',
       port: 0,
       stateDir: join(dir.path, 'state'),
       runtime: 'simulated',
-      requireToken: true,
       logger: pino({ level: 'silent' }),
     });
     try {
@@ -294,6 +302,24 @@ describe('OTLP ingest behind a token', () => {
       const authorised = new ProtoExporter({ url, headers: { authorization: `Bearer ${plane.token}` } });
       assert.equal((await exportWith(authorised, spans)).code, ExportResultCode.SUCCESS);
       await authorised.shutdown();
+
+      // Finding 6: a service's token sends its own spans, never another service's.
+      const asOrders = bearer(plane.identities.serviceToken('orders'));
+      const own = new ProtoExporter({ url, headers: asOrders });
+      assert.equal((await exportWith(own, sdkSpans('orders', 2))).code, ExportResultCode.SUCCESS);
+      await own.shutdown();
+      const spoofed = sdkSpans('payments', 2, { 'http.response.status_code': 500 });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { ...asOrders, 'content-type': 'application/x-protobuf' },
+        body: ProtobufTraceSerializer.serializeRequest(spoofed)!,
+      });
+      assert.equal(response.status, 403);
+      assert.equal(((await response.json()) as Problem).code, 'forbidden');
+      const traceId = spoofed[0]!.spanContext().traceId;
+      const stored = await fetch(`${plane.url}/v1/traces/${traceId}`, { headers: bearer(plane.token) });
+      assert.equal(stored.status, 404, "payments' errors were not recorded");
+      assert.equal(plane.telemetry.red('payments').services.length, 0, "payments' RED untouched");
     } finally {
       await plane.close();
       await dir.remove();

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import type { WaterfallRow } from '../src/domain/telemetry/call-tree.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const FIXTURES = join(REPO, 'packages/sdk/test-fixtures');
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -74,6 +75,7 @@ describe('@baton/sdk', () => {
   it('continues the caller’s trace through node:http and fetch, with the service’s Baton identity', async () => {
     const identity = (service: string) => ({
       BATON_SERVER: plane.url,
+      BATON_TOKEN: plane.identities.serviceToken(service),
       BATON_SERVICE: service,
       BATON_INSTANCE: `${service}-1a2b`,
       BATON_VERSION: '1.2.3',
@@ -90,7 +92,7 @@ describe('@baton/sdk', () => {
     const rows = await (async () => {
       const deadline = Date.now() + 15_000;
       for (;;) {
-        const response = await fetch(`${plane.url}/v1/traces/${TRACE_ID}`);
+        const response = await authedFetch(plane.token)(`${plane.url}/v1/traces/${TRACE_ID}`);
         if (response.status === 200) {
           const view = (await response.json()) as { rows: WaterfallRow[] };
           if (view.rows.length === 6) return view.rows;

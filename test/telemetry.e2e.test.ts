@@ -16,6 +16,7 @@ import { otlpSpanExport } from '../src/engines/gateway/span-export.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
+import { authedFetch } from './support/api-token.ts';
 
 const SHOP = join(REPO, 'examples/shop');
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -33,7 +34,7 @@ describe('telemetry with the example shop on real processes', () => {
   let plane: ControlPlane;
   let manifest: string;
   const get = async <T>(path: string): Promise<T> => {
-    const response = await fetch(`${plane.url}${path}`);
+    const response = await authedFetch(plane.token)(`${plane.url}${path}`);
     assert.equal(response.status, 200, `${path}: ${await response.clone().text()}`);
     return (await response.json()) as T;
   };
@@ -191,7 +192,7 @@ describe('telemetry with the example shop on real processes', () => {
     const gateway = await startGateway({
       host: '127.0.0.1',
       port: 0,
-      source: controlPlaneSource({ url: plane.url, logger }),
+      source: controlPlaneSource({ url: plane.url, token: plane.gatewayToken, logger }),
       logger,
       accessLog: false,
       spans,

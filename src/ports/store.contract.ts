@@ -369,6 +369,41 @@ export function storeContract(
         }));
     });
 
+    describe('tokens', () => {
+      const token = (name: string, digest: string) => ({
+        name,
+        role: 'viewer',
+        digest,
+        createdAt: '2025-01-01T00:00:00.000Z',
+        createdBy: 'admin',
+      });
+
+      it('finds an unrevoked token by its digest, lists every one, and refuses a name twice', () =>
+        withStore(async ({ store }) => {
+          await store.createToken(token('ci', 'a'.repeat(64)));
+          await store.createToken({ ...token('ana', 'b'.repeat(64)), role: 'operator' });
+          assert.deepEqual(await store.tokenByDigest('a'.repeat(64)), token('ci', 'a'.repeat(64)));
+          assert.equal(await store.tokenByDigest('c'.repeat(64)), undefined);
+          await assert.rejects(store.createToken(token('ci', 'd'.repeat(64))), StoreConflictError);
+          assert.deepEqual(
+            (await store.listTokens()).map((t) => `${t.name}:${t.role}`),
+            ['ana:operator', 'ci:viewer'],
+          );
+        }));
+
+      it('revokes a token for good: it authenticates no one and its name stays taken', () =>
+        withStore(async ({ store }) => {
+          await store.createToken(token('ci', 'a'.repeat(64)));
+          assert.equal(await store.revokeToken('ci', '2025-01-02T00:00:00.000Z'), true);
+          assert.equal(await store.revokeToken('ci', '2025-01-03T00:00:00.000Z'), false);
+          assert.equal(await store.revokeToken('nobody', '2025-01-03T00:00:00.000Z'), false);
+          assert.equal(await store.tokenByDigest('a'.repeat(64)), undefined);
+          const [listed] = await store.listTokens();
+          assert.equal(listed?.revokedAt, '2025-01-02T00:00:00.000Z');
+          await assert.rejects(store.createToken(token('ci', 'e'.repeat(64))), StoreConflictError);
+        }));
+    });
+
     describe('lifecycle', () => {
       if (capabilities.persistent)
         it('keeps revisions and events across a reopen', () =>

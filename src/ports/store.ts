@@ -44,6 +44,23 @@ export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
 }
 
+/**
+ * A named API token. Only its SHA-256 digest is kept: the store (and a copy of it) never
+ * holds anything a client could present.
+ */
+export interface TokenRecord {
+  readonly name: string;
+  /** `viewer`, `operator` or `admin`. */
+  readonly role: string;
+  /** Hex SHA-256 of the token. */
+  readonly digest: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly createdBy: string;
+  /** ISO 8601; a revoked token authenticates no one. */
+  readonly revokedAt?: string | undefined;
+}
+
 export interface Store {
   /**
    * Appends a revision numbered `latest + 1` whose parent is the latest, together with its
@@ -68,6 +85,15 @@ export interface Store {
   lastEventSeq(): Promise<number>;
   /** Called after every commit that added events, with the highest new sequence number. */
   onEvents(listener: (lastSeq: number) => void): () => void;
+
+  /** Adds a token; StoreConflictError when its name is taken (revoked names stay taken). */
+  createToken(token: TokenRecord): Promise<void>;
+  /** The unrevoked token with this digest. */
+  tokenByDigest(digest: string): Promise<TokenRecord | undefined>;
+  /** Every token, revoked ones included, oldest first. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** Revokes the named token; false when there is no such unrevoked token. */
+  revokeToken(name: string, at: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -1,8 +1,9 @@
 // Drives the real `baton` binary: a server as a child process, and CLI invocations.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { serverToken } from './api-token.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const BATON_BIN = join(REPO, 'bin/baton.js');
@@ -35,6 +36,10 @@ export function runCli(
 
 export interface ServerProcess {
   readonly url: string;
+  /** The admin token the server wrote to its state folder. */
+  readonly token: string;
+  /** For `runCli`: this server and its token. */
+  readonly env: { readonly BATON_SERVER: string; readonly BATON_TOKEN: string };
   readonly child: ChildProcess;
   /** Resolves when the process has exited. */
   readonly exited: Promise<number | null>;
@@ -83,8 +88,11 @@ export async function startServer(
       reject(new Error(`server exited with ${code} before listening\n${stderr}`));
     });
   });
+  const token = await serverToken(stateDir);
   return {
     url,
+    token,
+    env: { BATON_SERVER: url, BATON_TOKEN: token },
     child,
     exited,
     async stop(signal = 'SIGTERM') {
@@ -96,5 +104,8 @@ export async function startServer(
 
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `baton-${prefix}-`));
+  // Readable by all, as a project folder is: as root, Baton runs instances as `nobody`, who
+  // must reach the services a test writes here. The state folder inside stays Baton's alone.
+  await chmod(path, 0o755);
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }

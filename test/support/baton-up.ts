@@ -4,12 +4,17 @@ import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findOwnedProcesses } from '../../src/adapters/runtime/process/process-runtime.ts';
+import { serverToken } from './api-token.ts';
 import { BATON_BIN, REPO } from './baton-process.ts';
 
 export const DIST_WEB = join(REPO, 'dist/web');
 
 export interface UpProcess {
   readonly url: string;
+  /** The admin token `up` wrote to its state folder. */
+  readonly token: string;
+  /** For `runCli`: this server and its token. */
+  readonly env: { readonly BATON_SERVER: string; readonly BATON_TOKEN: string };
   /** What `up` printed so far (stdout and stderr). */
   readonly output: () => string;
   /** SIGTERM, as Ctrl-C: `up` stops every instance, then exits. Kills leftovers, if any. */
@@ -49,8 +54,11 @@ export async function startUp(
       reject(new Error(`baton up exited with ${code} before listening\n${output}`));
     });
   });
+  const token = await serverToken(stateDir);
   return {
     url,
+    token,
+    env: { BATON_SERVER: url, BATON_TOKEN: token },
     output: () => output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -3,7 +3,14 @@
 // are measured the same way and neither adapter knows about metrics.
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { NewRevision, Revision, RevisionSummary } from '../../domain/revisions/revision.ts';
-import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../ports/store.ts';
+import type {
+  EventQuery,
+  NewEvent,
+  RevisionQuery,
+  Store,
+  StoredEvent,
+  TokenRecord,
+} from '../../ports/store.ts';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -66,6 +73,22 @@ export class InstrumentedStore implements Store {
 
   onEvents(listener: (lastSeq: number) => void): () => void {
     return this.#inner.onEvents(listener);
+  }
+
+  createToken(token: TokenRecord): Promise<void> {
+    return this.#timed('create_token', () => this.#inner.createToken(token));
+  }
+
+  tokenByDigest(digest: string): Promise<TokenRecord | undefined> {
+    return this.#timed('token_by_digest', () => this.#inner.tokenByDigest(digest));
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.#timed('list_tokens', () => this.#inner.listTokens());
+  }
+
+  revokeToken(name: string, at: string): Promise<boolean> {
+    return this.#timed('revoke_token', () => this.#inner.revokeToken(name, at));
   }
 
   close(): Promise<void> {

@@ -6,3 +6,4 @@ export type { Locator, ParsedSource, Position } from './parse.ts';
 export { manifestJsonSchema, renderManifestJsonSchema, MANIFEST_SCHEMA_ID } from './json-schema.ts';
 export { MANIFEST_PROBLEM_CODES } from './problem-codes.ts';
 export type { ManifestProblemCode } from './problem-codes.ts';
+export { hasService, serviceOf } from './service-lookup.ts';

@@ -20,6 +20,8 @@ export const MANIFEST_PROBLEM_CODES = {
   'invalid-combination': 'Fields that are fine alone but not together (min above max, two probes).',
   'too-small': 'A number, string or list below its minimum.',
   'too-large': 'A number, string or list above its maximum.',
+  'more-problems':
+    'The first problems are listed; this one counts the rest, which were not looked at in detail.',
 } as const;
 
 export type ManifestProblemCode = keyof typeof MANIFEST_PROBLEM_CODES;

@@ -41,6 +41,14 @@ export function problemsFromIssues(issues: readonly Issue[], context: IssueConte
   return translator.result();
 }
 
+/**
+ * Problems reported in detail. A megabyte of bad keys is a mistake (or an attack), not two
+ * hundred thousand things to fix: past this many, the rest are only counted — locating and
+ * suggesting for each would hold the control plane for seconds, and the list alone would
+ * weigh tens of megabytes.
+ */
+export const MAX_PROBLEMS = 100;
+
 class IssueTranslator {
   private readonly context: IssueContext;
   private readonly problems: Problem[] = [];
@@ -54,16 +62,39 @@ class IssueTranslator {
 
   result(): Problem[] {
     const seen = new Set<string>();
-    return this.problems.filter((p) => {
+    const problems = this.problems.filter((p) => {
       if (p.code === 'missing-field' && this.suggestedFields.has(pathKey(p.path))) return false;
       const key = `${p.code}\0${pathKey(p.path)}\0${p.message}`;
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
     });
+    if (this.omitted === 0) return problems;
+    return [
+      ...problems,
+      {
+        severity: 'error',
+        code: 'more-problems',
+        message: `and ${this.omitted} more problem${this.omitted === 1 ? '' : 's'} (the first ${MAX_PROBLEMS} are listed)`,
+        path: [],
+        ...(this.context.file === undefined ? {} : { file: this.context.file }),
+        hint: 'fix these and validate again; a file this wrong may not be the manifest you meant',
+      },
+    ];
+  }
+
+  /** Problems past MAX_PROBLEMS: counted, not translated. */
+  private omitted = 0;
+
+  private get full(): boolean {
+    return this.problems.length >= MAX_PROBLEMS;
   }
 
   translate(issue: Issue, base: FieldPath): void {
+    if (this.full) {
+      this.omitted += issue.code === 'unrecognized_keys' ? issue.keys.length : 1;
+      return;
+    }
     const path: FieldPath = [...base, ...issue.path.map((s) => (typeof s === 'number' ? s : String(s)))];
     const value = valueAt(this.context.data, path);
     // zod reports an absent field as whatever its schema expected (a string, one of an
@@ -106,7 +137,11 @@ class IssueTranslator {
 
   private unknownKeys(keys: readonly string[], parent: FieldPath): void {
     const allowed = allowedKeysAt(this.context.schema, parent);
-    for (const key of keys) {
+    for (const [index, key] of keys.entries()) {
+      if (this.full) {
+        this.omitted += keys.length - index;
+        return;
+      }
       const match = didYouMean(key, allowed);
       if (match !== undefined) this.suggestedFields.add(pathKey([...parent, match]));
       const hint =
@@ -219,6 +254,10 @@ class IssueTranslator {
     path: FieldPath,
     extra: { at?: Position | undefined; hint?: string | undefined } = {},
   ): void {
+    if (this.full) {
+      this.omitted++;
+      return;
+    }
     const at = 'at' in extra ? extra.at : this.context.source.locate(path);
     this.problems.push({
       severity: 'error',

@@ -16,6 +16,14 @@ export const LIMITS = {
   dependenciesPerService: 200,
   routesPerService: 100,
   nameLength: 63,
+  /**
+   * One environment value, in bytes. Linux refuses any single argument or variable over
+   * 128 KiB (E2BIG) when it starts a process: a larger value would pass here and then fail
+   * every start, forever. 32 KiB leaves room; bigger data belongs in a file or a volume.
+   */
+  envValueBytes: 32 * 1024,
+  /** All of a service's variables together, well under the kernel's total for a start. */
+  envTotalBytes: 256 * 1024,
 } as const;
 
 /** DNS-label names: they become hostnames, env values, Kubernetes object names. */
@@ -452,7 +460,7 @@ export const ServiceSchema = z
       })
       .optional()
       .describe(
-        "Container runtimes: who the instance runs as (`uid[:gid]` or a name); the image's USER when absent.",
+        "Who the instance runs as (`uid[:gid]` or a name). Containers: the image's USER when absent. Local processes under a control plane running as root: `nobody` when absent (`root` only when named); otherwise the control plane's own user.",
       ),
     env: z
       .record(
@@ -461,7 +469,17 @@ export const ServiceSchema = z
           error:
             'must be letters, digits, underscores, dots and dashes, starting with a letter or underscore',
         }),
-        z.string(),
+        z.string().refine((value) => Buffer.byteLength(value) <= LIMITS.envValueBytes, {
+          error: `a value may be at most ${LIMITS.envValueBytes / 1024} KiB (a process cannot start with one over 128 KiB); put larger data in a file`,
+        }),
+      )
+      .refine(
+        (env) =>
+          Object.entries(env).reduce(
+            (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v) + 2,
+            0,
+          ) <= LIMITS.envTotalBytes,
+        { error: `all variables together may be at most ${LIMITS.envTotalBytes / 1024} KiB` },
       )
       .default({})
       .describe(

@@ -9,6 +9,7 @@
 //   rollout-outcome.ts    states and phase events, convergence, failure, automatic rollback
 //   operator-intents.ts   scale and restart, durable as events
 //   work-queue.ts         keys, de-duplication, exclusivity, backoff, resync
+import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -243,7 +244,7 @@ export class Controller {
    */
   async abortRollout(service: string, reason: string): Promise<boolean> {
     const revision = this.#progress.current;
-    const spec = revision?.manifest.services[service];
+    const spec = serviceOf(revision?.manifest, service);
     if (!revision || !spec || !this.#progress.moved(service)) return false;
     // Only an applied change with a converged revision before it has somewhere to go back to.
     const target = this.#outcome.lastConverged;

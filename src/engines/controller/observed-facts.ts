@@ -4,6 +4,7 @@
 // last one ended, and whether the new spec can start at all. Deciding what to do about any
 // of it is the reconcile pass's job; this module only records and says which service to
 // look at.
+import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import type { Logger } from 'pino';
 import type { HealthChange } from '../../domain/health/health-tracker.ts';
 import { describeExit, lastOutputLines, type ExitFact } from '../../domain/lifecycle/instance-exit.ts';
@@ -154,7 +155,7 @@ export class ObservedFacts {
    */
   adopt(instance: RunningInstance, revision: Revision | undefined): void {
     const { registry } = this.#o;
-    const spec = revision?.manifest.services[instance.service];
+    const spec = serviceOf(revision?.manifest, instance.service);
     const generation = this.#o.generationAt(instance.service, Date.parse(instance.startedAt));
     registry.add({
       id: instance.id,

@@ -2,6 +2,7 @@
 // as events in the log (with who asked, the audit trail), replayed on start, the way traffic
 // splits are. A scale holds until a revision changes the service's `instances`; a restart
 // is a generation that rolls every instance started before it.
+import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import type { Manifest } from '../../domain/manifest/model.ts';
 import type { Overrides } from '../../domain/reconcile/desired-service.ts';
 import { sameJson } from '../../domain/reconcile/dependency-order.ts';
@@ -50,8 +51,8 @@ export class OperatorIntents {
       if (scale === undefined || current === undefined) continue;
       if (!manifests.has(scale.revision))
         manifests.set(scale.revision, (await this.#store.getRevision(scale.revision))?.manifest);
-      const then = manifests.get(scale.revision)?.services[service]?.instances;
-      if (!sameJson(then, current.manifest.services[service]?.instances)) intents.scale = undefined;
+      const then = serviceOf(manifests.get(scale.revision), service)?.instances;
+      if (!sameJson(then, serviceOf(current.manifest, service)?.instances)) intents.scale = undefined;
       this.#derive(intents);
     }
   }
@@ -105,7 +106,7 @@ export class OperatorIntents {
     for (const service of moved) {
       const intents = this.#byService.get(service);
       if (intents?.scale === undefined) continue;
-      if (sameJson(parent?.services[service]?.instances, latest.services[service]?.instances)) continue;
+      if (sameJson(serviceOf(parent, service)?.instances, serviceOf(latest, service)?.instances)) continue;
       intents.scale = undefined;
       this.#derive(intents);
       reset.push(service);

@@ -2,6 +2,7 @@
 // pure decisions (next step, rollout verdict, why it waits), have the actuator carry out the
 // actions, record the outcome, and say when to come back. Level-triggered: the work item is
 // only the service's name, and every pass re-reads everything.
+import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ServiceSpec } from '../../domain/manifest/model.ts';
 import { sameJson } from '../../domain/reconcile/dependency-order.ts';
@@ -55,7 +56,7 @@ export class ReconcilePass {
   async run(service: string): Promise<ReconcileResult> {
     const { progress, registry, outcome } = this.#p;
     const revision = progress.current;
-    const spec = revision?.manifest.services[service];
+    const spec = serviceOf(revision?.manifest, service);
     const desired = spec && this.#desired.of(service, spec, this.#p.intents.overrides(service));
     const records = registry.instances(service);
     const nowMs = this.#p.clock.now().getTime();

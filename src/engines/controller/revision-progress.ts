@@ -4,6 +4,7 @@
 // one before); only the services it moves are looked at. The others keep their settled state
 // untouched: a state settled at or after the revision that last changed its service counts
 // as settled at the current one. Convergence is a count of unsettled services, not a scan.
+import { hasService, serviceOf } from '../../domain/manifest/service-lookup.ts';
 import type { ServicePhase } from '../../domain/lifecycle/index.ts';
 import {
   dependencyOrder,
@@ -115,8 +116,7 @@ export class RevisionProgress {
     }
     for (const service of steps) {
       this.#changedAt.set(service, latest.number);
-      if (latest.manifest.services[service] !== undefined && !this.settledHere(service))
-        this.#unsettled.add(service);
+      if (hasService(latest.manifest, service) && !this.settledHere(service)) this.#unsettled.add(service);
       else this.#unsettled.delete(service);
     }
     // The moved services, and those left unsettled at the revision before.
@@ -139,7 +139,7 @@ export class RevisionProgress {
    */
   settledHere(service: string): boolean {
     const state = this.#states.get(service);
-    if (state === undefined) return this.#revision?.manifest.services[service] === undefined;
+    if (state === undefined) return !hasService(this.#revision?.manifest, service);
     return state.revision === this.#revision?.number ? state.settled : this.#carried(state);
   }
 
@@ -150,7 +150,7 @@ export class RevisionProgress {
 
   /** What the service waits for before anything of it may start (domain/reconcile/dependency-order.ts). */
   waitingFor(service: string, serving: number): string[] {
-    const spec = this.#revision?.manifest.services[service];
+    const spec = serviceOf(this.#revision?.manifest, service);
     return waitingFor({
       predecessors: this.#order.predecessors.get(service) ?? [],
       isSettled: (other) => this.settledHere(other),
@@ -200,7 +200,7 @@ export class RevisionProgress {
       }
     }
     const settled = this.settledHere(service);
-    if (this.#revision?.manifest.services[service] !== undefined) {
+    if (hasService(this.#revision?.manifest, service)) {
       if (settled) this.#unsettled.delete(service);
       else this.#unsettled.add(service);
     }
@@ -232,7 +232,7 @@ export class RevisionProgress {
 
   /** A provider serves, or wants no instance at all (nothing to wait for), or is not in the architecture. */
   #providerReady(provider: string): boolean {
-    if (this.#revision?.manifest.services[provider] === undefined) return true;
+    if (!hasService(this.#revision?.manifest, provider)) return true;
     if (this.#states.get(provider)?.desired === 0) return true;
     return this.#registry.instances(provider).some((i) => i.phase === 'running');
   }

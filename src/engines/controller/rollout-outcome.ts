@@ -2,6 +2,7 @@
 // the revision's convergence, and a rollout's failure — with the automatic rollback to the
 // last converged revision that `autoRollback` asks for, authored by `controller`. A rollback
 // revision never triggers another automatic rollback.
+import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import type { Logger } from 'pino';
 import { parseDuration } from '../../domain/health/duration.ts';
 import type { ExitFact } from '../../domain/lifecycle/instance-exit.ts';
@@ -233,7 +234,7 @@ export class RolloutOutcome {
   ): Promise<void> {
     if (this.#failed.has(revision.number)) return;
     this.#failed.add(revision.number);
-    const spec = revision.manifest.services[service];
+    const spec = serviceOf(revision.manifest, service);
     const target = this.#lastConverged;
     const rollback =
       spec?.rollout.autoRollback === true &&

@@ -1,8 +1,10 @@
 // The revisions engine: turns manifests into revisions of the whole architecture (the
 // VersionSet), and plans and records rollbacks. All decisions are made by the pure domain
 // (validation, rollout plan, rollback plan); this engine reads and writes the Store.
+import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import { stringify } from 'yaml';
 import { BatonError } from '../../domain/errors.ts';
+import { hasService } from '../../domain/manifest/service-lookup.ts';
 import {
   buildGraph,
   blastRadius,
@@ -241,7 +243,7 @@ export class RevisionEngine {
 
   async service(name: string): Promise<ServiceDetail> {
     const latest = await this.#requireLatest();
-    const spec = latest.manifest.services[name];
+    const spec = serviceOf(latest.manifest, name);
     if (!spec) {
       throw new BatonError('service-not-found', `service \`${name}\` is not in revision ${latest.number}`, {
         hint: 'list services with `baton status`',
@@ -280,6 +282,16 @@ export class RevisionEngine {
     options: ChangeOptions,
   ): Promise<ChangeOutcome> {
     if (plan.unchanged && latest) return { applied: false, revision: latest, plan };
+    const before = Object.keys(latest?.manifest.services ?? {});
+    if (before.length > 0 && !before.some((name) => hasService(manifest, name)) && !options.force) {
+      throw new BatonError(
+        'confirmation-required',
+        `this manifest removes every service of revision ${latest!.number} (${before.length}): all of them would stop`,
+        {
+          hint: 'if that is meant, apply again with --force (force: true); a typo in `name` or a wrong file is the usual cause',
+        },
+      );
+    }
     if (!plan.rollout.ok && !options.force) {
       const first = plan.rollout.breaks[0]!;
       throw new BatonError('plan-breaks-ranges', first.message, {

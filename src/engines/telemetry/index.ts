@@ -47,6 +47,11 @@ export interface IngestRequest {
   readonly body: Uint8Array;
   readonly contentType: string | undefined;
   readonly contentEncoding: string | undefined;
+  /**
+   * When the sender is one service's instance: every span must be that service's, or the
+   * whole request is refused (a service cannot speak for another's health).
+   */
+  readonly onlyService?: string | undefined;
 }
 
 export interface IngestOutcome {
@@ -145,6 +150,18 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       } catch (error) {
         if (error instanceof BatonError) metrics.rejected(error.code as RejectReason);
         throw error;
+      }
+      const foreign =
+        request.onlyService === undefined ? undefined : spans.find((s) => s.service !== request.onlyService);
+      if (foreign !== undefined) {
+        metrics.rejected('forbidden');
+        throw new BatonError(
+          'forbidden',
+          `${request.onlyService}'s token may not send spans of ${foreign.service}`,
+          {
+            hint: "each instance sends its own service's spans (service.name as BATON_SERVICE)",
+          },
+        );
       }
       const stored = await store.append(spans);
       metrics.spansReceived(encoding, stored.length);

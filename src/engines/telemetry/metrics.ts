@@ -10,7 +10,8 @@ import type { ForwardResult } from './forwarder.ts';
 const MAX_EDGE_LABELS = 10_000;
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export type RejectReason = 'bad-request' | 'unsupported-media-type' | 'payload-too-large' | 'unauthorized';
+export type RejectReason =
+  'bad-request' | 'unsupported-media-type' | 'payload-too-large' | 'unauthorized' | 'forbidden';
 
 export class TelemetryMetrics {
   readonly registry = new Registry();

@@ -3,6 +3,7 @@
 // injections) into one GatewaySnapshot, and announces each change. Splits and faults are
 // events in the log, not rows of their own: the audit trail is the state, replayed on start,
 // and a second control plane on the same store sees the same.
+import { hasService, serviceOf } from '../../domain/manifest/service-lookup.ts';
 import { BatonError } from '../../domain/errors.ts';
 import { describeFault } from '../../domain/gateway/describe-fault.ts';
 import { eastWestMode, listenersOf, wantedListeners } from '../../domain/gateway/east-west.ts';
@@ -213,7 +214,7 @@ export class TrafficControl {
       const manifest = await this.#manifestOf(revision);
       if (manifest === undefined) continue;
       for (const service of services) {
-        const spec = manifest.services[service];
+        const spec = serviceOf(manifest, service);
         if (spec !== undefined) wanted.push(...listenersOf(service, spec.dependsOn));
       }
     }
@@ -287,7 +288,8 @@ export class TrafficControl {
   }
 
   async clearSplit(service: string, actor: string): Promise<void> {
-    if (!this.#splits.has(service)) return;
+    // A service that is not there is a 404, not a quiet success: the name was probably mistyped.
+    if (!this.#splits.has(service)) return this.#requireService(service);
     await this.#record('traffic.split-cleared', service, actor, `traffic of ${service}: every version alike`);
   }
 
@@ -341,7 +343,7 @@ export class TrafficControl {
 
   async #requireService(service: string): Promise<void> {
     const latest = await this.#o.engine.latest();
-    if (latest?.manifest.services[service] === undefined) {
+    if (!hasService(latest?.manifest, service)) {
       throw new BatonError('service-not-found', `service \`${service}\` is not in the current revision`, {
         hint: 'list services with `baton status`',
       });

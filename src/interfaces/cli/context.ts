@@ -1,6 +1,5 @@
 // What every command needs: where the server is, how to authenticate, how to print.
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PORT, isLoopback } from '../../server.ts';
@@ -45,15 +44,5 @@ export function resolveToken(server: string): string | undefined {
     );
   } catch {
     return undefined;
-  }
-}
-
-export function author(): string {
-  const env = process.env['BATON_AUTHOR'] ?? process.env['USER'] ?? process.env['LOGNAME'];
-  if (env) return env;
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }

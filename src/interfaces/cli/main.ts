@@ -5,6 +5,7 @@ import { BATON_VERSION } from '../../server.ts';
 import { registerBuildCommand } from './commands/build.ts';
 import { registerGatewayCommand } from './commands/gateway.ts';
 import { registerGraphCommand } from './commands/graph.ts';
+import { registerIdentityCommands } from './commands/identity.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerManifestCommands } from './commands/manifest.ts';
 import { registerOperateCommands } from './commands/operate.ts';
@@ -57,6 +58,7 @@ registerTracesCommands(program);
 registerServerCommands(program);
 registerBuildCommand(program);
 registerImportCommand(program);
+registerIdentityCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,15 +1,24 @@
-// The control plane's HTTP application: auth, body limits, validation, problem+json errors,
-// the /v1 routes and the OpenAPI document generated from them.
+// The control plane's HTTP application: the browser guard, authentication and roles, body
+// limits, validation, problem+json errors, the audit trail, the /v1 routes and the OpenAPI
+// document generated from them.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { BatonError } from '../../domain/errors.ts';
 import { LIMITS } from '../../domain/manifest/schema.ts';
-import { serviceMayCall, tokenChecker } from './auth.ts';
+import type { Principal } from '../../domain/identity/principal.ts';
+import { scopeAllows } from '../../domain/identity/principal.ts';
+import type { Store } from '../../ports/store.ts';
+import { bearerToken } from '../../engines/identity/credentials.ts';
+import { auditRoute, recordAudit } from './audit.ts';
+import { callerOf, setCaller } from './caller.ts';
+import { identityRoutes, whoamiRoute, type IdentityRouteDependencies } from './identity-routes.ts';
+import { refusal } from './request-guard.ts';
+import { requiredRole, roleRefusal } from './route-roles.ts';
 import { serveDashboard } from './dashboard.ts';
 import { openApiDocument } from './openapi.ts';
-import { problemResponse } from './problem.ts';
+import { problemResponse, STATUS } from './problem.ts';
 import { honoPath, parseOrThrow, readBody, type Route } from './route-table.ts';
 import { v1Routes, type RouteDependencies } from './routes.ts';
 import { runtimeRoutes, type RuntimeRouteDependencies } from './runtime-routes.ts';
@@ -22,8 +31,15 @@ const MAX_BODY_BYTES = 2 * LIMITS.manifestBytes + 64 * 1024;
 export interface HttpAppOptions extends RouteDependencies {
   readonly logger: Logger;
   readonly version: string;
-  /** When set, every /v1 request except the health check needs `Authorization: Bearer <token>`. */
-  readonly token?: string | undefined;
+  /**
+   * Who a bearer token stands for. `none` (`--insecure-no-auth`) makes every caller an
+   * anonymous admin: for throwaway use only.
+   */
+  readonly auth: Authenticator | 'none';
+  /** Host names the API answers for besides IP addresses and localhost (`--allowed-host`). */
+  readonly allowedHosts?: readonly string[] | undefined;
+  /** Named tokens (`baton tokens`); absent when there is no identity engine (no auth). */
+  readonly identities?: IdentityRouteDependencies['identities'] | undefined;
   /** The running side (registry, controller, runtime); absent in a revisions-only API. */
   readonly running?: Omit<RuntimeRouteDependencies, 'engine'> | undefined;
   /** Traffic splits, faults and the snapshot gateways follow; absent in a revisions-only API. */
@@ -34,9 +50,19 @@ export interface HttpAppOptions extends RouteDependencies {
   readonly metrics?: readonly Registry[] | undefined;
 }
 
+export interface Authenticator {
+  authenticate(token: string | undefined): Promise<Principal | undefined>;
+}
+
+/** The caller when authentication is off: an admin, named so that the audit trail says so. */
+const NO_AUTH: Principal = { kind: 'user', name: 'anonymous', role: 'admin' };
+
 export function createHttpApp(options: HttpAppOptions): Hono {
-  const { logger, token } = options;
+  const { logger, auth, store } = options;
   const routes = [
+    auditRoute(store),
+    whoamiRoute(),
+    ...(options.identities ? identityRoutes({ identities: options.identities }) : []),
     ...v1Routes(options),
     ...(options.running ? runtimeRoutes({ engine: options.engine, ...options.running }) : []),
     ...(options.gateway ? gatewayRoutes(options.gateway) : []),
@@ -63,6 +89,12 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   );
 
   app.use('*', async (c, next) => {
+    const refused = refusal(c.req.raw, { allowedHosts: options.allowedHosts ?? [] });
+    if (refused) throw refused;
+    await next();
+  });
+
+  app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
     logger.debug(
@@ -78,25 +110,25 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   app.get('/v1/healthz', (c) => c.json({ status: 'ok' }));
 
-  if (token !== undefined) {
-    const presentedToken = tokenChecker(token);
-    const requireToken: MiddlewareHandler = async (c, next) => {
-      const presented = presentedToken(c.req.header('authorization'));
-      if (presented === 'none') {
-        throw new BatonError('unauthorized', 'missing or wrong bearer token', {
-          hint: 'set BATON_TOKEN (the server wrote it to .baton/token on first start)',
-        });
-      }
-      if (presented === 'service' && !serviceMayCall(c.req.method, c.req.path)) {
-        throw new BatonError('forbidden', `a service token may not ${c.req.method} ${c.req.path}`, {
-          hint: 'services may use discovery and send spans; use the admin token (.baton/token) for everything else',
-        });
-      }
-      await next();
-    };
-    app.use('/v1/*', requireToken);
-    app.use('/metrics', requireToken);
-  }
+  const authenticate: MiddlewareHandler = async (c, next) => {
+    const principal =
+      auth === 'none' ? NO_AUTH : await auth.authenticate(bearerToken(c.req.header('authorization')));
+    if (principal === undefined) {
+      throw new BatonError('unauthorized', 'missing, wrong or revoked bearer token', {
+        hint: 'the CLI reads the token from <state-dir>/token by itself; other clients send `Authorization: Bearer $(cat .baton/token)`',
+      });
+    }
+    if (!scopeAllows(principal, c.req.method, c.req.path)) {
+      const what = principal.kind === 'service' ? 'a service token' : 'the gateway token';
+      throw new BatonError('forbidden', `${what} may not ${c.req.method} ${c.req.path}`, {
+        hint: 'instances may use discovery and send their own spans; gateways also read snapshots',
+      });
+    }
+    setCaller(c, principal);
+    await next();
+  };
+  app.use('/v1/*', authenticate);
+  app.use('/metrics', authenticate);
 
   app.use(
     '/v1/*',
@@ -120,14 +152,33 @@ export function createHttpApp(options: HttpAppOptions): Hono {
       c.body(await merged.metrics(), 200, { 'content-type': merged.contentType }),
     );
   }
-  for (const r of routes) app.on(r.method.toUpperCase(), honoPath(r.path), (c) => handle(r, c));
+  for (const r of routes)
+    app.on(r.method.toUpperCase(), honoPath(r.path), (c) => handle(r, c, store, logger));
   serveDashboard(app);
   return app;
 }
 
-async function handle(r: Route, c: Context): Promise<Response> {
-  const body = r.body ? parseOrThrow(r.body, await readBody(c, r.acceptsYaml ?? false), 'body') : undefined;
-  const query = r.query ? parseOrThrow(r.query, c.req.query(), 'query') : undefined;
-  const params = r.params ? parseOrThrow(r.params, c.req.param(), 'path') : undefined;
-  return r.handler({ body, query, params, c });
+/**
+ * Checks the caller's role, validates, runs the handler; every call that changes something
+ * (or tried to) leaves an audit event naming the caller, its address and the outcome.
+ */
+async function handle(r: Route, c: Context, store: Store, logger: Logger): Promise<Response> {
+  const needed = requiredRole(r);
+  const audited = needed !== 'viewer' && r.audit !== false;
+  let status = 500;
+  try {
+    const refused = roleRefusal(callerOf(c), needed, r);
+    if (refused) throw refused;
+    const body = r.body ? parseOrThrow(r.body, await readBody(c, r.acceptsYaml ?? false), 'body') : undefined;
+    const query = r.query ? parseOrThrow(r.query, c.req.query(), 'query') : undefined;
+    const params = r.params ? parseOrThrow(r.params, c.req.param(), 'path') : undefined;
+    const response = await r.handler({ body, query, params, c });
+    status = response.status;
+    return response;
+  } catch (error) {
+    status = error instanceof BatonError ? STATUS[error.code] : 500;
+    throw error;
+  } finally {
+    if (audited) await recordAudit(store, logger, c, r, status);
+  }
 }

@@ -123,7 +123,7 @@ describe('the dashboard in the control plane API', () => {
         store,
         logger: pino({ level: 'silent' }),
         version: 'test',
-        token: 'secret-token',
+        auth: { authenticate: () => Promise.resolve(undefined) },
       });
       const page = await app.request('/');
       assert.ok(page.status === 200 || page.status === 503, `the page or the build hint, got ${page.status}`);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../domain/health/duration.ts';
 import { LIMITS, NAME_PATTERN } from '../../domain/manifest/schema.ts';
 import { MAX_FAULT_MS, type TrafficControl } from '../../engines/traffic/traffic-control.ts';
+import { actor } from './caller.ts';
 import { route, type Route } from './route-table.ts';
 import { json, problems } from './responses.ts';
 
@@ -26,7 +27,6 @@ const Weights = z
     percent,
   )
   .refine((w) => Object.keys(w).length <= 20, { error: 'at most 20 versions' });
-const actor = z.string().min(1).max(200).optional();
 
 const FaultBody = z.strictObject({
   service: serviceName,
@@ -35,11 +35,21 @@ const FaultBody = z.strictObject({
   abort: z.strictObject({ status: z.number().int().min(400).max(599), percent }).optional(),
   duration: z
     .string()
+    .max(16)
     .regex(/^\d+(ms|s|m|h)$/, { error: 'must be a duration such as 30s, 10m or 1h' })
-    .refine((d) => parseDuration(d) <= MAX_FAULT_MS, { error: 'at most 24h: game days end' })
+    // A number past 2^53 does not parse at all: refused like one past 24h, never thrown (a 500).
+    .refine((d) => faultDurationMs(d) !== undefined, { error: 'at most 24h: game days end' })
     .default('10m'),
-  author: actor,
 });
+
+function faultDurationMs(text: string): number | undefined {
+  try {
+    const ms = parseDuration(text);
+    return ms <= MAX_FAULT_MS ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
   return [
@@ -77,16 +87,17 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
       method: 'put',
       path: '/v1/services/{name}/traffic',
       operationId: 'setTraffic',
+      role: 'operator',
       tag: 'gateway',
       summary: 'Split traffic between versions by weight (percentages adding up to 100), e.g. a canary.',
       params: ServiceParam,
-      body: z.strictObject({ weights: Weights, author: actor }),
+      body: z.strictObject({ weights: Weights }),
       responses: { 200: { description: 'The split, now in force' }, ...problems(400, 404, 409) },
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body, c }) => {
         await traffic.requireReachable(params.name, 'a traffic split');
         return json({
           service: params.name,
-          split: await traffic.setSplit(params.name, body.weights, body.author ?? 'anonymous'),
+          split: await traffic.setSplit(params.name, body.weights, actor(c)),
         });
       },
     }),
@@ -94,12 +105,13 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
       method: 'delete',
       path: '/v1/services/{name}/traffic',
       operationId: 'clearTraffic',
+      role: 'operator',
       tag: 'gateway',
       summary: 'Remove the split: traffic spreads over every healthy instance again.',
       params: ServiceParam,
-      responses: { 204: { description: 'Cleared' } },
+      responses: { 204: { description: 'Cleared (or there was no split)' }, ...problems(400, 404) },
       handler: async ({ params, c }) => {
-        await traffic.clearSplit(params.name, c.req.header('x-baton-author') ?? 'anonymous');
+        await traffic.clearSplit(params.name, actor(c));
         return new Response(null, { status: 204 });
       },
     }),
@@ -116,12 +128,13 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
       method: 'post',
       path: '/v1/faults',
       operationId: 'injectFault',
+      role: 'operator',
       tag: 'gateway',
       summary:
         "Inject a delay and/or an abort into a share of a service's requests at the gateway, until it expires.",
       body: FaultBody,
       responses: { 201: { description: 'The injection' }, ...problems(400, 404, 409) },
-      handler: async ({ body }) => {
+      handler: async ({ body, c }) => {
         await traffic.requireReachable(body.service, 'a fault');
         return json(
           await traffic.injectFault(
@@ -130,9 +143,9 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
               path: body.path,
               delay: body.delay,
               abort: body.abort,
-              durationMs: parseDuration(body.duration),
+              durationMs: faultDurationMs(body.duration)!,
             },
-            body.author ?? 'anonymous',
+            actor(c),
           ),
           201,
         );
@@ -142,12 +155,13 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
       method: 'delete',
       path: '/v1/faults/{id}',
       operationId: 'clearFault',
+      role: 'operator',
       tag: 'gateway',
       summary: 'End a fault injection before it expires.',
       params: z.strictObject({ id: z.string().min(1).max(100) }),
       responses: { 204: { description: 'Cleared' }, ...problems(404) },
       handler: async ({ params, c }) => {
-        await traffic.clearFault(params.id, c.req.header('x-baton-author') ?? 'anonymous');
+        await traffic.clearFault(params.id, actor(c));
         return new Response(null, { status: 204 });
       },
     }),

@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { BatonError } from '../../domain/errors.ts';
+import type { Role } from '../../domain/identity/roles.ts';
 import { formatPath } from '../../domain/problems.ts';
 
 export interface ResponseDoc {
@@ -26,6 +27,10 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   readonly operationId: string;
   readonly summary: string;
   readonly tag: string;
+  /** The least role a person's token needs; by default viewer for GET, admin otherwise. */
+  readonly role?: Role | undefined;
+  /** False for writes that change nothing (validate, plan) or are telemetry (span export). */
+  readonly audit?: boolean | undefined;
   readonly body?: z.ZodType<B>;
   /** Also accept the raw manifest as application/yaml, as `{ manifest: <text> }`. */
   readonly acceptsYaml?: boolean;

@@ -10,6 +10,7 @@ import {
 import { renderDot, renderMermaid, renderText } from '../../domain/graph/render.ts';
 import type { RevisionEngine } from '../../engines/revisions/revision-engine.ts';
 import type { Store } from '../../ports/store.ts';
+import { actor } from './caller.ts';
 import { route, type Route } from './route-table.ts';
 import {
   ApplyRequest,
@@ -41,6 +42,8 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       method: 'post',
       path: '/v1/validate',
       operationId: 'validate',
+      role: 'viewer',
+      audit: false,
       tag: 'manifest',
       summary:
         'Validate a manifest: syntax, schema, dependency graph and what the runtime cannot run; every problem located.',
@@ -71,6 +74,8 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       method: 'post',
       path: '/v1/plan',
       operationId: 'plan',
+      role: 'viewer',
+      audit: false,
       tag: 'revisions',
       summary:
         'Dry-run an apply: what would change, in which order, and whether every range holds at each step.',
@@ -93,10 +98,10 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
         201: { description: 'A new revision was recorded' },
         ...problems(400, 409, 413, 415, 422),
       },
-      handler: async ({ body }) => {
+      handler: async ({ body, c }) => {
         const outcome = await engine.apply(
           { text: body.manifest, file: body.file, baseDir: body.baseDir },
-          { author: body.author ?? 'anonymous', message: body.message, force: body.force },
+          { author: actor(c), message: body.message, force: body.force },
         );
         return json(
           { applied: outcome.applied, revision: revisionHead(outcome.revision), plan: outcome.plan },
@@ -140,6 +145,8 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       method: 'post',
       path: '/v1/rollback/plan',
       operationId: 'planRollback',
+      role: 'viewer',
+      audit: false,
       tag: 'revisions',
       summary: 'Plan a rollback (whole architecture or one service) without recording anything.',
       body: RollbackRequest,
@@ -159,9 +166,9 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
         201: { description: 'A rollback revision was recorded' },
         ...problems(400, 404, 409, 415),
       },
-      handler: async ({ body }) => {
+      handler: async ({ body, c }) => {
         const outcome = await engine.rollback(rollbackRequest(body), {
-          author: body.author ?? 'anonymous',
+          author: actor(c),
           message: body.message,
           force: body.force,
         });
@@ -242,7 +249,7 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
       operationId: 'events',
       tag: 'events',
       summary:
-        'The event log (audit trail), oldest first. With `Accept: text/event-stream` it streams as Server-Sent Events, resumable with `after` or `Last-Event-ID`.',
+        'The event log, oldest first. With `Accept: text/event-stream` it streams as Server-Sent Events from `after` or `Last-Event-ID` (from now on when neither is given), resumable.',
       query: EventsQuery,
       responses: {
         200: {
@@ -254,8 +261,11 @@ export function v1Routes({ engine, store }: RouteDependencies): Route[] {
         const kinds = query.kind?.split(',').filter(Boolean);
         const filter = { service: query.service, kinds };
         if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
-          const resumeFrom = Number(c.req.header('last-event-id') ?? query.after ?? 0);
-          return streamEvents(c, store, { ...filter, after: Number.isFinite(resumeFrom) ? resumeFrom : 0 });
+          // Without a start point a watch starts at the head: five hundred watchers must not each
+          // replay the whole log. `after=0` asks for everything, in pages.
+          const start = Number(c.req.header('last-event-id') ?? query.after ?? Number.NaN);
+          const after = Number.isSafeInteger(start) && start >= 0 ? start : await store.lastEventSeq();
+          return streamEvents(c, store, { ...filter, after });
         }
         const events = await store.readEvents({
           ...filter,

@@ -1,4 +1,5 @@
 // The running architecture: status, instances, discovery (and its watch), scale, restart, logs.
+import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import type { Context } from 'hono';
 import { stream, streamSSE } from 'hono/streaming';
 import semver from 'semver';
@@ -9,6 +10,7 @@ import type { Controller } from '../../engines/controller/controller.ts';
 import type { Registry } from '../../engines/registry/registry.ts';
 import type { RevisionEngine } from '../../engines/revisions/revision-engine.ts';
 import type { Runtime } from '../../ports/runtime.ts';
+import { actor } from './caller.ts';
 import { route, type Route } from './route-table.ts';
 import { json, problems } from './responses.ts';
 
@@ -20,7 +22,6 @@ export interface RuntimeRouteDependencies {
 }
 
 /** Who asks, as the client says (recorded in the event log); authenticated identities replace it. */
-const Actor = z.string().min(1).max(200).optional();
 const ServiceParam = z.strictObject({ name: z.string().max(LIMITS.nameLength).regex(NAME_PATTERN) });
 const DiscoveryParams = z.strictObject({ service: z.string().max(LIMITS.nameLength).regex(NAME_PATTERN) });
 const DiscoveryQuery = z.strictObject({
@@ -40,7 +41,7 @@ const EndpointSchema = z.object({
 export function runtimeRoutes({ engine, registry, controller, runtime }: RuntimeRouteDependencies): Route[] {
   const requireService = async (name: string) => {
     const latest = await engine.latest();
-    const spec = latest?.manifest.services[name];
+    const spec = serviceOf(latest?.manifest, name);
     if (!spec) {
       throw new BatonError('service-not-found', `service \`${name}\` is not in the current revision`, {
         hint: 'list services with `baton status`',
@@ -62,7 +63,7 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
         const latest = await engine.latest();
         const services = controller.states().map((s) => ({
           ...s,
-          tier: latest?.manifest.services[s.service]?.tier,
+          tier: serviceOf(latest?.manifest, s.service)?.tier,
         }));
         return json({ revision: latest?.number ?? null, services, instances: registry.instances() });
       },
@@ -106,10 +107,11 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
       method: 'post',
       path: '/v1/services/{name}/scale',
       operationId: 'scale',
+      role: 'operator',
       tag: 'runtime',
       summary: "Set a service's instance count, within the manifest's min..max.",
       params: ServiceParam,
-      body: z.strictObject({ instances: z.number().int().min(0).max(1000), author: Actor }),
+      body: z.strictObject({ instances: z.number().int().min(0).max(1000) }),
       responses: { 202: { description: 'Accepted; the controller converges' }, ...problems(400, 404, 409) },
       handler: async ({ params, body, c }) => {
         const { min, max } = (await requireService(params.name)).instances;
@@ -122,7 +124,7 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
             },
           );
         }
-        await controller.scale(params.name, body.instances, actorOf(body.author, c));
+        await controller.scale(params.name, body.instances, actor(c));
         return json({ service: params.name, instances: body.instances }, 202);
       },
     }),
@@ -130,14 +132,15 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
       method: 'post',
       path: '/v1/services/{name}/restart',
       operationId: 'restart',
+      role: 'operator',
       tag: 'runtime',
       summary: 'Rolling restart: every instance replaced, honouring maxSurge and maxUnavailable.',
       params: ServiceParam,
-      body: z.strictObject({ author: Actor }),
+      body: z.strictObject({}),
       responses: { 202: { description: 'Accepted; the controller rolls' }, ...problems(400, 404) },
-      handler: async ({ params, body, c }) => {
+      handler: async ({ params, c }) => {
         await requireService(params.name);
-        await controller.restart(params.name, actorOf(body.author, c));
+        await controller.restart(params.name, actor(c));
         return json({ service: params.name, restarting: true }, 202);
       },
     }),
@@ -174,10 +177,6 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
       },
     }),
   ];
-}
-
-function actorOf(author: string | undefined, c: Context): string {
-  return author ?? c.req.header('x-baton-author') ?? 'anonymous';
 }
 
 function watchDiscovery(c: Context, registry: Registry, service: string, snapshot: () => unknown): Response {

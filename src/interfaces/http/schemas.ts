@@ -17,8 +17,10 @@ export const ManifestRequest = z.strictObject({
 
 export const ApplyRequest = ManifestRequest.extend({
   message: z.string().max(2000).optional(),
-  author: z.string().max(200).optional(),
-  force: z.boolean().default(false).describe('Record the revision even if a rollout step breaks a range.'),
+  force: z
+    .boolean()
+    .default(false)
+    .describe('Record the revision even if a rollout step breaks a range, or if it removes every service.'),
 });
 
 export const RollbackRequest = z
@@ -31,7 +33,6 @@ export const RollbackRequest = z
       .describe('Roll back one service (and what must move with it).'),
     toVersion: z.string().max(256).optional().describe('With `service`: the version to return to.'),
     message: z.string().max(2000).optional(),
-    author: z.string().max(200).optional(),
     force: z.boolean().default(false),
   })
   .refine((r) => (r.to === undefined) !== (r.service === undefined), {

@@ -7,6 +7,7 @@ import { BatonError } from '../../domain/errors.ts';
 import { buildTraceView } from '../../domain/telemetry/call-tree.ts';
 import { parseSearchDuration, parseSearchTime } from '../../domain/telemetry/trace-query.ts';
 import type { Telemetry } from '../../engines/telemetry/index.ts';
+import { callerOf } from './caller.ts';
 import { route, type Route } from './route-table.ts';
 import { json, problems } from './responses.ts';
 
@@ -102,6 +103,8 @@ export function telemetryRoutes({ telemetry }: TelemetryRouteDependencies): Rout
       method: 'post',
       path: '/v1/traces',
       operationId: 'exportTraces',
+      role: 'operator',
+      audit: false,
       tag: 'telemetry',
       summary:
         'OTLP/HTTP trace export: an ExportTraceServiceRequest as application/x-protobuf or application/json (ids in hex), optionally Content-Encoding: gzip.',
@@ -112,10 +115,12 @@ export function telemetryRoutes({ telemetry }: TelemetryRouteDependencies): Rout
       handler: async ({ c }) => {
         const contentType = c.req.header('content-type');
         const body = await readBody(c, telemetry.limits.maxBodyBytes);
+        const caller = callerOf(c);
         const outcome = await telemetry.ingest({
           body,
           contentType,
           contentEncoding: c.req.header('content-encoding'),
+          onlyService: caller.kind === 'service' ? caller.service : undefined,
         });
         // An empty ExportTraceServiceResponse: every span accepted.
         return outcome.encoding === 'protobuf'

@@ -72,7 +72,11 @@ describe('container configuration', () => {
   });
 
   it('makes the container: its image, Baton env last, limits, volumes, labels, the service name on the network', () => {
-    const config = containerConfig(spec, { ...context, serverUrl: 'http://172.18.0.1:7070', token: 't' });
+    const config = containerConfig(spec, {
+      ...context,
+      serverUrl: 'http://172.18.0.1:7070',
+      tokenFor: (service) => `t-${service}`,
+    });
     assert.equal(config.name, 'baton-abcdef12-orders-k3x9f2');
     assert.equal(config.Image, 'shop/orders:2.1.0');
     assert.deepEqual(config.Cmd, ['services/orders.ts']);
@@ -81,7 +85,7 @@ describe('container configuration', () => {
     assert.ok(config.Env?.includes('PORT=8080'), 'PORT is Baton’s, whatever the manifest says');
     assert.ok(config.Env?.includes('PORT_ADMIN=9000'));
     assert.ok(config.Env?.includes('BATON_SERVER=http://172.18.0.1:7070'));
-    assert.ok(config.Env?.includes('BATON_TOKEN=t'));
+    assert.ok(config.Env?.includes('BATON_TOKEN=t-orders'));
     assert.ok(config.Env?.includes('LOG_LEVEL=info'));
     assert.deepEqual(config.ExposedPorts, { '8080/tcp': {}, '9000/tcp': {} });
     assert.deepEqual(config.HostConfig?.Mounts, [

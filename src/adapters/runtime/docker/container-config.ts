@@ -34,7 +34,8 @@ export interface ContainerContext {
   readonly network: string;
   /** The control plane as instances reach it (the instance-facing listener). */
   readonly serverUrl?: string | undefined;
-  readonly token?: string | undefined;
+  /** The service's own token; never the admin's. */
+  readonly tokenFor?: ((service: string) => string) | undefined;
   /** Size past which the engine rotates an instance's log, and files kept. */
   readonly logMaxBytes: number;
   readonly logFiles: number;
@@ -103,7 +104,7 @@ export function containerEnvironment(
   env.BATON_VERSION = spec.version;
   env.BATON_REVISION = String(spec.revision);
   if (context.serverUrl !== undefined) env.BATON_SERVER = context.serverUrl;
-  if (context.token !== undefined) env.BATON_TOKEN = context.token;
+  if (context.tokenFor !== undefined) env.BATON_TOKEN = context.tokenFor(spec.service);
   return env;
 }
 

@@ -297,7 +297,7 @@ describe('docker runtime', () => {
   it('passes the server and token it was given, and the manifest env under Baton variables', async () => {
     const runtime = await open({
       serverUrl: `http://${fixture.network.gateway}:7071`,
-      token: 'service-token',
+      tokenFor: (service) => `token-of-${service}`,
     });
     try {
       const instance = await runtime.start(
@@ -305,7 +305,7 @@ describe('docker runtime', () => {
       );
       const env = JSON.parse(await get(instance, '/env'));
       assert.equal(env.BATON_SERVER, `http://${fixture.network.gateway}:7071`);
-      assert.equal(env.BATON_TOKEN, 'service-token');
+      assert.equal(env.BATON_TOKEN, 'token-of-orders');
       assert.equal(env.GREETING, 'hi');
       assert.equal(env.BATON_INSTANCE, instance.id, 'a manifest cannot fake an identity');
     } finally {

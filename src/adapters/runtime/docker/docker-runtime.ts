@@ -41,8 +41,8 @@ export interface DockerRuntimeOptions {
   readonly network: OwnerNetwork;
   /** The control plane as instances reach it: its instance-facing listener on the network's gateway. */
   readonly serverUrl?: string | undefined;
-  /** Given to instances as BATON_TOKEN: a service token, never the admin token. */
-  readonly token?: string | undefined;
+  /** Each instance's BATON_TOKEN: its service's own token, never the admin token. */
+  readonly tokenFor?: ((service: string) => string) | undefined;
   /** Builds the images of services that declare `build` when the engine lacks them. */
   readonly builder?: ImageBuilder | undefined;
   /** Progress of those builds (the server logs it). */
@@ -132,7 +132,7 @@ export class DockerRuntime implements Runtime {
       owner: options.owner,
       network: options.network.name,
       serverUrl: options.serverUrl,
-      token: options.token,
+      tokenFor: options.tokenFor,
       logMaxBytes: options.logMaxBytes ?? 10 * 1024 * 1024,
       logFiles: options.logFiles ?? 3,
     };

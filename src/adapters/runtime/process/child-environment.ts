@@ -2,6 +2,7 @@
 // may hold the operator's secrets (BATON_TOKEN, cloud credentials), and a service gets only
 // what its manifest gives it plus what any program needs to run at all.
 import { serviceEnvironment } from '../../../ports/instance-spec.ts';
+import { ownerMark } from './owner-mark.ts';
 import type { InstanceSpec } from '../../../ports/runtime.ts';
 
 const INHERITED = ['PATH', 'HOME', 'LANG', 'TZ', 'NODE_OPTIONS'] as const;
@@ -13,7 +14,8 @@ export interface ChildEnvironmentInput {
   /** Marks the process as this control plane's: how a restarted one finds it without a record. */
   readonly stateDir: string;
   readonly serverUrl?: string | undefined;
-  readonly token?: string | undefined;
+  /** The service's own token (discovery and its own spans); never the admin's. */
+  readonly tokenFor?: ((service: string) => string) | undefined;
   /** The control plane's environment, of which only a few variables pass. */
   readonly inherited: Readonly<Record<string, string | undefined>>;
   /** Where instances reach the node's data plane: their dependencies' addresses point there. */
@@ -41,9 +43,9 @@ export function childEnvironment(input: ChildEnvironmentInput): Record<string, s
   env.BATON_INSTANCE = input.spec.id;
   env.BATON_VERSION = input.spec.version;
   env.BATON_REVISION = String(input.spec.revision);
-  env.BATON_HOME = input.stateDir;
+  env.BATON_OWNER = ownerMark(input.stateDir);
   if (input.serverUrl !== undefined) env.BATON_SERVER = input.serverUrl;
-  if (input.token !== undefined) env.BATON_TOKEN = input.token;
+  if (input.tokenFor !== undefined) env.BATON_TOKEN = input.tokenFor(input.spec.service);
   if (input.spec.telemetry === 'auto' && input.autoTelemetry !== undefined)
     Object.assign(env, input.autoTelemetry(env));
   return env;

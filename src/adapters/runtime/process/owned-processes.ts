@@ -1,8 +1,9 @@
 // Finds the processes a control plane spawned by the mark it put in their environment,
-// `BATON_HOME=<stateDir>`. Children inherit it, so this also finds what an instance
+// `BATON_OWNER=<digest of the state folder>`. Children inherit it, so this also finds what an instance
 // spawned itself: what must not outlive the instance.
 import { isGone, listPids, readEnviron, readProcStat } from './proc-fs.ts';
 import type { ProcStat } from './proc-fs.ts';
+import { ownerMark } from './owner-mark.ts';
 
 export interface OwnedProcess {
   readonly pid: number;
@@ -17,10 +18,11 @@ export interface OwnedProcessDetail extends OwnedProcess {
 
 export async function scanOwnedProcesses(stateDir: string): Promise<OwnedProcessDetail[]> {
   const pids = (await listPids()).filter((pid) => pid !== process.pid);
+  const mark = ownerMark(stateDir);
   const found = await Promise.all(
     pids.map(async (pid): Promise<OwnedProcessDetail | undefined> => {
       const env = await readEnviron(pid);
-      if (env?.get('BATON_HOME') !== stateDir) return undefined;
+      if (env?.get('BATON_OWNER') !== mark) return undefined;
       const stat = await readProcStat(pid);
       if (stat === undefined || isGone(stat)) return undefined;
       const instance = env.get('BATON_INSTANCE') ?? '';
@@ -30,7 +32,7 @@ export async function scanOwnedProcesses(stateDir: string): Promise<OwnedProcess
   return found.filter((p) => p !== undefined);
 }
 
-/** Live processes carrying `BATON_HOME=<stateDir>`: for the controller and for "no orphan" checks. */
+/** Live processes carrying this state folder's `BATON_OWNER` mark: for the controller and for "no orphan" checks. */
 export async function findOwnedProcesses(stateDir: string): Promise<OwnedProcess[]> {
   return (await scanOwnedProcesses(stateDir)).map(({ pid, instance, service }) => ({
     pid,

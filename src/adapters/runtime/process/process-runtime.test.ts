@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -17,6 +17,7 @@ import type {
 } from '../../../ports/runtime.ts';
 import { operatorPath } from './operator-path.ts';
 import { createProcessRuntime, findOwnedProcesses } from './process-runtime.ts';
+import { ownerMark } from './owner-mark.ts';
 import type { ProcessRuntime, ProcessRuntimeOptions } from './process-runtime.ts';
 
 // A small service: answers on PORT (and PORT_ADMIN), and does on request what the tests need.
@@ -151,7 +152,7 @@ async function cleanup(stateDir: string, runtimes: Iterable<ProcessRuntime>): Pr
   const leaked = await findOwnedProcesses(stateDir);
   for (const { pid } of leaked) process.kill(pid, 'SIGKILL');
   await rm(stateDir, { recursive: true, force: true });
-  assert.deepEqual(leaked, [], 'no process with this BATON_HOME outlives the test');
+  assert.deepEqual(leaked, [], 'no process with this BATON_OWNER outlives the test');
 }
 
 runtimeContract('process', async () => {
@@ -186,7 +187,9 @@ async function scenario(work: (s: Scenario) => Promise<void>): Promise<void> {
   const s: Scenario = {
     stateDir,
     async open(options = {}) {
-      const runtime = await createProcessRuntime({ stateDir, ...options });
+      // The scenarios' programs live in the state folder, which is root's alone: they run as
+      // this user. Who instances run as under root is its own test, below.
+      const runtime = await createProcessRuntime({ stateDir, asRoot: false, ...options });
       open.add(runtime);
       return runtime;
     },
@@ -355,21 +358,65 @@ describe('process runtime', () => {
           assert.equal(env.BATON_SERVER, undefined);
           assert.equal(env.PATH, operatorPath(process.env));
           assert.ok(process.env.PATH?.endsWith(env.PATH), 'the tail of the PATH Baton was given');
-          assert.equal(env.BATON_HOME, s.stateDir, 'the mark by which a restarted control plane finds it');
+          assert.equal(
+            env.BATON_OWNER,
+            ownerMark(s.stateDir),
+            'the mark by which a restarted control plane finds it',
+          );
+          assert.ok(
+            !Object.values(env as Record<string, string>).some((v) => v.includes(s.stateDir)),
+            'no variable leads to the state folder',
+          );
         } finally {
           delete process.env.BATON_TOKEN;
           delete process.env.BATON_TEST_SECRET;
         }
       }));
 
-    it('passes on the token and server it was given', () =>
+    it("passes on the server and the service's own token", () =>
       scenario(async (s) => {
-        const runtime = await s.open({ token: 'instance-token', serverUrl: 'http://127.0.0.1:7070' });
+        const runtime = await s.open({
+          tokenFor: (service) => `token-of-${service}`,
+          serverUrl: 'http://127.0.0.1:7070',
+        });
         const instance = await runtime.start(s.spec());
         const env = JSON.parse((await getWhenUp(instance.port, '/env')).body);
-        assert.equal(env.BATON_TOKEN, 'instance-token');
+        assert.equal(env.BATON_TOKEN, `token-of-${s.spec().service}`);
         assert.equal(env.BATON_SERVER, 'http://127.0.0.1:7070');
       }));
+
+    it('as root, runs instances as `nobody` by default, as their `user`, or as root when asked', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'baton-run-as-'));
+      try {
+        await chmod(dir, 0o755);
+        const stateDir = join(dir, 'state');
+        const runtime = await createProcessRuntime({ stateDir, asRoot: true });
+        try {
+          const ids: string[] = [];
+          const started = async (user: string | undefined) => {
+            const spec = specFor('serve', `orders-${user ?? 'default'}`, dir);
+            const instance = await runtime.start({ ...spec, workload: { ...spec.workload, user } });
+            ids.push(instance.id);
+            const status = await readFile(`/proc/${instance.pid}/status`, 'utf8');
+            return Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+          };
+          if (process.getuid?.() !== 0) return; // only root can switch users
+          assert.equal(await started(undefined), 65534, 'nobody');
+          assert.equal(await started('daemon'), 1);
+          assert.equal(await started('root'), 0);
+          const spec = specFor('serve', 'x-1', dir);
+          await assert.rejects(
+            runtime.start({ ...spec, workload: { ...spec.workload, user: 'no-such-user' } }),
+            /the user `no-such-user` does not exist/,
+          );
+          for (const id of ids) await runtime.stop(id, { graceMs: 2_000 });
+        } finally {
+          await runtime.close();
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
 
     it('rejects a missing command, saying which one and where', () =>
       scenario(async (s) => {

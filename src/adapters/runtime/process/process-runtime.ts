@@ -5,8 +5,8 @@
 // group, writes its output straight into files (never a pipe to us, which would break or
 // block when we die), and is unref'd. What ties a process to us across a restart is on
 // disk: an instance record with the pid *and its start time* (pids get reused), and, for
-// a process spawned just before a crash that left no record, the `BATON_HOME=<stateDir>`
-// mark in its environment.
+// a process spawned just before a crash that left no record, the `BATON_OWNER` mark in its
+// environment (a digest of the state folder: an instance is never told where that is).
 //
 // Exits: our own children report through the `exit` event, at once; adopted processes are
 // not our children, so they are polled.
@@ -60,6 +60,7 @@ import {
 import { isDirectory, lookupCommand, runCommand, runCwd } from './run-paths.ts';
 import { listeningPorts } from './listening-ports.ts';
 import { missingScript } from './script-argument.ts';
+import { instanceIdentity } from './run-as.ts';
 
 export { findOwnedProcesses } from './owned-processes.ts';
 export type { OwnedProcess } from './owned-processes.ts';
@@ -69,8 +70,8 @@ export interface ProcessRuntimeOptions {
   readonly stateDir: string;
   /** Given to instances as BATON_SERVER. */
   readonly serverUrl?: string | undefined;
-  /** Given to instances as BATON_TOKEN: a service token (discovery and spans), never the admin token. */
-  readonly token?: string | undefined;
+  /** Each instance's BATON_TOKEN: its service's own token (discovery and its spans), never the admin token. */
+  readonly tokenFor?: ((service: string) => string) | undefined;
   /** Where instances are reached; ports are allocated on it. Default 127.0.0.1. */
   readonly host?: string | undefined;
   /** Where instances reach the node's data plane (their dependencies' addresses). Default 127.0.0.1. */
@@ -91,6 +92,8 @@ export interface ProcessRuntimeOptions {
    * what npm put in front of it). Default: this process's.
    */
   readonly environment?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Whether this process is root: then instances run as their `user`, `nobody` by default. Default: getuid() === 0. */
+  readonly asRoot?: boolean | undefined;
 }
 
 const ADOPTED_POLL_MS = 250;
@@ -235,6 +238,9 @@ export class ProcessRuntime implements Runtime {
     }
     const cwd = runCwd(run, spec.baseDir);
     await assertDirectory(cwd, spec);
+    const identity = await instanceIdentity(spec.workload.user, {
+      asRoot: this.#options.asRoot ?? process.getuid?.() === 0,
+    });
     // The interpreter would start, print `Cannot find module` and die: say so instead, once.
     const missing = await missingScript(run.command, run.args, cwd);
     if (missing !== undefined)
@@ -253,7 +259,7 @@ export class ProcessRuntime implements Runtime {
       primaryPort,
       stateDir: this.#stateDir,
       serverUrl: this.#options.serverUrl,
-      token: this.#options.token,
+      tokenFor: this.#options.tokenFor,
       inherited: this.#inherited,
       dataPlaneHost: this.#options.dataPlaneHost ?? '127.0.0.1',
       autoTelemetry: this.#options.autoTelemetry,
@@ -273,6 +279,7 @@ export class ProcessRuntime implements Runtime {
       child = spawn(command, [...run.args], {
         cwd,
         env,
+        ...identity,
         detached: true,
         stdio: ['ignore', stdout.fd, stderr.fd],
       });

@@ -36,4 +36,19 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_kind ON events (kind, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'api tokens',
+    sql: `
+      -- Digests only: a copy of the database lets no one in.
+      CREATE TABLE tokens (
+        name       text PRIMARY KEY,
+        role       text NOT NULL,
+        digest     text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL,
+        created_by text NOT NULL,
+        revoked_at timestamptz
+      );
+    `,
+  },
 ];

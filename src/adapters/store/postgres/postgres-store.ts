@@ -11,7 +11,14 @@ import type {
   RevisionSummary,
 } from '../../../domain/revisions/revision.ts';
 import { StoreConflictError } from '../../../ports/store.ts';
-import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
+import type {
+  EventQuery,
+  NewEvent,
+  RevisionQuery,
+  Store,
+  StoredEvent,
+  TokenRecord,
+} from '../../../ports/store.ts';
 import { pendingMigrations } from '../migrations.ts';
 import { classifyPostgresError, withCodedErrors } from '../store-errors.ts';
 import {
@@ -170,6 +177,17 @@ interface EventTableRow {
 const SUMMARY_COLUMNS = 'number, parent, hash, author, message, source_json, created_at, service_count';
 const REVISION_COLUMNS = `${SUMMARY_COLUMNS}, manifest_text, manifest_json`;
 const EVENT_COLUMNS = 'seq, time, kind, service, revision, actor, message, data_json';
+const TOKEN_COLUMNS = 'name, role, digest, created_at, created_by, revoked_at';
+const UNIQUE_VIOLATION = '23505';
+
+interface TokenRow {
+  name: string;
+  role: string;
+  digest: string;
+  created_at: Date;
+  created_by: string;
+  revoked_at: Date | null;
+}
 
 class PostgresStore implements Store {
   readonly #pool: pg.Pool;
@@ -325,6 +343,46 @@ class PostgresStore implements Store {
     return () => void this.#listeners.delete(subscription);
   }
 
+  async createToken(token: TokenRecord): Promise<void> {
+    try {
+      await this.#pool.query(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        token.name,
+        token.role,
+        token.digest,
+        isoTime(token.createdAt, 'createdAt'),
+        token.createdBy,
+        token.revokedAt ?? null,
+      ]);
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION)
+        throw new StoreConflictError(`a token named ${token.name} already exists`);
+      throw error;
+    }
+  }
+
+  async tokenByDigest(digest: string): Promise<TokenRecord | undefined> {
+    const { rows } = await this.#pool.query<TokenRow>(
+      `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE digest = $1 AND revoked_at IS NULL`,
+      [digest],
+    );
+    return rows[0] && toToken(rows[0]);
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    const { rows } = await this.#pool.query<TokenRow>(
+      `SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_at, name`,
+    );
+    return rows.map(toToken);
+  }
+
+  async revokeToken(name: string, at: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      'UPDATE tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL',
+      [isoTime(at, 'revokedAt'), name],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -396,4 +454,15 @@ function toSummary(row: SummaryRow): RevisionSummary {
 function toRevision(row: RevisionRow): Revision {
   const { services: _services, ...summary } = toSummary(row);
   return { ...summary, manifestText: row.manifest_text, manifest: row.manifest_json };
+}
+
+function toToken(row: TokenRow): TokenRecord {
+  return {
+    name: row.name,
+    role: row.role,
+    digest: row.digest,
+    createdAt: row.created_at.toISOString(),
+    createdBy: row.created_by,
+    ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at.toISOString() }),
+  };
 }

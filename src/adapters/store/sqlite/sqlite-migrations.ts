@@ -35,4 +35,19 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_kind ON events (kind, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'api tokens',
+    sql: `
+      -- Digests only: a copy of the database lets no one in.
+      CREATE TABLE tokens (
+        name       TEXT PRIMARY KEY,
+        role       TEXT NOT NULL,
+        digest     TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at TEXT
+      ) STRICT;
+    `,
+  },
 ];

@@ -1,10 +1,25 @@
 // What every SQLite database of Baton's shares (the state store, the span store): opening
 // it, the migrations table, applying pending migrations one transaction each, and the
 // transaction wrapper itself.
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { pendingMigrations, type Migration } from '../migrations.ts';
+
+/**
+ * The database and its journals are the user's alone, whatever the folder or an older Baton
+ * left: SQLite gives the -wal and -shm files the database file's mode, so that one is set
+ * before SQLite opens it.
+ */
+async function makePrivate(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await (await open(path, 'a', 0o600)).close();
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    await chmod(file, 0o600).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+}
 
 /**
  * Opens (creating its folder, private to the user) and migrates a database, after the
@@ -15,7 +30,7 @@ export async function openSqlite(
   pragmas: readonly string[],
   migrations: readonly Migration[],
 ): Promise<DatabaseSync> {
-  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ':memory:') await makePrivate(path);
   const db = new DatabaseSync(path);
   try {
     for (const pragma of pragmas) db.exec(`PRAGMA ${pragma}`);

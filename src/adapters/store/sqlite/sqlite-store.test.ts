@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,6 +48,27 @@ describe('SQLite store', () => {
       await store.close();
       const mode = (await stat(join(dir, '.baton'))).mode & 0o777;
       assert.equal(mode & 0o077, 0, `mode ${mode.toString(8)}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps state.db and its journals 0600 even in a folder that already existed, open to all', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'baton-sqlite-'));
+    try {
+      await chmod(dir, 0o755);
+      const path = join(dir, 'state.db');
+      const old = new DatabaseSync(path); // as an older Baton left it: the umask's 0644
+      old.exec('PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER)');
+      old.close();
+      await chmod(path, 0o644);
+      const store = await openSqliteStore({ path });
+      await store.appendEvents([{ kind: 'k', actor: 'a', message: 'm', time: '2025-01-01T00:00:00.000Z' }]);
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        const mode = (await stat(file)).mode & 0o777;
+        assert.equal(mode, 0o600, `${file}: mode ${mode.toString(8)}`);
+      }
+      await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

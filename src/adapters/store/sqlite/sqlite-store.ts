@@ -13,7 +13,14 @@ import type {
   RevisionSummary,
 } from '../../../domain/revisions/revision.ts';
 import { StoreConflictError } from '../../../ports/store.ts';
-import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
+import type {
+  EventQuery,
+  NewEvent,
+  RevisionQuery,
+  Store,
+  StoredEvent,
+  TokenRecord,
+} from '../../../ports/store.ts';
 import { inTransaction, openSqlite } from './sqlite-schema.ts';
 import {
   announce,
@@ -67,6 +74,16 @@ interface EventTableRow {
 const SUMMARY_COLUMNS = 'number, parent, hash, author, message, source_json, created_at, service_count';
 const REVISION_COLUMNS = `${SUMMARY_COLUMNS}, manifest_text, manifest_json`;
 const EVENT_COLUMNS = 'seq, time, kind, service, revision, actor, message, data_json';
+const TOKEN_COLUMNS = 'name, role, digest, created_at, created_by, revoked_at';
+
+interface TokenRow {
+  name: string;
+  role: string;
+  digest: string;
+  created_at: string;
+  created_by: string;
+  revoked_at: string | null;
+}
 
 class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -197,6 +214,40 @@ class SqliteStore implements Store {
     return () => void this.#listeners.delete(subscription);
   }
 
+  async createToken(token: TokenRecord): Promise<void> {
+    inTransaction(this.#db, () => {
+      if (this.#statement('SELECT 1 FROM tokens WHERE name = ? OR digest = ?').get(token.name, token.digest))
+        throw new StoreConflictError(`a token named ${token.name} already exists`);
+      this.#statement(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`).run(
+        token.name,
+        token.role,
+        token.digest,
+        token.createdAt,
+        token.createdBy,
+        token.revokedAt ?? null,
+      );
+    });
+  }
+
+  async tokenByDigest(digest: string): Promise<TokenRecord | undefined> {
+    const row = this.#statement(
+      `SELECT ${TOKEN_COLUMNS} FROM tokens WHERE digest = ? AND revoked_at IS NULL`,
+    ).get(digest);
+    return row === undefined ? undefined : toToken(row as unknown as TokenRow);
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    const rows = this.#statement(`SELECT ${TOKEN_COLUMNS} FROM tokens ORDER BY created_at, name`).all();
+    return (rows as unknown as TokenRow[]).map(toToken);
+  }
+
+  async revokeToken(name: string, at: string): Promise<boolean> {
+    const { changes } = this.#statement(
+      'UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL',
+    ).run(isoTime(at, 'revokedAt'), name);
+    return Number(changes) > 0;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -291,5 +342,16 @@ function eventFromTable(row: EventTableRow): EventRow {
     actor: row.actor,
     message: row.message,
     dataJson: row.data_json,
+  };
+}
+
+function toToken(row: TokenRow): TokenRecord {
+  return {
+    name: row.name,
+    role: row.role,
+    digest: row.digest,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
   };
 }

@@ -166,7 +166,6 @@ export async function spawnGateway(options: {
   readonly server: string;
   readonly token: string | undefined;
   readonly listen: { host: string; port: number };
-  readonly stateDir: string;
 }): Promise<GatewayChild> {
   const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
   const host = bracket(options.listen.host);
@@ -189,9 +188,9 @@ export async function spawnGateway(options: {
       'warn',
     ],
     {
+      // Its own token and no way to the state folder (where the admin token is).
       env: {
-        ...process.env,
-        BATON_STATE_DIR: options.stateDir,
+        ...withoutStateDir(process.env),
         ...(options.token ? { BATON_TOKEN: options.token } : {}),
         NO_COLOR: '1',
       },
@@ -219,4 +218,9 @@ export async function spawnGateway(options: {
       await exited;
     },
   };
+}
+
+function withoutStateDir(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { BATON_STATE_DIR: _stateDir, ...rest } = env;
+  return rest;
 }

@@ -1,4 +1,5 @@
 // graph: the map of the architecture, from a local file or the current revision.
+import { hasService } from '../../../domain/manifest/service-lookup.ts';
 import { Option, type Command } from 'commander';
 import { blastRadius, buildGraph } from '../../../domain/graph/dependency-graph.ts';
 import { renderDot, renderMermaid, renderText } from '../../../domain/graph/render.ts';
@@ -61,7 +62,7 @@ export function registerGraphCommand(program: Command): void {
         const graph = buildGraph(manifest);
 
         if (options.blastRadius) {
-          if (!manifest.services[options.blastRadius]) {
+          if (!hasService(manifest, options.blastRadius)) {
             out.error(`baton graph: no service \`${options.blastRadius}\` in this architecture`);
             throw new CliExit(EXIT.invalid);
           }

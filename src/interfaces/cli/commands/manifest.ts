@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Problem } from '../../../domain/problems.ts';
 import { validateArchitecture } from '../../../domain/validate.ts';
-import { author, contextOf } from '../context.ts';
+import { contextOf } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { readManifestFile } from '../manifest-file.ts';
 import { createOutput, printProblems } from '../output.ts';
@@ -120,7 +120,6 @@ export function registerManifestCommands(program: Command): void {
         file: options.file,
         ...baseDirOf(options.file),
         message: options.message,
-        author: author(),
         force: options.force ?? false,
       });
       if (out.json && !options.wait) return out.printJson(result);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { LogLine } from '../../../ports/runtime.ts';
-import { author, contextOf } from '../context.ts';
+import { contextOf } from '../context.ts';
 
 function count(value: string): number {
   const n = Number(value);
@@ -20,7 +20,7 @@ export function registerOperateCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  baton scale orders 4')
     .action(async (service: string, instances: number, _options: unknown, command: Command) => {
       const { out, client } = contextOf(command);
-      await client.post(`/v1/services/${encodeURIComponent(service)}/scale`, { instances, author: author() });
+      await client.post(`/v1/services/${encodeURIComponent(service)}/scale`, { instances });
       out.line(`${service}: scaling to ${instances} (follow with \`baton status -w\`)`);
     });
 
@@ -30,7 +30,7 @@ export function registerOperateCommands(program: Command): void {
     .argument('<service>')
     .action(async (service: string, _options: unknown, command: Command) => {
       const { out, client } = contextOf(command);
-      await client.post(`/v1/services/${encodeURIComponent(service)}/restart`, { author: author() });
+      await client.post(`/v1/services/${encodeURIComponent(service)}/restart`, {});
       out.line(`${service}: rolling restart started (follow with \`baton status -w\`)`);
     });
 

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { ManifestDiff } from '../../../domain/revisions/diff.ts';
 import type { Revision, RevisionSource, RevisionSummary } from '../../../domain/revisions/revision.ts';
 import type { RevisionOutcome } from '../../../domain/revisions/revision-outcome.ts';
-import { author, contextOf } from '../context.ts';
+import { contextOf } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { relativeTime, table, type Output } from '../output.ts';
 import { followRollout } from '../follow-rollout.ts';
@@ -144,7 +144,6 @@ export function registerRevisionCommands(program: Command): void {
         const { last } = await client.get<{ last: number }>('/v1/events?limit=1');
         const result = await client.post<{ applied: boolean; revision: { number: number } }>('/v1/rollback', {
           ...request,
-          author: author(),
           message: options.message,
           force: options.force ?? false,
         });

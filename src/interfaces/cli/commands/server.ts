@@ -11,7 +11,7 @@ import {
   type ControlPlane,
   type RuntimeKind,
 } from '../../../server.ts';
-import { author } from '../context.ts';
+import { BOOTSTRAP_ADMIN } from '../../../engines/identity/identities.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { readManifestFile } from '../manifest-file.ts';
 import { parseListen } from '../listen-address.ts';
@@ -27,7 +27,8 @@ interface ServeOptions {
   listen: { host: string; port: number };
   store?: string;
   stateDir: string;
-  requireToken?: boolean;
+  insecureNoAuth?: boolean;
+  allowedHost: string[];
   logLevel: string;
   runtime: RuntimeKind;
   forwardTraces?: string;
@@ -56,7 +57,16 @@ function serveOptions(command: Command): Command {
       'local state: database, API token',
       process.env['BATON_STATE_DIR'] ?? '.baton',
     )
-    .option('--require-token', 'require the bearer token even on loopback')
+    .option(
+      '--allowed-host <name>',
+      'a host name the API answers for, besides IP addresses and localhost (repeatable; guards against DNS rebinding)',
+      (name: string, names: string[]) => [...names, name.toLowerCase()],
+      [] as string[],
+    )
+    .option(
+      '--insecure-no-auth',
+      'serve without tokens: every caller is an anonymous admin. Loopback only; for a throwaway machine, never a shared one',
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .option(
       '--forward-traces <url>',
@@ -85,13 +95,13 @@ export function registerServerCommands(program: Command): void {
       .description('Run the control plane API in the foreground')
       .addHelpText(
         'after',
-        '\nExamples:\n  baton server\n  baton server --listen 0.0.0.0:7070   # remote access: requires the token in .baton/token\n  baton server --store postgres://baton@db/baton',
+        '\nExamples:\n  baton server\n  baton server --listen 0.0.0.0:7070 --allowed-host cp.internal   # remote access: clients need a token (.baton/token, or baton tokens create)\n  baton server --store postgres://baton@db/baton',
       ),
   ).action(async (options: ServeOptions) => {
     const out = createOutput({ json: false });
     const plane = await start(options, out);
     out.line(`Baton control plane listening on ${plane.url} (Ctrl-C to stop)`);
-    announceToken(out, plane, options.stateDir);
+    announceToken(out, options);
     const lost = await Promise.race([untilSignal().then(() => undefined), plane.leadershipLost]);
     await plane.close();
     if (lost !== undefined) exitLost(out, lost);
@@ -162,9 +172,9 @@ export function registerServerCommands(program: Command): void {
         if (options.gateway) {
           gateway = await spawnGateway({
             server: plane.url,
-            token: plane.token,
+            // The gateway faces the world: it holds a gateway token (snapshots, spans), never the admin's.
+            token: plane.gatewayToken,
             listen: options.gateway,
-            stateDir: options.stateDir,
           }).catch((error: Error) => {
             throw new BatonError('bad-request', error.message, {
               hint: `is ${options.gateway && `${options.gateway.host}:${options.gateway.port}`} in use? Choose another with --gateway HOST:PORT, or --no-gateway`,
@@ -174,12 +184,12 @@ export function registerServerCommands(program: Command): void {
         const afterSeq = await plane.store.lastEventSeq();
         const outcome = await plane.engine.apply(
           { text, file: options.file, baseDir },
-          { author: author(), message: options.message },
+          { author: BOOTSTRAP_ADMIN, message: options.message },
         );
         printPlan(out, outcome.plan);
         out.line(`API: ${plane.url}`);
         if (gateway) out.line(`Gateway: ${gateway.url}`);
-        announceToken(out, plane, options.stateDir);
+        announceToken(out, options);
         const client = new ApiClient({ server: plane.url, token: plane.token, out });
         // Ctrl-C while following stops the following first, then everything, quietly.
         const interrupted = new AbortController();
@@ -229,7 +239,8 @@ async function start(
       port: options.listen.port,
       stateDir: options.stateDir,
       store: options.store,
-      requireToken: options.requireToken,
+      insecureNoAuth: options.insecureNoAuth,
+      allowedHosts: options.allowedHost,
       runtime: options.runtime,
       dockerHost: process.env['DOCKER_HOST'],
       forwardTracesTo: options.forwardTraces,
@@ -253,11 +264,22 @@ async function start(
   }
 }
 
-function announceToken(out: Output, plane: ControlPlane, stateDir: string): void {
-  if (plane.token)
-    out.line(
-      `Clients need the bearer token in ${stateDir}/token (export BATON_TOKEN=$(cat ${stateDir}/token)).`,
+function announceToken(out: Output, options: ServeOptions): void {
+  if (options.insecureNoAuth) {
+    out.error(
+      out.style(
+        'red',
+        'WARNING: --insecure-no-auth: no token is asked; any program on this machine (and any web page that can reach it) acts as admin here.',
+      ),
     );
+    return;
+  }
+  out.line(
+    out.style(
+      'gray',
+      `Admin token: ${options.stateDir}/token (the CLI reads it there; other clients: Authorization: Bearer $(cat ${options.stateDir}/token)).`,
+    ),
+  );
 }
 
 /** Another control plane took this one's state over: it stopped reconciling and must not go on as if it led. */

@@ -1,7 +1,7 @@
 // traffic and faults: steering the gateway — version splits (canaries) and game-day faults.
 import { InvalidArgumentError, type Command } from 'commander';
 import type { FaultInjection, TrafficSplit } from '../../../domain/gateway/snapshot.ts';
-import { author, contextOf } from '../context.ts';
+import { contextOf } from '../context.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { table } from '../output.ts';
 
@@ -53,8 +53,7 @@ export function registerTrafficCommands(program: Command): void {
       let split: TrafficSplit | null;
       if (pairs.length > 0) {
         const weights = pairs.reduce<Record<string, number>>((acc, pair) => weight(pair, acc), {});
-        split = (await client.request<{ split: TrafficSplit }>('PUT', path, { weights, author: author() }))
-          .split;
+        split = (await client.request<{ split: TrafficSplit }>('PUT', path, { weights })).split;
       } else {
         split = (await client.get<{ split: TrafficSplit | null }>(path)).split;
       }
@@ -122,7 +121,6 @@ export function registerTrafficCommands(program: Command): void {
             ? { abort: { status: options.abort, percent: options.abortPercent } }
             : {}),
           duration: options.for,
-          author: author(),
         });
         if (out.json) return out.printJson(fault);
         out.line(
