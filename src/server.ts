@@ -97,6 +97,11 @@ export interface ControlPlane {
   readonly controller: Controller;
   readonly runtime: Runtime;
   readonly traffic: TrafficControl;
+  /**
+   * Where the runtime's instances reach this node's data plane, so where a gateway's east-west
+   * listeners must listen (`baton gateway --east-west`); undefined when there is no data plane.
+   */
+  readonly dataPlaneHost: string | undefined;
   readonly telemetry: Telemetry;
   /** Runs the controller and alerts while this control plane leads; its `term` has the epoch. */
   readonly leader: LeaderRunner;
@@ -167,11 +172,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   logger.info({ url, store: describeStore(location), auth: token ? 'bearer' : 'loopback' }, 'listening');
 
   const eastWest = config.eastWest === false ? undefined : (config.eastWest ?? {});
-  const eastWestHost = eastWest?.host ?? '127.0.0.1';
   const {
     runtime: local,
     prober,
     closeDoor,
+    dataPlaneHost: eastWestHost,
   } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
@@ -180,7 +185,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     dockerHost: config.dockerHost,
     mainPort: port,
     logger,
-    dataPlaneHost: eastWestHost,
+    dataPlaneHost: eastWest?.host,
   });
   opened.push(() => local.close(), closeDoor);
   const baseDir = config.baseDir ?? process.cwd();
@@ -281,6 +286,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     controller,
     runtime,
     traffic,
+    dataPlaneHost: eastWest && eastWestHost,
     telemetry,
     leader,
     leadershipLost,
@@ -313,27 +319,34 @@ interface RuntimeWiring {
   readonly dockerHost: string | undefined;
   readonly mainPort: number;
   readonly logger: Logger;
-  /** Where instances reach the east-west data plane on this machine. */
+  /** Where instances reach the east-west data plane on this machine, when the operator says; else the runtime's choice. */
+  readonly dataPlaneHost: string | undefined;
+}
+
+interface OpenedRuntime {
+  readonly runtime: Runtime;
+  readonly prober: Prober;
+  readonly closeDoor: () => Promise<void>;
+  /** Where its instances reach this node's data plane: 127.0.0.1 for processes, the network's gateway for containers. */
   readonly dataPlaneHost: string;
 }
 
-async function openRuntime(
-  kind: RuntimeKind,
-  options: RuntimeWiring,
-): Promise<{ runtime: Runtime; prober: Prober; closeDoor: () => Promise<void> }> {
+async function openRuntime(kind: RuntimeKind, options: RuntimeWiring): Promise<OpenedRuntime> {
   const none = async () => {};
+  const dataPlaneHost = options.dataPlaneHost ?? '127.0.0.1';
   if (kind === 'simulated') {
     const runtime = createSimulatedRuntime({ clock: systemClock });
-    return { runtime, prober: new SimulatedProber(runtime), closeDoor: none };
+    return { runtime, prober: new SimulatedProber(runtime), closeDoor: none, dataPlaneHost };
   }
   if (kind === 'docker') return openDockerRuntime(options);
   return {
+    dataPlaneHost,
     runtime: await createProcessRuntime({
       stateDir: options.stateDir,
       serverUrl: options.serverUrl,
       // Instances get the service token: discovery and spans, nothing that changes anything.
       token: options.adminToken === undefined ? undefined : serviceToken(options.adminToken),
-      dataPlaneHost: options.dataPlaneHost,
+      dataPlaneHost,
       clock: systemClock,
       autoTelemetry: autoTelemetryEnvironment,
     }),
@@ -365,7 +378,7 @@ export function storeLocation(spec: string | undefined, stateDir: string): Store
  * directly. They reach the control plane through its instance-facing door on the network's
  * gateway, which always asks for their service token (so one is made even on loopback).
  */
-async function openDockerRuntime(options: RuntimeWiring) {
+async function openDockerRuntime(options: RuntimeWiring): Promise<OpenedRuntime> {
   const { stateDir, logger } = options;
   const docker = connectEngine(options.dockerHost);
   const engine = await checkEngine(docker);
@@ -377,7 +390,12 @@ async function openDockerRuntime(options: RuntimeWiring) {
     preferred: options.mainPort,
   });
   const doorUrl = `http://${network.gateway}:${door.port}`;
-  logger.info({ engine: engine.version, network: network.name, door: doorUrl }, 'docker runtime');
+  // Containers reach the host at their network's gateway: the data plane listens there too.
+  const dataPlaneHost = options.dataPlaneHost ?? network.gateway;
+  logger.info(
+    { engine: engine.version, network: network.name, door: doorUrl, dataPlane: dataPlaneHost },
+    'docker runtime',
+  );
   let runtime: Awaited<ReturnType<typeof createDockerRuntime>>;
   try {
     runtime = await createDockerRuntime({
@@ -385,6 +403,7 @@ async function openDockerRuntime(options: RuntimeWiring) {
       owner,
       network,
       serverUrl: doorUrl,
+      dataPlaneHost,
       token: serviceToken(adminToken),
       builder: new ImageBuilder({
         docker,
@@ -405,7 +424,7 @@ async function openDockerRuntime(options: RuntimeWiring) {
     network: new NetworkProber(),
     containerOf: (id) => runtime.containerOf(id),
   });
-  return { runtime, prober, closeDoor: door.close };
+  return { runtime, prober, closeDoor: door.close, dataPlaneHost };
 }
 
 /**

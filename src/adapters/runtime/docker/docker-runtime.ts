@@ -41,6 +41,8 @@ export interface DockerRuntimeOptions {
   readonly network: OwnerNetwork;
   /** The control plane as instances reach it: its instance-facing listener on the network's gateway. */
   readonly serverUrl?: string | undefined;
+  /** Where instances reach the node's east-west data plane. Default: the network's gateway address. */
+  readonly dataPlaneHost?: string | undefined;
   /** Given to instances as BATON_TOKEN: a service token, never the admin token. */
   readonly token?: string | undefined;
   /** Builds the images of services that declare `build` when the engine lacks them. */
@@ -129,6 +131,7 @@ export class DockerRuntime implements Runtime {
       network: options.network.name,
       serverUrl: options.serverUrl,
       token: options.token,
+      dataPlaneHost: options.dataPlaneHost ?? options.network.gateway,
       logMaxBytes: options.logMaxBytes ?? 10 * 1024 * 1024,
       logFiles: options.logFiles ?? 3,
     };

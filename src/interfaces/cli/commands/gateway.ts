@@ -167,6 +167,8 @@ export async function spawnGateway(options: {
   readonly token: string | undefined;
   readonly listen: { host: string; port: number };
   readonly stateDir: string;
+  /** Where the runtime's instances reach the data plane: its east-west listeners listen there. */
+  readonly eastWest?: string | undefined;
 }): Promise<GatewayChild> {
   const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
   const host = bracket(options.listen.host);
@@ -187,6 +189,7 @@ export async function spawnGateway(options: {
       `${adminHost}:${options.listen.port === 0 ? 0 : options.listen.port + 1}`,
       '--log-level',
       'warn',
+      ...(options.eastWest === undefined ? [] : ['--east-west', options.eastWest]),
     ],
     {
       env: {

@@ -91,6 +91,9 @@ export function registerServerCommands(program: Command): void {
     const out = createOutput({ json: false });
     const plane = await start(options, out);
     out.line(`Baton control plane listening on ${plane.url} (Ctrl-C to stop)`);
+    // Instances of a container runtime reach the data plane on their network's gateway, not loopback.
+    if (plane.dataPlaneHost !== undefined && plane.dataPlaneHost !== '127.0.0.1')
+      out.line(`Data plane: run \`baton gateway --east-west ${plane.dataPlaneHost}\` beside it`);
     announceToken(out, plane, options.stateDir);
     const lost = await Promise.race([untilSignal().then(() => undefined), plane.leadershipLost]);
     await plane.close();
@@ -165,6 +168,7 @@ export function registerServerCommands(program: Command): void {
             token: plane.token,
             listen: options.gateway,
             stateDir: options.stateDir,
+            eastWest: plane.dataPlaneHost,
           }).catch((error: Error) => {
             throw new BatonError('bad-request', error.message, {
               hint: `is ${options.gateway && `${options.gateway.host}:${options.gateway.port}`} in use? Choose another with --gateway HOST:PORT, or --no-gateway`,
