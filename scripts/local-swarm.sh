@@ -4,8 +4,9 @@
 # Each "node" is a network namespace running its own dockerd (own --data-root, --exec-root,
 # --pidfile and socket), its own containerd and its own hostname, joined by a bridge on the
 # host (10.77.0.0/24: the host is .1, node N is .1N). Node 1 is the manager, the others workers;
-# node N carries the label zone=zN. The system dockerd (/var/run/docker.sock) is never touched,
-# except to `docker save` the images `load` copies into the nodes (Swarm never pulls here).
+# node N carries the labels zone=zN and role=edge (node 1) or role=app (the others). The system
+# dockerd (/var/run/docker.sock) is never touched, except to `docker save` the images `load`
+# copies into the nodes (Swarm never pulls here).
 #
 #   scripts/local-swarm.sh up              # make (or finish making) the cluster; idempotent
 #   scripts/local-swarm.sh load IMAGE...   # copy images from the system engine into every node
@@ -143,7 +144,9 @@ up_swarm() {
   for n in $(seq 1 "$NODES"); do
     local id
     id=$(node_docker "$n" info --format '{{.Swarm.NodeID}}')
-    node_docker 1 node update --label-add "zone=z$n" "$id" >/dev/null
+    local role=app
+    [ "$n" = 1 ] && role=edge
+    node_docker 1 node update --label-add "zone=z$n" --label-add "role=$role" "$id" >/dev/null
   done
 }
 
@@ -226,7 +229,7 @@ case "${1:-}" in
   stop) cmd_stop "${2:-}" ;;
   start) cmd_start "${2:-}" ;;
   *)
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     [ -n "${1:-}" ] && [ "$1" != --help ] && [ "$1" != -h ] && exit 2
     ;;
 esac

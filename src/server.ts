@@ -1,5 +1,6 @@
 // The composition root: the one place that chooses adapters and wires engines to them.
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -19,6 +20,7 @@ import { ensureOwnerNetwork } from './adapters/runtime/docker/owner-network.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
+import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
 import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
@@ -46,7 +48,7 @@ import type { Store } from './ports/store.ts';
 import { BatonError } from './domain/errors.ts';
 
 export const BATON_VERSION = '0.1.0';
-export const RUNTIME_KINDS = ['process', 'docker', 'simulated'] as const;
+export const RUNTIME_KINDS = ['process', 'docker', 'swarm', 'simulated'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 export const DEFAULT_PORT = 7070;
 
@@ -70,11 +72,12 @@ export interface ControlPlaneConfig {
   readonly baseDir?: string | undefined;
   /**
    * `process` (the default) runs instances as local processes; `docker` as containers of the
-   * Docker Engine on this machine. `simulated` runs nothing: it exists for scale benchmarks
+   * Docker Engine on this machine; `swarm` on the nodes of a Docker Swarm (DOCKER_HOST: a
+   * manager). `simulated` runs nothing: it exists for scale benchmarks
    * and deterministic fault tests, never for real work.
    */
   readonly runtime?: RuntimeKind | undefined;
-  /** The engine for `docker`, as DOCKER_HOST spells it; the default socket when absent. */
+  /** The engine for `docker` (a manager for `swarm`), as DOCKER_HOST spells it; the default socket when absent. */
   readonly dockerHost?: string | undefined;
   /** Also forward every OTLP trace request to this OTLP/HTTP URL (Jaeger, Tempo, a collector). */
   readonly forwardTracesTo?: string | undefined;
@@ -339,6 +342,7 @@ async function openRuntime(kind: RuntimeKind, options: RuntimeWiring): Promise<O
     return { runtime, prober: new SimulatedProber(runtime), closeDoor: none, dataPlaneHost };
   }
   if (kind === 'docker') return openDockerRuntime(options);
+  if (kind === 'swarm') return openSwarmRuntime(options);
   return {
     dataPlaneHost,
     runtime: await createProcessRuntime({
@@ -425,6 +429,56 @@ async function openDockerRuntime(options: RuntimeWiring): Promise<OpenedRuntime>
     containerOf: (id) => runtime.containerOf(id),
   });
   return { runtime, prober, closeDoor: door.close, dataPlaneHost };
+}
+
+/**
+ * Instances on the nodes of a Swarm, reached at their node's address and published port. They
+ * reach this machine — the data plane and the control plane's door — at the address the nodes
+ * route to it by (found from the manager's node address), unless the operator names one.
+ */
+async function openSwarmRuntime(options: RuntimeWiring): Promise<OpenedRuntime> {
+  const { stateDir, logger } = options;
+  const docker = connectEngine(options.dockerHost);
+  const engine = await checkEngine(docker);
+  const owner = await loadOrCreateOwnerId(stateDir);
+  const managerAddress = ((await docker.info()) as { Swarm?: { NodeAddr?: string } }).Swarm?.NodeAddr;
+  const dataPlaneHost =
+    options.dataPlaneHost ?? (managerAddress ? await localAddressToward(managerAddress) : '127.0.0.1');
+  const adminToken = options.adminToken ?? (await loadOrCreateToken(stateDir));
+  const door = await listenDoor(instanceFacing(options.fetch, adminToken), dataPlaneHost, {
+    stateDir,
+    preferred: options.mainPort,
+  });
+  const doorUrl = `http://${dataPlaneHost}:${door.port}`;
+  logger.info({ engine: engine.version, door: doorUrl, dataPlane: dataPlaneHost }, 'swarm runtime');
+  try {
+    const runtime = await createSwarmRuntime({
+      docker,
+      owner,
+      dataPlaneHost,
+      serverUrl: doorUrl,
+      token: serviceToken(adminToken),
+    });
+    return { runtime, prober: new NetworkProber(), closeDoor: door.close, dataPlaneHost };
+  } catch (error) {
+    await door.close();
+    throw error;
+  }
+}
+
+/** The address this machine's routes use toward `remote`: where the nodes reach it. */
+async function localAddressToward(remote: string): Promise<string> {
+  const socket = createSocket(remote.includes(':') ? 'udp6' : 'udp4');
+  try {
+    // A UDP connect sends nothing: it only asks the kernel which route, and source, it would take.
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(9, remote, resolve);
+    });
+    return socket.address().address;
+  } finally {
+    socket.close();
+  }
 }
 
 /**

@@ -71,7 +71,7 @@ function serveOptions(command: Command): Command {
     .addOption(
       new Option(
         '--runtime <kind>',
-        'where instances run: local processes, or containers of the Docker Engine (DOCKER_HOST); `simulated` is for tests and benchmarks only',
+        'where instances run: local processes, containers of the Docker Engine (DOCKER_HOST), or the nodes of a Docker Swarm (DOCKER_HOST: a manager; scripts/local-swarm.sh makes one); `simulated` is for tests and benchmarks only',
       )
         .choices(RUNTIME_KINDS)
         .default('process'),
