@@ -1,5 +1,6 @@
 // The composition root: the one place that chooses adapters and wires engines to them.
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,7 @@ import { ensureOwnerNetwork } from './adapters/runtime/docker/owner-network.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
+import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
 import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
@@ -50,7 +52,7 @@ import { BatonError } from './domain/errors.ts';
 export const BATON_VERSION = '0.1.0';
 
 type ApiFetch = (request: Request, env?: unknown) => Response | Promise<Response>;
-export const RUNTIME_KINDS = ['process', 'docker', 'simulated'] as const;
+export const RUNTIME_KINDS = ['process', 'docker', 'swarm', 'simulated'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 export const DEFAULT_PORT = 7070;
 
@@ -79,11 +81,12 @@ export interface ControlPlaneConfig {
   readonly baseDir?: string | undefined;
   /**
    * `process` (the default) runs instances as local processes; `docker` as containers of the
-   * Docker Engine on this machine. `simulated` runs nothing: it exists for scale benchmarks
+   * Docker Engine on this machine; `swarm` on the nodes of a Docker Swarm (DOCKER_HOST: a
+   * manager). `simulated` runs nothing: it exists for scale benchmarks
    * and deterministic fault tests, never for real work.
    */
   readonly runtime?: RuntimeKind | undefined;
-  /** The engine for `docker`, as DOCKER_HOST spells it; the default socket when absent. */
+  /** The engine for `docker` (a manager for `swarm`), as DOCKER_HOST spells it; the default socket when absent. */
   readonly dockerHost?: string | undefined;
   /** Also forward every OTLP trace request to this OTLP/HTTP URL (Jaeger, Tempo, a collector). */
   readonly forwardTracesTo?: string | undefined;
@@ -109,6 +112,11 @@ export interface ControlPlane {
   readonly controller: Controller;
   readonly runtime: Runtime;
   readonly traffic: TrafficControl;
+  /**
+   * Where the runtime's instances reach this node's data plane, so where a gateway's east-west
+   * listeners must listen (`baton gateway --east-west`); undefined when there is no data plane.
+   */
+  readonly dataPlaneHost: string | undefined;
   readonly telemetry: Telemetry;
   /** Runs the controller and alerts while this control plane leads; its `term` has the epoch. */
   readonly leader: LeaderRunner;
@@ -202,11 +210,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   );
 
   const eastWest = config.eastWest === false ? undefined : (config.eastWest ?? {});
-  const eastWestHost = eastWest?.host ?? '127.0.0.1';
   const {
     runtime: local,
     prober,
     closeDoor,
+    dataPlaneHost: eastWestHost,
   } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
@@ -215,7 +223,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     dockerHost: config.dockerHost,
     mainPort: port,
     logger,
-    dataPlaneHost: eastWestHost,
+    dataPlaneHost: eastWest?.host,
   });
   opened.push(() => local.close(), closeDoor);
   const baseDir = config.baseDir ?? process.cwd();
@@ -320,6 +328,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     controller,
     runtime,
     traffic,
+    dataPlaneHost: eastWest && eastWestHost,
     telemetry,
     leader,
     leadershipLost,
@@ -352,27 +361,35 @@ interface RuntimeWiring {
   readonly dockerHost: string | undefined;
   readonly mainPort: number;
   readonly logger: Logger;
-  /** Where instances reach the east-west data plane on this machine. */
+  /** Where instances reach the east-west data plane on this machine, when the operator says; else the runtime's choice. */
+  readonly dataPlaneHost: string | undefined;
+}
+
+interface OpenedRuntime {
+  readonly runtime: Runtime;
+  readonly prober: Prober;
+  readonly closeDoor: () => Promise<void>;
+  /** Where its instances reach this node's data plane: 127.0.0.1 for processes, the network's gateway for containers. */
   readonly dataPlaneHost: string;
 }
 
-async function openRuntime(
-  kind: RuntimeKind,
-  options: RuntimeWiring,
-): Promise<{ runtime: Runtime; prober: Prober; closeDoor: () => Promise<void> }> {
+async function openRuntime(kind: RuntimeKind, options: RuntimeWiring): Promise<OpenedRuntime> {
   const none = async () => {};
+  const dataPlaneHost = options.dataPlaneHost ?? '127.0.0.1';
   if (kind === 'simulated') {
     const runtime = createSimulatedRuntime({ clock: systemClock });
-    return { runtime, prober: new SimulatedProber(runtime), closeDoor: none };
+    return { runtime, prober: new SimulatedProber(runtime), closeDoor: none, dataPlaneHost };
   }
   if (kind === 'docker') return openDockerRuntime(options);
+  if (kind === 'swarm') return openSwarmRuntime(options);
   return {
+    dataPlaneHost,
     runtime: await createProcessRuntime({
       stateDir: options.stateDir,
       serverUrl: options.serverUrl,
       // Each instance gets its own service's token: discovery and its own spans, nothing more.
       tokenFor: (service) => options.identities.serviceToken(service),
-      dataPlaneHost: options.dataPlaneHost,
+      dataPlaneHost,
       clock: systemClock,
       autoTelemetry: autoTelemetryEnvironment,
     }),
@@ -404,7 +421,7 @@ export function storeLocation(spec: string | undefined, stateDir: string): Store
  * directly. They reach the control plane through its instance-facing door on the network's
  * gateway, which serves only discovery and span export, and only to a service's own token.
  */
-async function openDockerRuntime(options: RuntimeWiring) {
+async function openDockerRuntime(options: RuntimeWiring): Promise<OpenedRuntime> {
   const { stateDir, logger } = options;
   const docker = connectEngine(options.dockerHost);
   const engine = await checkEngine(docker);
@@ -415,7 +432,12 @@ async function openDockerRuntime(options: RuntimeWiring) {
     preferred: options.mainPort,
   });
   const doorUrl = `http://${network.gateway}:${door.port}`;
-  logger.info({ engine: engine.version, network: network.name, door: doorUrl }, 'docker runtime');
+  // Containers reach the host at their network's gateway: the data plane listens there too.
+  const dataPlaneHost = options.dataPlaneHost ?? network.gateway;
+  logger.info(
+    { engine: engine.version, network: network.name, door: doorUrl, dataPlane: dataPlaneHost },
+    'docker runtime',
+  );
   let runtime: Awaited<ReturnType<typeof createDockerRuntime>>;
   try {
     runtime = await createDockerRuntime({
@@ -424,6 +446,7 @@ async function openDockerRuntime(options: RuntimeWiring) {
       network,
       serverUrl: doorUrl,
       tokenFor: (service) => options.identities.serviceToken(service),
+      dataPlaneHost,
       builder: new ImageBuilder({
         docker,
         node: { nodePath: process.execPath, nodeVersion: process.version },
@@ -443,7 +466,56 @@ async function openDockerRuntime(options: RuntimeWiring) {
     network: new NetworkProber(),
     containerOf: (id) => runtime.containerOf(id),
   });
-  return { runtime, prober, closeDoor: door.close };
+  return { runtime, prober, closeDoor: door.close, dataPlaneHost };
+}
+
+/**
+ * Instances on the nodes of a Swarm, reached at their node's address and published port. They
+ * reach this machine — the data plane and the control plane's door — at the address the nodes
+ * route to it by (found from the manager's node address), unless the operator names one.
+ */
+async function openSwarmRuntime(options: RuntimeWiring): Promise<OpenedRuntime> {
+  const { stateDir, logger } = options;
+  const docker = connectEngine(options.dockerHost);
+  const engine = await checkEngine(docker);
+  const owner = await loadOrCreateOwnerId(stateDir);
+  const managerAddress = ((await docker.info()) as { Swarm?: { NodeAddr?: string } }).Swarm?.NodeAddr;
+  const dataPlaneHost =
+    options.dataPlaneHost ?? (managerAddress ? await localAddressToward(managerAddress) : '127.0.0.1');
+  const door = await listenDoor(instanceFacing(options.fetch, options.identities), dataPlaneHost, {
+    stateDir,
+    preferred: options.mainPort,
+  });
+  const doorUrl = `http://${dataPlaneHost}:${door.port}`;
+  logger.info({ engine: engine.version, door: doorUrl, dataPlane: dataPlaneHost }, 'swarm runtime');
+  try {
+    const runtime = await createSwarmRuntime({
+      docker,
+      owner,
+      dataPlaneHost,
+      serverUrl: doorUrl,
+      tokenFor: (service) => options.identities.serviceToken(service),
+    });
+    return { runtime, prober: new NetworkProber(), closeDoor: door.close, dataPlaneHost };
+  } catch (error) {
+    await door.close();
+    throw error;
+  }
+}
+
+/** The address this machine's routes use toward `remote`: where the nodes reach it. */
+async function localAddressToward(remote: string): Promise<string> {
+  const socket = createSocket(remote.includes(':') ? 'udp6' : 'udp4');
+  try {
+    // A UDP connect sends nothing: it only asks the kernel which route, and source, it would take.
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(9, remote, resolve);
+    });
+    return socket.address().address;
+  } finally {
+    socket.close();
+  }
 }
 
 /**

@@ -116,14 +116,34 @@ describe('the example shop in containers', () => {
     assert.equal(containers.length, 1);
     assert.match(containers[0]!.Image, new RegExp(`^${architecture}/`));
 
+    // Containers call their dependencies through the data plane, at the host's address on
+    // their network (where the gateway's east-west listeners listen), never at loopback.
+    const order = running(instances).find((i) => i.service === 'orders')!;
+    const [orders] = await docker.listContainers({
+      filters: JSON.stringify({ label: [`dev.baton.instance=${order.id}`] }),
+    });
+    const inspected = await docker.getContainer(orders!.Id).inspect();
+    const network = Object.keys(inspected.NetworkSettings.Networks)[0]!;
+    const { IPAM } = (await docker.getNetwork(network).inspect()) as {
+      IPAM: { Config: { Gateway: string }[] };
+    };
+    const paymentsUrl = inspected.Config.Env.find((e) => e.startsWith('PAYMENTS_URL='))?.slice(13);
+    assert.match(
+      paymentsUrl ?? '',
+      new RegExp(`^http://${IPAM.Config[0]!.Gateway.replaceAll('.', '\\.')}:\\d+$`),
+    );
+
     const checkout = await fetch(`${gateway}/api/checkout`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ sku: 'tea-sencha', quantity: 1, card: '4242424242424242' }),
     });
-    const order = (await checkout.json()) as { status?: string };
-    assert.equal(checkout.status, 201, JSON.stringify(order));
-    assert.equal(order.status, 'confirmed');
+    const placed = (await checkout.json()) as { status?: string };
+    assert.equal(checkout.status, 201, JSON.stringify(placed));
+    assert.equal(placed.status, 'confirmed');
+    // The shop calls PAYMENTS_URL when given one: that checkout crossed the listener there,
+    // which answers from the host too (payments' health through the edge).
+    assert.equal((await fetch(`${paymentsUrl}/healthz`)).status, 200);
     // The spans came out of the containers, through the control plane's door on their network.
     await waitFor('the checkout trace', async () => {
       const traces = await getJson<{ traces: { services: string[] }[] }>(

@@ -12,7 +12,13 @@ import {
   memoryBytes,
 } from './container-config.ts';
 
-const context = { owner: 'abcdef123456', network: 'baton-abcdef123456', logMaxBytes: 1024, logFiles: 2 };
+const context = {
+  owner: 'abcdef123456',
+  network: 'baton-abcdef123456',
+  dataPlaneHost: '172.18.0.1',
+  logMaxBytes: 1024,
+  logFiles: 2,
+};
 
 const spec: InstanceSpec = {
   id: 'orders-k3x9f2',
@@ -69,6 +75,21 @@ describe('container configuration', () => {
     assert.deepEqual(exitOf(137), { code: null, signal: 'SIGKILL' });
     assert.deepEqual(exitOf(143), { code: null, signal: 'SIGTERM' });
     assert.deepEqual(exitOf(255), { code: 255, signal: null });
+  });
+
+  it("points dependencies at the node's data plane where containers reach it, references resolved", () => {
+    const config = containerConfig(
+      {
+        ...spec,
+        env: { ...spec.env, LEDGER_BASE: '${services.payments.url}/v1' },
+        dependencies: [{ service: 'payments', variable: 'PAYMENTS_URL', range: '^1.5.0', port: 20001 }],
+        egressPort: 20002,
+      },
+      context,
+    );
+    assert.ok(config.Env?.includes('PAYMENTS_URL=http://172.18.0.1:20001'), String(config.Env));
+    assert.ok(config.Env?.includes('LEDGER_BASE=http://172.18.0.1:20001/v1'));
+    assert.ok(config.Env?.includes('BATON_EGRESS_URL=http://172.18.0.1:20002'));
   });
 
   it('makes the container: its image, Baton env last, limits, volumes, labels, the service name on the network', () => {

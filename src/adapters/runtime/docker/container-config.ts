@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:os';
 import type { ContainerCreateOptions } from 'dockerode';
 import { canonicalJson } from '../../../domain/manifest/canonical.ts';
+import { serviceEnvironment } from '../../../ports/instance-spec.ts';
 import type { InstanceSpec } from '../../../ports/runtime.ts';
 import { portVariable } from '../process/child-environment.ts';
 
@@ -36,6 +37,11 @@ export interface ContainerContext {
   readonly serverUrl?: string | undefined;
   /** The service's own token; never the admin's. */
   readonly tokenFor?: ((service: string) => string) | undefined;
+  /**
+   * Where containers reach the node's east-west data plane (the network's gateway address,
+   * where its listeners must then listen): their dependencies' addresses point there.
+   */
+  readonly dataPlaneHost: string;
   /** Size past which the engine rotates an instance's log, and files kept. */
   readonly logMaxBytes: number;
   readonly logFiles: number;
@@ -95,7 +101,7 @@ export function containerEnvironment(
   ports: Record<string, number>,
   context: ContainerContext,
 ) {
-  const env: Record<string, string> = { ...spec.env };
+  const env = serviceEnvironment(spec, context.dataPlaneHost);
   // Baton's variables come last: a manifest cannot fake another instance's identity.
   for (const [name, port] of Object.entries(ports)) env[portVariable(name)] = String(port);
   env.PORT = String(Object.values(ports)[0]);

@@ -43,6 +43,8 @@ export interface DockerRuntimeOptions {
   readonly serverUrl?: string | undefined;
   /** Each instance's BATON_TOKEN: its service's own token, never the admin token. */
   readonly tokenFor?: ((service: string) => string) | undefined;
+  /** Where instances reach the node's east-west data plane. Default: the network's gateway address. */
+  readonly dataPlaneHost?: string | undefined;
   /** Builds the images of services that declare `build` when the engine lacks them. */
   readonly builder?: ImageBuilder | undefined;
   /** Progress of those builds (the server logs it). */
@@ -133,6 +135,7 @@ export class DockerRuntime implements Runtime {
       network: options.network.name,
       serverUrl: options.serverUrl,
       tokenFor: options.tokenFor,
+      dataPlaneHost: options.dataPlaneHost ?? options.network.gateway,
       logMaxBytes: options.logMaxBytes ?? 10 * 1024 * 1024,
       logFiles: options.logFiles ?? 3,
     };

@@ -166,6 +166,8 @@ export async function spawnGateway(options: {
   readonly server: string;
   readonly token: string | undefined;
   readonly listen: { host: string; port: number };
+  /** Where the runtime's instances reach the data plane: its east-west listeners listen there. */
+  readonly eastWest?: string | undefined;
 }): Promise<GatewayChild> {
   const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
   const host = bracket(options.listen.host);
@@ -186,6 +188,7 @@ export async function spawnGateway(options: {
       `${adminHost}:${options.listen.port === 0 ? 0 : options.listen.port + 1}`,
       '--log-level',
       'warn',
+      ...(options.eastWest === undefined ? [] : ['--east-west', options.eastWest]),
     ],
     {
       // Its own token and no way to the state folder (where the admin token is).

@@ -81,7 +81,7 @@ function serveOptions(command: Command): Command {
     .addOption(
       new Option(
         '--runtime <kind>',
-        'where instances run: local processes, or containers of the Docker Engine (DOCKER_HOST); `simulated` is for tests and benchmarks only',
+        'where instances run: local processes, containers of the Docker Engine (DOCKER_HOST), or the nodes of a Docker Swarm (DOCKER_HOST: a manager; scripts/local-swarm.sh makes one); `simulated` is for tests and benchmarks only',
       )
         .choices(RUNTIME_KINDS)
         .default('process'),
@@ -101,6 +101,9 @@ export function registerServerCommands(program: Command): void {
     const out = createOutput({ json: false });
     const plane = await start(options, out);
     out.line(`Baton control plane listening on ${plane.url} (Ctrl-C to stop)`);
+    // Instances of a container runtime reach the data plane on their network's gateway, not loopback.
+    if (plane.dataPlaneHost !== undefined && plane.dataPlaneHost !== '127.0.0.1')
+      out.line(`Data plane: run \`baton gateway --east-west ${plane.dataPlaneHost}\` beside it`);
     announceToken(out, options);
     const lost = await Promise.race([untilSignal().then(() => undefined), plane.leadershipLost]);
     await plane.close();
@@ -175,6 +178,7 @@ export function registerServerCommands(program: Command): void {
             // The gateway faces the world: it holds a gateway token (snapshots, spans), never the admin's.
             token: plane.gatewayToken,
             listen: options.gateway,
+            eastWest: plane.dataPlaneHost,
           }).catch((error: Error) => {
             throw new BatonError('bad-request', error.message, {
               hint: `is ${options.gateway && `${options.gateway.host}:${options.gateway.port}`} in use? Choose another with --gateway HOST:PORT, or --no-gateway`,
