@@ -206,7 +206,11 @@ export function registerServerCommands(program: Command): void {
         }
         out.line();
         printStatus(out, await fetchStatus(client));
-        out.line(`\nDashboard: ${plane.url}/`);
+        // The token rides in the fragment, which the browser never sends: the console takes it
+        // from there and wipes it from the address bar (see web/src/main.tsx).
+        out.line(
+          `\nDashboard: ${plane.url}/${options.insecureNoAuth ? '' : `#token=${encodeURIComponent(plane.token)}`}`,
+        );
         out.line(`API: ${plane.url}   (try: npx baton status -w, npx baton logs web -f, npx baton graph)`);
         if (gateway) out.line(`Gateway: ${gateway.url}   (try: curl ${gateway.url}/)`);
         out.line(out.style('gray', 'Ctrl-C stops Baton and every instance it started.'));
