@@ -273,7 +273,7 @@ function announceToken(out: Output, options: ServeOptions): void {
     out.error(
       out.style(
         'red',
-        'WARNING: --insecure-no-auth: no token is asked; any program on this machine (and any web page that can reach it) acts as admin here.',
+        'WARNING: --insecure-no-auth: no token is asked; any program on this machine acts as admin here (pages of other sites are still refused).',
       ),
     );
     return;
