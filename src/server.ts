@@ -26,6 +26,7 @@ import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts'
 import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
+import { workerPrecheck } from './adapters/validation/worker-precheck.ts';
 import { AlertEngine } from './engines/alerts/alert-engine.ts';
 import { Controller } from './engines/controller/controller.ts';
 import { LeaderRunner } from './engines/leadership/leader-runner.ts';
@@ -227,7 +228,15 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   });
   opened.push(() => local.close(), closeDoor);
   const baseDir = config.baseDir ?? process.cwd();
-  const engine = new RevisionEngine({ store, clock, admit: runtimeAdmission(local, baseDir) });
+  // Large manifests are validated on a worker thread first: junk never stalls the API.
+  const validation = workerPrecheck();
+  opened.push(() => validation.close());
+  const engine = new RevisionEngine({
+    store,
+    clock,
+    admit: runtimeAdmission(local, baseDir),
+    precheck: validation.precheck,
+  });
   const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
@@ -343,6 +352,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await events.drain();
+      await validation.close();
       await telemetry.close();
       await store.close();
       await leadership.close();

@@ -17,11 +17,15 @@ import {
 } from './support/baton-process.ts';
 
 /** The CLI, killed if it has not exited by itself within `ms`: a deadline, not a measurement. */
-function cliWithin(ms: number, args: readonly string[]): Promise<CliResult & { killed: boolean }> {
+function cliWithin(
+  ms: number,
+  args: readonly string[],
+  token: string,
+): Promise<CliResult & { killed: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BATON_BIN, ...args], {
       cwd: REPO,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', BATON_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: ms,
       killSignal: 'SIGKILL',
@@ -47,7 +51,8 @@ const service = (name: string, version: string, script: string, extra = '') => `
 describe('failures that say why (CLI, real processes)', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let server: ServerProcess;
-  const cli = (ms: number, ...args: string[]) => cliWithin(ms, ['--server', server.url, ...args]);
+  const cli = (ms: number, ...args: string[]) =>
+    cliWithin(ms, ['--server', server.url, ...args], server.token);
   const manifest = async (name: string, services: string) => {
     const file = join(dir.path, `${name}.yaml`);
     await writeFile(file, `name: ${name}\nservices:${services}\n`);
@@ -93,7 +98,8 @@ describe('failures that say why (CLI, real processes)', () => {
 
   it('rolls back a crash-looping new version after N early deaths, and apply says so', async () => {
     const good = await manifest('shop', service('web', '1.0.0', 'test/fixtures/tiny-service.ts'));
-    const first = await cli(60_000, 'apply', '-f', good);
+    // It replaces every service of the scenario before: that needs --force.
+    const first = await cli(60_000, 'apply', '-f', good, '--force');
     assert.equal(first.code, 0, first.stdout + first.stderr);
     const bad = await manifest(
       'shop',

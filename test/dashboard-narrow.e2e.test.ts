@@ -18,6 +18,8 @@ const SHOP = join(REPO, 'examples/shop');
 const SHOTS = join(REPO, 'test-results/dashboard');
 const LONG_URL = 'https://example.com/a/very/long/url/that/does/not/break/anywhere/at/all/really';
 
+declare const sessionStorage: { setItem(key: string, value: string): void };
+
 describe('the Revisions page at 390 px', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let plane: ControlPlane;
@@ -61,6 +63,7 @@ describe('the Revisions page at 390 px', () => {
 
   it('fits the history, a diff of long values and the rollback plan, and shows outcomes', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.addInitScript((token) => sessionStorage.setItem('baton.token', token), plane.token);
     const overflow = () =>
       page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     await page.goto(`${plane.url}/revisions?from=1&to=2`);

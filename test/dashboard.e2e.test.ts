@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { parse } from 'yaml';
+import { authedFetch } from './support/api-token.ts';
 import { REPO, runCli, tempDir } from './support/baton-process.ts';
 import { DIST_WEB, ensureWebBuilt, startUp, type UpProcess } from './support/baton-up.ts';
 
@@ -51,7 +52,10 @@ declare const window: {
   loadedOnce?: string;
   getComputedStyle(e: PageElement): { strokeDasharray: string };
 };
-declare const sessionStorage: { getItem(key: string): string | null };
+declare const sessionStorage: {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+};
 
 interface InstanceJson {
   id: string;
@@ -59,7 +63,10 @@ interface InstanceJson {
   phase: string;
 }
 
-async function getJson<T>(url: string, token?: string): Promise<T> {
+/** The admin token of the shop this file started: the console and the API calls here use it. */
+let apiToken: string | undefined;
+
+async function getJson<T>(url: string, token = apiToken): Promise<T> {
   const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   assert.ok(response.ok, `${url}: ${response.status}`);
   return (await response.json()) as T;
@@ -166,7 +173,7 @@ async function sendUndeclaredCall(url: string): Promise<string> {
   };
   const response = await fetch(`${url}/v1/traces`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiToken}` },
     body: JSON.stringify(body),
   });
   assert.equal(response.status, 200, await response.text());
@@ -198,6 +205,7 @@ describe('the web console on the example shop', () => {
       // The gateway on a free port: nothing here needs 7080, which may be taken.
       startUp(SHOP, join(dir.path, 'state'), ['--log-level', 'warn', '--gateway', '127.0.0.1:0']),
     ]);
+    apiToken = shop.token;
   });
 
   after(async () => {
@@ -211,6 +219,8 @@ describe('the web console on the example shop', () => {
     colorScheme: 'light' | 'dark' = 'light',
   ) => {
     const context: BrowserContext = await browser.newContext({ viewport, colorScheme });
+    // Signed in as the admin, as the link `baton up` prints does.
+    await context.addInitScript((token) => sessionStorage.setItem('baton.token', token), shop.token);
     const page = await context.newPage();
     return { page, errors: watchForErrors(page), close: () => context.close() };
   };
@@ -275,13 +285,15 @@ describe('the web console on the example shop', () => {
   it("shows a service's own recent events however many events of others came since", async () => {
     // 1,100 events of another service (traffic splits of orders, set and cleared) after ledger's last.
     for (let i = 0; i < 550; i++) {
-      const set = await fetch(`${shop.url}/v1/services/orders/traffic`, {
+      const set = await authedFetch(shop.token)(`${shop.url}/v1/services/orders/traffic`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ weights: { '2.1.0': 100 } }),
       });
       assert.equal(set.status, 200, await set.text());
-      const cleared = await fetch(`${shop.url}/v1/services/orders/traffic`, { method: 'DELETE' });
+      const cleared = await authedFetch(shop.token)(`${shop.url}/v1/services/orders/traffic`, {
+        method: 'DELETE',
+      });
       assert.equal(cleared.status, 204);
     }
     const { page, errors, close } = await newPage();
@@ -324,7 +336,7 @@ describe('the web console on the example shop', () => {
   it('rolls a service back from the Revisions page, showing the plan first; `baton history` has it', async () => {
     const text = (await readFile(SHOP, 'utf8')).replace('version: 1.0.4', 'version: 1.0.5');
     assert.match(text, /version: 1\.0\.5/, 'the example still runs notifications 1.0.4');
-    const applied = await fetch(`${shop.url}/v1/apply`, {
+    const applied = await authedFetch(shop.token)(`${shop.url}/v1/apply`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -350,7 +362,7 @@ describe('the web console on the example shop', () => {
     await page.locator('tr[data-revision="3"]', { hasText: 'rollback of notifications' }).waitFor(WAIT);
     assert.equal(await dialog.isVisible(), false);
 
-    const history = await runCli(['history', '--server', shop.url, '-o', 'json']);
+    const history = await runCli(['history', '--server', shop.url, '-o', 'json'], shop.env);
     assert.equal(history.code, 0, history.stderr);
     const revisions = JSON.parse(history.stdout) as {
       number: number;
@@ -572,7 +584,7 @@ describe('the web console on the example shop', () => {
   it('shows the gateway routes, and a clear "not available" state where the API lacks it', async () => {
     const { page, errors, close } = await newPage();
     await page.goto(`${shop.url}/gateway`);
-    const probe = await fetch(`${shop.url}/v1/gateway/snapshot`);
+    const probe = await authedFetch(shop.token)(`${shop.url}/v1/gateway/snapshot`);
     if (probe.ok) await page.getByText('/api/orders', { exact: true }).waitFor(WAIT);
     // A control plane without the gateway API answers 404, as this one did before it existed.
     await page.route('**/v1/gateway/snapshot', (route) =>
@@ -690,13 +702,7 @@ describe('the web console with a token required', () => {
       ensureWebBuilt(),
       chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
       // No process needs to run for this: the simulated runtime keeps it light.
-      startUp(SHOP, join(dir.path, 'state'), [
-        '--require-token',
-        '--runtime',
-        'simulated',
-        '--log-level',
-        'warn',
-      ]),
+      startUp(SHOP, join(dir.path, 'state'), ['--runtime', 'simulated', '--log-level', 'warn']),
     ]);
   });
 
@@ -743,6 +749,55 @@ describe('the web console with a token required', () => {
     await page.reload();
     await page.locator('tr[data-service]').first().waitFor(WAIT);
     assert.equal(await page.getByLabel('API token').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('signs in from the link `baton up` prints, and wipes the token from the address', async () => {
+    const link = /Dashboard: (\S+#token=\S+)/.exec(server.output())?.[1];
+    assert.ok(link, 'baton up printed a signed-in link');
+    const context = await browser.newContext({ viewport: WIDTHS[0] });
+    const page = await context.newPage();
+    await page.goto(link);
+    await page.locator('tr[data-service]').first().waitFor(WAIT);
+    assert.ok(!page.url().includes('token'), `the address is clean: ${page.url()}`);
+    await page.locator('.whoami', { hasText: 'admin' }).waitFor(WAIT);
+    await context.close();
+  });
+
+  it('shows a viewer who it is, hides what it may not do, and lists the audit trail', async () => {
+    const created = await runCli(['tokens', 'create', 'vera', '--role', 'viewer'], server.env);
+    assert.equal(created.code, 0, created.stderr);
+    const viewer = created.stdout.trim();
+    const refused = await runCli(['scale', 'orders', '3'], { ...server.env, BATON_TOKEN: viewer });
+    assert.equal(refused.code, 1);
+
+    const context = await browser.newContext({ viewport: WIDTHS[0] });
+    await context.addInitScript((token) => sessionStorage.setItem('baton.token', token), viewer);
+    const page = await context.newPage();
+    const errors = watchForErrors(page);
+    await page.goto(`${server.url}/services/orders`);
+    await page.locator('.whoami', { hasText: 'vera' }).waitFor(WAIT);
+    assert.match(await page.locator('.whoami').innerText(), /vera\s*·\s*viewer/);
+    await page.getByRole('heading', { name: 'Instances' }).waitFor(WAIT);
+    assert.equal(
+      await page.getByRole('heading', { name: 'Actions' }).count(),
+      0,
+      'no scale or restart for a viewer',
+    );
+    await page.goto(`${server.url}/revisions`);
+    await page.locator('tr[data-revision], table tbody tr').first().waitFor(WAIT);
+    assert.equal(
+      await page.getByRole('button', { name: /Roll back/ }).count(),
+      0,
+      'no rollback for a viewer',
+    );
+
+    await page.getByRole('link', { name: 'Audit' }).click();
+    const row = page.locator('tr', { hasText: 'scale' }).filter({ hasText: 'vera' });
+    await row.waitFor(WAIT);
+    assert.match(await row.innerText(), /403/);
+    await page.screenshot({ path: join(SHOTS, 'audit-1280-light.png'), fullPage: true });
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -22,7 +22,7 @@ catch (error) { process.exitCode = error instanceof CliExit ? error.code : error
 
 function baton(
   args: string[],
-  server: string,
+  { url: server, token }: { url: string; token: string },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -30,7 +30,7 @@ function baton(
       ['--input-type=module', '-e', PROGRAM, '--', '--server', server, ...args],
       {
         cwd: REPO,
-        env: { ...process.env, NO_COLOR: '1' },
+        env: { ...process.env, NO_COLOR: '1', BATON_TOKEN: token },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -114,7 +114,7 @@ describe('baton traces', () => {
   it('searches, filters and prints JSON on request', async () => {
     const list = await baton(
       ['traces', '--service', 'orders', '--min-duration', '200ms', '--since', '1h'],
-      plane.url,
+      plane,
     );
     assert.equal(list.code, 0, list.stderr);
     assert.match(
@@ -122,15 +122,15 @@ describe('baton traces', () => {
       new RegExp(`${TRACE_ID} .* 250\\.0ms +3 +0 +web POST /api/checkout +orders, web`),
     );
 
-    const none = await baton(['traces', '--min-duration', '1s'], plane.url);
+    const none = await baton(['traces', '--min-duration', '1s'], plane);
     assert.match(none.stdout, /No traces match/);
 
-    const json = await baton(['traces', '-o', 'json', '--errors'], plane.url);
+    const json = await baton(['traces', '-o', 'json', '--errors'], plane);
     assert.deepEqual(JSON.parse(json.stdout), []);
   });
 
   it('shows one trace as a call tree', async () => {
-    const shown = await baton(['traces', 'show', TRACE_ID], plane.url);
+    const shown = await baton(['traces', 'show', TRACE_ID], plane);
     assert.equal(shown.code, 0, shown.stderr);
     const lines = shown.stdout.split('\n');
     assert.match(lines[0]!, new RegExp(`^trace ${TRACE_ID} .* 250\\.0ms, 3 spans, 2 services$`));
@@ -140,10 +140,10 @@ describe('baton traces', () => {
   });
 
   it('says so, with exit 1, for a trace it does not have; exit 2 for bad options', async () => {
-    const missing = await baton(['traces', 'show', 'ab'.repeat(16)], plane.url);
+    const missing = await baton(['traces', 'show', 'ab'.repeat(16)], plane);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no trace abab.*\(not-found\)/);
-    const bad = await baton(['traces', '--min-duration', 'soon'], plane.url);
+    const bad = await baton(['traces', '--min-duration', 'soon'], plane);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /expected a duration/);
   });

@@ -15,6 +15,8 @@ export interface UpProcess {
   readonly token: string;
   /** For `runCli`: this server and its token. */
   readonly env: { readonly BATON_SERVER: string; readonly BATON_TOKEN: string };
+  /** The `baton up` process. */
+  readonly pid: number;
   /** What `up` printed so far (stdout and stderr). */
   readonly output: () => string;
   /** SIGTERM, as Ctrl-C: `up` stops every instance, then exits. Kills leftovers, if any. */
@@ -59,6 +61,7 @@ export async function startUp(
     url,
     token,
     env: { BATON_SERVER: url, BATON_TOKEN: token },
+    pid: child.pid!,
     output: () => output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

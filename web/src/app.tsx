@@ -2,6 +2,7 @@
 import { lazy, Suspense, useEffect, useRef } from 'react';
 import { focusPageTitle, Loading } from './components/common.tsx';
 import { useLive, useStore } from './live/hooks.ts';
+import { AuditPage } from './pages/audit-page.tsx';
 import { EventsPage } from './pages/events-page.tsx';
 import { GatewayPage } from './pages/gateway-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
@@ -22,6 +23,7 @@ const NAV: readonly { href: string; label: string; page: Route['page'] }[] = [
   { href: '/revisions', label: 'Revisions', page: 'revisions' },
   { href: '/events', label: 'Events', page: 'events' },
   { href: '/gateway', label: 'Gateway', page: 'gateway' },
+  { href: '/audit', label: 'Audit', page: 'audit' },
 ];
 
 export function App() {
@@ -73,6 +75,12 @@ export function App() {
         </nav>
         <div className="topbar-end">
           <Connection connection={state.connection} revision={state.status?.revision ?? null} />
+          {state.me ? (
+            <span className="whoami" title="the identity of this console's token">
+              {state.me.name}
+              {state.me.role ? <span className="muted"> · {state.me.role}</span> : null}
+            </span>
+          ) : null}
           {store.client.hasToken ? (
             <button type="button" className="link-button" onClick={() => store.signOut()}>
               Sign out
@@ -117,6 +125,8 @@ function Page({ route }: { route: Route }) {
       return <EventsPage />;
     case 'gateway':
       return <GatewayPage />;
+    case 'audit':
+      return <AuditPage />;
     case 'not-found':
       return (
         <>

@@ -15,6 +15,13 @@ function sessionStore(): Storage | undefined {
 }
 
 const client = new ApiClient({ storage: sessionStore(), onUnauthorized: () => store.unauthorized() });
+// `baton up` prints the console's address with the token in the fragment (#token=…), which
+// browsers never send: taken from there into this tab's storage, then wiped from the address.
+const fromLink = /(?:^#|&)token=([^&]+)/.exec(window.location.hash)?.[1];
+if (fromLink !== undefined) {
+  client.setToken(decodeURIComponent(fromLink));
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+}
 const store = new LiveStore(client);
 store.start();
 

@@ -48,6 +48,7 @@ export type Route =
   | { readonly page: 'revisions' }
   | { readonly page: 'events' }
   | { readonly page: 'gateway' }
+  | { readonly page: 'audit' }
   | { readonly page: 'not-found' };
 
 export function matchRoute(path: string): Route {
@@ -58,6 +59,7 @@ export function matchRoute(path: string): Route {
   if (clean === '/revisions') return { page: 'revisions' };
   if (clean === '/events') return { page: 'events' };
   if (clean === '/gateway') return { page: 'gateway' };
+  if (clean === '/audit') return { page: 'audit' };
   const service = /^\/services\/([^/]+)$/.exec(clean);
   if (service) return { page: 'service', name: decodeURIComponent(service[1]!) };
   const trace = /^\/traces\/([^/]+)$/.exec(clean);

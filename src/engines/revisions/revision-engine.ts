@@ -5,6 +5,7 @@ import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import { stringify } from 'yaml';
 import { BatonError } from '../../domain/errors.ts';
 import { hasService } from '../../domain/manifest/service-lookup.ts';
+import { PRECHECK_MIN_BYTES, type ManifestPrecheck } from '../../ports/manifest-precheck.ts';
 import {
   buildGraph,
   blastRadius,
@@ -83,6 +84,8 @@ export interface RevisionEngineOptions {
   readonly clock: Clock;
   /** The runtime's say on a manifest before it is planned or recorded; none when absent. */
   readonly admit?: Admit | undefined;
+  /** Validates large texts off the event loop first; everything is validated in place when absent. */
+  readonly precheck?: ManifestPrecheck | undefined;
 }
 
 /** The revision this engine recorded last, with the services its plan moves, in order. */
@@ -95,6 +98,7 @@ export class RevisionEngine {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #admit: Admit | undefined;
+  readonly #precheck: ManifestPrecheck | undefined;
   #lastRecorded: RecordedRevision | undefined;
   #newest: Revision | undefined;
 
@@ -102,6 +106,7 @@ export class RevisionEngine {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#admit = options.admit;
+    this.#precheck = options.precheck;
   }
 
   /**
@@ -109,6 +114,12 @@ export class RevisionEngine {
    * what the runtime cannot run. Throws `manifest-invalid` listing them all.
    */
   async validate(input: ManifestInput): Promise<ValidArchitecture & { warnings: readonly Problem[] }> {
+    if (this.#precheck !== undefined && input.text.length >= PRECHECK_MIN_BYTES) {
+      // Invalid junk is answered from the worker; a valid text is validated again below,
+      // where its manifest and locations are needed. A failed worker only costs the detour.
+      const problems = await this.#precheck(input.text, input.file).catch(() => undefined);
+      if (problems !== undefined) throw invalidManifest(problems, input.file);
+    }
     const validation = validateArchitecture(input.text, { file: input.file });
     if (!validation.ok) throw invalidManifest(validation.problems, input.file);
     const admitted = this.#admit ? await this.#admit(validation.value.manifest, input.baseDir) : [];

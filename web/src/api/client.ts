@@ -4,8 +4,6 @@
 import type { Problem } from './types.ts';
 
 const TOKEN_KEY = 'baton.token';
-/** Who the event log says made a change from here (the API has no user accounts). */
-export const AUTHOR = 'console';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -66,7 +64,7 @@ export class ApiClient {
   async delete(path: string): Promise<void> {
     const response = await fetch(path, {
       method: 'DELETE',
-      headers: this.headers({ 'x-baton-author': AUTHOR }),
+      headers: this.headers(),
     });
     if (!response.ok) throw await this.#failure(response);
   }

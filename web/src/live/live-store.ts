@@ -16,8 +16,25 @@ import type {
 
 export type AuthState = 'checking' | 'ok' | 'required';
 
+export type Role = 'viewer' | 'operator' | 'admin';
+
+/** Who the token stands for (GET /v1/whoami): the console shows it and hides what the role cannot do. */
+export interface Identity {
+  readonly name: string;
+  readonly kind: string;
+  readonly role: Role | null;
+}
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** Whether the signed-in identity may do what needs `role` (unknown yet: no). */
+export function may(me: Identity | undefined, role: Role): boolean {
+  return me?.role != null && RANK[me.role] >= RANK[role];
+}
+
 export interface LiveState {
   readonly auth: AuthState;
+  readonly me: Identity | undefined;
   readonly connection: StreamState | 'idle';
   readonly status: StatusResponse | undefined;
   readonly services: ServicesResponse | undefined;
@@ -43,6 +60,7 @@ export class LiveStore {
   readonly client: ApiClient;
   #state: LiveState = {
     auth: 'checking',
+    me: undefined,
     connection: 'idle',
     status: undefined,
     services: undefined,
@@ -122,6 +140,7 @@ export class LiveStore {
     let reloadOnOpen = false;
     try {
       ({ last } = await this.client.get<EventsResponse>('/v1/events?limit=1', signal));
+      this.#set({ me: await this.client.get<Identity>('/v1/whoami', signal) });
       // Read after `last`: anything newer arrives on the stream and triggers a refresh.
       this.#baseline = last;
       await Promise.all(ALL.map((r) => this.#load(r, signal)));

@@ -2,12 +2,13 @@
 // GET /v1/gateway/watch. A control plane without the gateway API answers 404: the page
 // says so instead of failing.
 import { useEffect, useState } from 'react';
-import { AUTHOR, ApiError, describeError } from '../api/client.ts';
+import { ApiError, describeError } from '../api/client.ts';
 import { followEventStream } from '../api/streams.ts';
 import type { FaultInjection, GatewayService, GatewaySnapshot } from '../api/types.ts';
 import { ConfirmDialog, ErrorNote, Loading, PageTitle, TierTag } from '../components/common.tsx';
 import { duration } from '../format.ts';
-import { useClient, useNow } from '../live/hooks.ts';
+import { useClient, useLive, useNow } from '../live/hooks.ts';
+import { may } from '../live/live-store.ts';
 import { Link, servicePath } from '../router.tsx';
 
 type Load =
@@ -18,6 +19,7 @@ type Load =
 
 export function GatewayPage() {
   const client = useClient();
+  const operator = may(useLive().me, 'operator');
   const [load, setLoad] = useState<Load>({ kind: 'loading' });
   const [editing, setEditing] = useState<string | undefined>();
 
@@ -177,9 +179,11 @@ export function GatewayPage() {
                   <SplitBar service={s} />
                 </td>
                 <td data-label="Actions" className="wide">
-                  <button type="button" onClick={() => setEditing(name)}>
-                    Edit split…
-                  </button>
+                  {operator ? (
+                    <button type="button" onClick={() => setEditing(name)}>
+                      Edit split…
+                    </button>
+                  ) : null}
                 </td>
               </tr>
             ))}
@@ -325,7 +329,6 @@ function SplitEditor({
     try {
       await client.put(`/v1/services/${encodeURIComponent(name)}/traffic`, {
         weights: numbers,
-        author: AUTHOR,
       });
       onClose();
     } catch (e) {
@@ -381,6 +384,7 @@ function SplitEditor({
 
 function EndFault({ fault }: { fault: FaultInjection }) {
   const client = useClient();
+  const operator = may(useLive().me, 'operator');
   const [confirm, setConfirm] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -395,6 +399,7 @@ function EndFault({ fault }: { fault: FaultInjection }) {
       setBusy(false);
     }
   };
+  if (!operator) return null;
   return (
     <>
       <button type="button" onClick={() => setConfirm(true)}>

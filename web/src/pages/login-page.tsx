@@ -39,7 +39,7 @@ export function LoginPage() {
       <h1 id="page-title">
         <span aria-hidden="true" className="brand-mark" /> Sign in to Baton
       </h1>
-      <p>This control plane requires its API token.</p>
+      <p>This control plane asks for an API token.</p>
       <form onSubmit={(e) => void submit(e)} aria-describedby="token-help">
         <label htmlFor="token">API token</label>
         <input
@@ -64,8 +64,9 @@ export function LoginPage() {
         </button>
       </form>
       <p id="token-help" className="muted small">
-        The server wrote it to <code>.baton/token</code> in its state folder on first start (
-        <code>cat .baton/token</code>). It stays in this tab only.
+        The admin token is in the server's state folder (<code>cat .baton/token</code>); <code>baton up</code>{' '}
+        prints a link that signs in by itself. An admin can make tokens with less power:{' '}
+        <code>baton tokens create NAME --role viewer</code>. It stays in this tab only.
       </p>
     </div>
   );

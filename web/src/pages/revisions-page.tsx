@@ -1,7 +1,7 @@
 // Revisions: the history of the architecture, a diff between any two revisions, and
 // rollback — the plan (which services move, and why) is shown before anything is recorded.
 import { useEffect, useState, type FormEvent } from 'react';
-import { AUTHOR, describeError } from '../api/client.ts';
+import { describeError } from '../api/client.ts';
 import type {
   ChangeOutcome,
   DiffResponse,
@@ -14,6 +14,7 @@ import type {
 import { ConfirmDialog, ErrorNote, Loading, PageTitle } from '../components/common.tsx';
 import { ago, clockTime, value } from '../format.ts';
 import { useClient, useLive, useNow, useStore } from '../live/hooks.ts';
+import { may } from '../live/live-store.ts';
 import { setQuery, useLocation } from '../router.tsx';
 
 const OUTCOME_TEXT: Record<HistoryEntry['outcome'], string> = {
@@ -27,7 +28,7 @@ const OUTCOME_TEXT: Record<HistoryEntry['outcome'], string> = {
 type RollbackRequest = { readonly to: number } | { readonly service: string; readonly toVersion?: string };
 
 export function RevisionsPage() {
-  const { revisions, services } = useLive();
+  const { revisions, services, me } = useLive();
   const now = useNow();
   const [request, setRequest] = useState<RollbackRequest | undefined>();
   const [outcome, setOutcome] = useState<string | undefined>();
@@ -102,9 +103,11 @@ export function RevisionsPage() {
                       >
                         Diff with current
                       </button>
-                      <button type="button" onClick={() => setRequest({ to: r.number })}>
-                        Roll back to #{r.number}…
-                      </button>
+                      {may(me, 'admin') ? (
+                        <button type="button" onClick={() => setRequest({ to: r.number })}>
+                          Roll back to #{r.number}…
+                        </button>
+                      ) : null}
                     </span>
                   ) : null}
                 </td>
@@ -116,17 +119,19 @@ export function RevisionsPage() {
 
       <DiffSection revisions={revisions} />
 
-      <section aria-labelledby="service-rollback-title" className="panel">
-        <h2 id="service-rollback-title">Roll back one service</h2>
-        <p className="muted">
-          The service returns to an earlier version; Baton moves only the services its version ranges force
-          along, and says why.
-        </p>
-        <ServiceRollbackForm
-          services={(services?.services ?? []).map((s) => s.name)}
-          onPlan={(service, toVersion) => setRequest(toVersion ? { service, toVersion } : { service })}
-        />
-      </section>
+      {may(me, 'admin') ? (
+        <section aria-labelledby="service-rollback-title" className="panel">
+          <h2 id="service-rollback-title">Roll back one service</h2>
+          <p className="muted">
+            The service returns to an earlier version; Baton moves only the services its version ranges force
+            along, and says why.
+          </p>
+          <ServiceRollbackForm
+            services={(services?.services ?? []).map((s) => s.name)}
+            onPlan={(service, toVersion) => setRequest(toVersion ? { service, toVersion } : { service })}
+          />
+        </section>
+      ) : null}
 
       <RollbackDialog
         request={request}
@@ -348,7 +353,6 @@ function RollbackDialog({
       const outcome = await store.client.post<ChangeOutcome>('/v1/rollback', {
         ...request,
         message: 'rollback from the console',
-        author: AUTHOR,
       });
       store.refresh('revisions');
       onDone(outcome);

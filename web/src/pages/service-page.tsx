@@ -15,6 +15,7 @@ import { Badge, ConfirmDialog, ErrorNote, Loading, PageTitle, TierTag } from '..
 import { ago, clockTime, duration, logText } from '../format.ts';
 import { instanceHealth, serviceHealth, serviceLabel } from '../health.ts';
 import { useClient, useLive, useNow, useStore } from '../live/hooks.ts';
+import { may } from '../live/live-store.ts';
 import { Link, servicePath } from '../router.tsx';
 import { DeadlineLeft } from './overview-page.tsx';
 
@@ -120,7 +121,7 @@ export function ServicePage({ name }: { name: string }) {
         ) : null}
       </dl>
 
-      {summary ? (
+      {summary && may(live.me, 'operator') ? (
         <Actions
           name={name}
           min={summary.instances.min}

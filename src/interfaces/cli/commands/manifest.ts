@@ -82,7 +82,10 @@ export function registerManifestCommands(program: Command): void {
     .requiredOption('-f, --file <path>', 'manifest file (- for stdin)')
     .option('-m, --message <text>', 'why this change (kept in history)')
     .option('--dry-run', 'print the plan, record nothing')
-    .option('--force', 'record even if a rollout step breaks a dependency range')
+    .option(
+      '--force',
+      'record even if a rollout step breaks a dependency range, or if every running service would be removed',
+    )
     .option('--no-wait', 'return once the revision is recorded, without following the rollout')
     .option('--timeout <seconds>', 'how long to follow the rollout', Number, 900)
     .option('-o, --output <format>', 'text or json', 'text')

@@ -210,7 +210,11 @@ export function registerServerCommands(program: Command): void {
         }
         out.line();
         printStatus(out, await fetchStatus(client));
-        out.line(`\nDashboard: ${plane.url}/`);
+        // The token rides in the fragment, which the browser never sends: the console takes it
+        // from there and wipes it from the address bar (see web/src/main.tsx).
+        out.line(
+          `\nDashboard: ${plane.url}/${options.insecureNoAuth ? '' : `#token=${encodeURIComponent(plane.token)}`}`,
+        );
         out.line(`API: ${plane.url}   (try: npx baton status -w, npx baton logs web -f, npx baton graph)`);
         if (gateway) out.line(`Gateway: ${gateway.url}   (try: curl ${gateway.url}/)`);
         out.line(out.style('gray', 'Ctrl-C stops Baton and every instance it started.'));
@@ -273,7 +277,7 @@ function announceToken(out: Output, options: ServeOptions): void {
     out.error(
       out.style(
         'red',
-        'WARNING: --insecure-no-auth: no token is asked; any program on this machine (and any web page that can reach it) acts as admin here.',
+        'WARNING: --insecure-no-auth: no token is asked; any program on this machine acts as admin here (pages of other sites are still refused).',
       ),
     );
     return;
