@@ -286,17 +286,20 @@ export class SwarmRuntime implements Runtime {
     const previous = await this.#servicesOf({ instance: spec.id });
     if (previous.length === 0) return undefined;
     const tasks = await this.#tasks();
+    const lost = this.#nodeWatch.lost();
     let pinned: string | undefined;
     for (const old of previous) {
       const latest = latestTask(tasks.filter((t) => t.ServiceID === old.ID));
-      if (latest?.Status.State === 'running')
+      // On a lost node the manager still says `running` (until it marks the node Down, and
+      // with no restart policy, after): that task is gone.
+      if (latest?.Status.State === 'running' && !lost.includes(latest.NodeID ?? ''))
         throw new BatonError(
           'instance-start-failed',
           `instance ${spec.id} already runs in service ${old.ID.slice(0, 12)}`,
         );
       if (spec.mode === 'pet' && spec.workload.volumes.length > 0 && latest?.NodeID) pinned = latest.NodeID;
     }
-    if (pinned !== undefined && this.#nodeWatch.lost().includes(pinned)) {
+    if (pinned !== undefined && lost.includes(pinned)) {
       const node = this.#nodes.get(pinned)?.hostname ?? pinned;
       throw new BatonError(
         'instance-unstartable',
