@@ -265,7 +265,7 @@ describe('the shop on a three-node swarm, one node lost under load', { timeout: 
     };
     let next = 0;
     const plainLoad = steadyLoad(() =>
-      targets.length === 0 ? undefined : `${targets[next++ % targets.length]}/healthz`,
+      targets.length === 0 ? undefined : `${targets[next++ % targets.length]}/api/orders`,
     );
     const refresh = setInterval(() => void readTargets().catch(() => {}), 500);
     try {
@@ -309,7 +309,7 @@ describe('the shop on a three-node swarm, one node lost under load', { timeout: 
       await plainLoad.stop();
       t.diagnostic(
         `plain docker service: baton-node${plainLost} lost → the lost task out of the task list and replaced after ${plainRestoredMs} ms; ` +
-          `${plainLoad.counts.ok + plainLoad.counts.failed} GET /healthz, ${plainLoad.counts.failed} failed`,
+          `${plainLoad.counts.ok + plainLoad.counts.failed} GET /api/orders straight to the tasks, ${plainLoad.counts.failed} failed`,
       );
     } finally {
       clearInterval(refresh);
