@@ -15,7 +15,7 @@ import { connectEngine } from '../src/adapters/runtime/docker/docker-engine.ts';
 import { ImageBuilder } from '../src/adapters/runtime/docker/image-builder.ts';
 import { removeLabelled } from '../src/adapters/runtime/docker/test-engine.ts';
 import { MANAGER_HOST, upTestCluster, type TestCluster } from '../src/adapters/runtime/swarm/test-cluster.ts';
-import { REPO, tempDir } from './support/baton-process.ts';
+import { REPO, runCli, tempDir } from './support/baton-process.ts';
 import { startUp, type UpProcess } from './support/baton-up.ts';
 import { eventually } from './support/eventually.ts';
 
@@ -26,6 +26,7 @@ interface InstanceJson {
   readonly id: string;
   readonly service: string;
   readonly phase: string;
+  readonly version: string;
   readonly node?: string;
   readonly address?: string;
 }
@@ -209,6 +210,25 @@ describe('the shop on a three-node swarm, one node lost under load', { timeout: 
         `${baton.ok + baton.failed} GET /api/orders through the gateway, ${baton.failed} failed ${JSON.stringify([...baton.errors])}`,
     );
     assert.ok(restored.every((i) => i.node !== lostNode));
+
+    // Baton's rollouts and service rollbacks work as on one machine (the node still lost).
+    const env = { BATON_SERVER: url, BATON_AUTHOR: 'e2e' };
+    const manifest = join(dir.path, 'baton.yaml');
+    const bumped = join(dir.path, 'baton-2.yaml');
+    await writeFile(
+      bumped,
+      (await readFile(manifest, 'utf8')).replace(/^( {2}orders:\n {4}version: )2\.1\.0$/m, '$12.2.0'),
+    );
+    const ordersAt = async (version: string) =>
+      (await getJson<{ instances: InstanceJson[] }>(`${url}/v1/instances?service=orders`)).instances.filter(
+        (i) => i.phase === 'running' && i.version === version && i.node !== lostNode,
+      ).length;
+    const applied = await runCli(['apply', '-f', bumped, '-m', 'orders 2.2.0'], env);
+    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    assert.equal(await ordersAt('2.2.0'), 2);
+    const rolledBack = await runCli(['rollback', 'orders', '--yes', '-m', 'back to 2.1.0'], env);
+    assert.equal(rolledBack.code, 0, rolledBack.stdout + rolledBack.stderr);
+    assert.equal(await ordersAt('2.1.0'), 2);
 
     // ---- The same loss with a plain `docker service`, the node back first.
     await shop.stop();
