@@ -29,11 +29,13 @@ export async function startUp(
   extraArgs: readonly string[] = [],
   /** Until `up` prints its API's URL: after it has built any images (`--runtime docker`). */
   startTimeoutMs = 30_000,
+  /** Added to this process's environment (DOCKER_HOST of a Swarm manager, say). */
+  env: Readonly<Record<string, string>> = {},
 ): Promise<UpProcess> {
   const child = spawn(
     process.execPath,
     [BATON_BIN, 'up', '-f', manifest, '--listen', '127.0.0.1:0', '--state-dir', stateDir, ...extraArgs],
-    { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: REPO, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let output = '';

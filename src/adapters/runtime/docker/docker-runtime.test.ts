@@ -24,7 +24,7 @@ import { createDockerRuntime, type DockerRuntime, type DockerRuntimeOptions } fr
 import { ImageBuilder, type BuildProgress } from './image-builder.ts';
 import { nodeBaseTags } from './node-base-image.ts';
 import { ensureOwnerNetwork, type OwnerNetwork } from './owner-network.ts';
-import { openTestEngine, type TestEngine } from './test-engine.ts';
+import { openTestEngine, realTimeWaits, type TestEngine } from './test-engine.ts';
 
 // A small service: answers on PORT (and PORT_ADMIN), and does on request what the tests need.
 const SERVICE = String.raw`
@@ -127,37 +127,7 @@ async function open(options: Partial<DockerRuntimeOptions> = {}): Promise<Docker
 }
 
 /** Polls until the predicate holds (real time has no other way), failing after a deadline. */
-async function waitFor(predicate: () => boolean | Promise<boolean>, description: string): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function settle<T>(promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no outcome within ${DEADLINE_MS} ms`)), DEADLINE_MS);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function get(instance: RunningInstance, path: string): Promise<string> {
-  let body: string | undefined;
-  await waitFor(async () => {
-    const response = await fetch(`http://${instance.address}:${instance.port}${path}`).catch(() => undefined);
-    if (response === undefined) return false;
-    body = await response.text();
-    if (response.status !== 200) assert.fail(`${path}: ${response.status} ${body}`);
-    return true;
-  }, `an answer from ${instance.id} at ${instance.address}:${instance.port}${path}`);
-  return body!;
-}
+const { waitFor, settle, get } = realTimeWaits(DEADLINE_MS);
 
 /** Stops what the runtime lists, closes it, and checks that none of the owner's containers is left. */
 async function cleanup(runtime: DockerRuntime): Promise<void> {

@@ -27,10 +27,11 @@ import {
 } from './container-config.ts';
 import type { ContainerContext } from './container-config.ts';
 import { engineUnreachable } from './docker-engine.ts';
+import { engineCall } from './engine-call.ts';
 import { EngineEvents, type ContainerEvent } from './engine-events.ts';
 import type { BuildProgress, ImageBuilder } from './image-builder.ts';
 import { LineChannel } from './line-channel.ts';
-import { LogFrames, splitTimestamp } from './log-frames.ts';
+import { followInto, mergedHistory, type LogSource } from './engine-logs.ts';
 import { hasImage } from './node-base-image.ts';
 import type { OwnerNetwork } from './owner-network.ts';
 
@@ -371,28 +372,25 @@ export class DockerRuntime implements Runtime {
     // History up to now, then (following) everything since: no line twice, none lost between.
     const now = Date.now() / 1000;
     const follow = query.follow === true;
-    const stamped: (LogLine & { readonly time: string })[] = [];
-    for (const summary of containers) {
-      const raw = (await this.#docker.getContainer(summary.Id).logs({
-        stdout: true,
-        stderr: true,
-        timestamps: true,
-        // The engine takes a count, or every line (`all`, typed here as a count it is not).
-        tail: (query.tail ?? 'all') as number,
-        ...(follow ? { until: now } : {}),
-        follow: false,
-      })) as unknown as Buffer;
-      const frames = new LogFrames();
-      const instance = summary.Labels[LABEL.instance] ?? '';
-      for (const { stream, line } of [...frames.push(raw), ...frames.end()]) {
-        const { time, text } = splitTimestamp(line);
-        stamped.push({ instance, stream, line: text, time });
-      }
-    }
-    stamped.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-    const history =
-      query.tail === undefined ? stamped : stamped.slice(Math.max(0, stamped.length - query.tail));
-    for (const { instance, stream, line } of history) yield { instance, stream, line };
+    const source = (containerId: string, instance: string): LogSource => ({
+      instance,
+      history: async ({ tail, until }) =>
+        (await this.#docker.getContainer(containerId).logs({
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          // The engine takes a count, or every line (`all`, typed here as a count it is not).
+          tail: tail as number,
+          ...(until === undefined ? {} : { until }),
+          follow: false,
+        })) as unknown as Buffer,
+      follow: (since) =>
+        this.#docker
+          .getContainer(containerId)
+          .logs({ stdout: true, stderr: true, timestamps: true, since, follow: true }),
+    });
+    const sources = containers.map((c) => source(c.Id, c.Labels[LABEL.instance] ?? ''));
+    yield* await mergedHistory(sources, query.tail, follow ? now : undefined);
     if (!follow) return;
 
     const channel = new LineChannel<LogLine>(query.signal);
@@ -400,7 +398,7 @@ export class DockerRuntime implements Runtime {
     const followOne = (containerId: string, instance: string, since: number) => {
       if (following.has(containerId)) return;
       following.add(containerId);
-      void this.#follow(containerId, instance, since, channel);
+      void followInto(source(containerId, instance), since, channel);
     };
     const unsubscribe = this.subscribe((event) => {
       if (event.type !== 'started' || event.instance.service !== query.service) return;
@@ -667,49 +665,11 @@ export class DockerRuntime implements Runtime {
       });
   }
 
-  async #follow(
-    containerId: string,
-    instance: string,
-    since: number,
-    channel: LineChannel<LogLine>,
-  ): Promise<void> {
-    try {
-      const stream: NodeJS.ReadableStream & { destroy?: () => void } = await this.#docker
-        .getContainer(containerId)
-        .logs({ stdout: true, stderr: true, timestamps: true, since, follow: true });
-      const stop = () => stream.destroy?.();
-      channel.onClose(stop);
-      const frames = new LogFrames();
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        for (const { stream: kind, line } of frames.push(chunk))
-          channel.push({ instance, stream: kind, line: splitTimestamp(line).text });
-      }
-      for (const { stream: kind, line } of frames.end())
-        channel.push({ instance, stream: kind, line: splitTimestamp(line).text });
-    } catch {
-      // A container removed while followed ends its lines; the others go on.
-    }
-  }
-
   #emit(event: RuntimeEvent): void {
     for (const listener of this.#listeners) listener(event);
   }
-
-  /** Engine calls whose failure to connect means the engine is away, not that the request was wrong. */
-  async #engine<T>(what: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE') {
-        const unreachable = engineUnreachable('its socket', error);
-        throw new BatonError('instance-start-failed', `${what}: ${unreachable.message}`, {
-          hint: unreachable.hint,
-          cause: error,
-        });
-      }
-      throw error;
-    }
+  #engine<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return engineCall(what, call);
   }
 }
 

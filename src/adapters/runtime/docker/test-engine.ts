@@ -79,3 +79,40 @@ async function removeNetwork(docker: Docker, id: string): Promise<void> {
 function gone(error: unknown): void {
   if ((error as { statusCode?: number }).statusCode !== 404) throw error;
 }
+
+/** The waits a real runtime's tests need, with one deadline: polling (real time has no other way) and settling. */
+export function realTimeWaits(deadlineMs: number) {
+  async function waitFor(predicate: () => boolean | Promise<boolean>, description: string): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    while (!(await predicate())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  async function settle<T>(promise: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no outcome within ${deadlineMs} ms`)), deadlineMs);
+    });
+    try {
+      return await Promise.race([promise, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  /** The instance's answer at `path` once it answers; anything but a 200 fails. */
+  async function get(instance: { id: string; address: string; port: number }, path: string): Promise<string> {
+    let body: string | undefined;
+    await waitFor(async () => {
+      const response = await fetch(`http://${instance.address}:${instance.port}${path}`, {
+        signal: AbortSignal.timeout(2_000),
+      }).catch(() => undefined);
+      if (response === undefined) return false;
+      body = await response.text();
+      if (response.status !== 200) throw new Error(`${path}: ${response.status} ${body}`);
+      return true;
+    }, `an answer from ${instance.id} at ${instance.address}:${instance.port}${path}`);
+    return body!;
+  }
+  return { waitFor, settle, get };
+}

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runtimeContract } from '../../../ports/runtime.contract.ts';
 import type { Behaviour } from '../../../ports/runtime.contract.ts';
-import type { InstanceSpec, RunningInstance, RuntimeEvent, Workload } from '../../../ports/runtime.ts';
+import type { InstanceSpec, LogLine, RuntimeEvent, Workload } from '../../../ports/runtime.ts';
 import { ImageBuilder } from '../docker/image-builder.ts';
 import { nodeBaseTags } from '../docker/node-base-image.ts';
-import { openTestEngine, type TestEngine } from '../docker/test-engine.ts';
+import { openTestEngine, realTimeWaits, type TestEngine } from '../docker/test-engine.ts';
 import { SWARM_LABEL } from './service-spec.ts';
 import { createSwarmRuntime, type SwarmRuntime, type SwarmRuntimeOptions } from './swarm-runtime.ts';
 import { HOST_ADDRESS, upTestCluster, type TestCluster } from './test-cluster.ts';
@@ -104,39 +104,7 @@ async function open(options: Partial<SwarmRuntimeOptions> = {}): Promise<SwarmRu
   });
 }
 
-async function waitFor(predicate: () => boolean | Promise<boolean>, description: string): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function settle<T>(promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no outcome within ${DEADLINE_MS} ms`)), DEADLINE_MS);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function get(instance: RunningInstance, path: string): Promise<string> {
-  let body: string | undefined;
-  await waitFor(async () => {
-    const response = await fetch(`http://${instance.address}:${instance.port}${path}`, {
-      signal: AbortSignal.timeout(2_000),
-    }).catch(() => undefined);
-    if (response === undefined) return false;
-    body = await response.text();
-    if (response.status !== 200) assert.fail(`${path}: ${response.status} ${body}`);
-    return true;
-  }, `an answer from ${instance.id} at ${instance.address}:${instance.port}${path}`);
-  return body!;
-}
+const { waitFor, settle, get } = realTimeWaits(DEADLINE_MS);
 
 /**
  * Stops what the runtime lists, closes it, and removes every service of the owner (checking
@@ -210,6 +178,13 @@ describe('swarm runtime', () => {
         ],
       );
       for (const instance of placed) assert.equal(await get(instance, '/healthz'), 'ok');
+      // Logs come through the manager, from whichever node runs the instance.
+      await waitFor(async () => {
+        const lines: LogLine[] = [];
+        for await (const line of runtime.logs({ service: 'orders', instance: placed[2]!.id }))
+          lines.push(line);
+        return lines.some((l) => l.line === `hello from ${placed[2]!.id}` && l.stream === 'stdout');
+      }, 'the log of the instance on node 3');
     } finally {
       await cleanup(runtime);
     }

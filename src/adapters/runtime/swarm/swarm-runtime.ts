@@ -18,8 +18,9 @@ import type {
 } from '../../../ports/runtime.ts';
 import { exitOf } from '../docker/container-config.ts';
 import { engineUnreachable } from '../docker/docker-engine.ts';
+import { engineCall } from '../docker/engine-call.ts';
 import { LineChannel } from '../docker/line-channel.ts';
-import { LogFrames, splitTimestamp } from '../docker/log-frames.ts';
+import { followInto, mergedHistory, type LogSource } from '../docker/engine-logs.ts';
 import { hasImage } from '../docker/node-base-image.ts';
 import { NodeWatch, type WatchedNode } from './node-watch.ts';
 import { instanceOfService, serviceSpec, SWARM_LABEL, swarmPorts } from './service-spec.ts';
@@ -286,17 +287,20 @@ export class SwarmRuntime implements Runtime {
     const previous = await this.#servicesOf({ instance: spec.id });
     if (previous.length === 0) return undefined;
     const tasks = await this.#tasks();
+    const lost = this.#nodeWatch.lost();
     let pinned: string | undefined;
     for (const old of previous) {
       const latest = latestTask(tasks.filter((t) => t.ServiceID === old.ID));
-      if (latest?.Status.State === 'running')
+      // On a lost node the manager still says `running` (until it marks the node Down, and
+      // with no restart policy, after): that task is gone.
+      if (latest?.Status.State === 'running' && !lost.includes(latest.NodeID ?? ''))
         throw new BatonError(
           'instance-start-failed',
           `instance ${spec.id} already runs in service ${old.ID.slice(0, 12)}`,
         );
       if (spec.mode === 'pet' && spec.workload.volumes.length > 0 && latest?.NodeID) pinned = latest.NodeID;
     }
-    if (pinned !== undefined && this.#nodeWatch.lost().includes(pinned)) {
+    if (pinned !== undefined && lost.includes(pinned)) {
       const node = this.#nodes.get(pinned)?.hostname ?? pinned;
       throw new BatonError(
         'instance-unstartable',
@@ -378,31 +382,30 @@ export class SwarmRuntime implements Runtime {
       (s) => query.instance !== undefined || query.all === true || live.has(s.ID),
     );
     const follow = query.follow === true;
-    const stamped: (LogLine & { readonly time: string })[] = [];
-    for (const service of services) {
-      const raw = (await this.#docker.getService(service.ID).logs({
-        stdout: true,
-        stderr: true,
-        timestamps: true,
-        tail: (query.tail ?? 'all') as number,
-        follow: false,
-      })) as unknown as Buffer;
-      const frames = new LogFrames();
-      const instance = service.Spec?.Labels?.[SWARM_LABEL.instance] ?? '';
-      for (const { stream, line } of [...frames.push(raw), ...frames.end()]) {
-        const { time, text } = splitTimestamp(line);
-        stamped.push({ instance, stream, line: text, time });
-      }
-    }
-    stamped.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-    const history =
-      query.tail === undefined ? stamped : stamped.slice(Math.max(0, stamped.length - query.tail));
-    for (const { instance, stream, line } of history) yield { instance, stream, line };
-    if (!follow) return;
     const since = Math.floor(this.#clock.now().getTime() / 1000);
+    const sources = services.map((service): LogSource => ({
+      instance: service.Spec?.Labels?.[SWARM_LABEL.instance] ?? '',
+      history: async ({ tail }) =>
+        (await this.#docker.getService(service.ID).logs({
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          tail: tail as number,
+          follow: false,
+        })) as unknown as Buffer,
+      follow: async (from) =>
+        (await this.#docker.getService(service.ID).logs({
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          since: from,
+          follow: true,
+        })) as unknown as NodeJS.ReadableStream,
+    }));
+    yield* await mergedHistory(sources, query.tail);
+    if (!follow) return;
     const channel = new LineChannel<LogLine>(query.signal);
-    for (const service of services)
-      void this.#follow(service.ID, service.Spec?.Labels?.[SWARM_LABEL.instance] ?? '', since, channel);
+    for (const source of sources) void followInto(source, since, channel);
     try {
       yield* channel;
     } finally {
@@ -621,51 +624,11 @@ export class SwarmRuntime implements Runtime {
       });
   }
 
-  async #follow(
-    serviceId: string,
-    instance: string,
-    since: number,
-    channel: LineChannel<LogLine>,
-  ): Promise<void> {
-    try {
-      const stream = (await this.#docker.getService(serviceId).logs({
-        stdout: true,
-        stderr: true,
-        timestamps: true,
-        since,
-        follow: true,
-      })) as unknown as NodeJS.ReadableStream & {
-        destroy?: () => void;
-      };
-      channel.onClose(() => stream.destroy?.());
-      const frames = new LogFrames();
-      for await (const chunk of stream as AsyncIterable<Buffer>)
-        for (const { stream: kind, line } of frames.push(chunk))
-          channel.push({ instance, stream: kind, line: splitTimestamp(line).text });
-    } catch {
-      // A service removed while followed ends its lines; the others go on.
-    }
-  }
-
   #emit(event: RuntimeEvent): void {
     for (const listener of this.#listeners) listener(event);
   }
-
-  /** Manager calls whose failure to connect means it is away, not that the request was wrong. */
-  async #engine<T>(what: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET' || code === 'EPIPE') {
-        const unreachable = engineUnreachable('its socket', error);
-        throw new BatonError('instance-start-failed', `${what}: ${unreachable.message}`, {
-          hint: unreachable.hint,
-          cause: error,
-        });
-      }
-      throw error;
-    }
+  #engine<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return engineCall(what, call);
   }
 }
 

@@ -2,7 +2,7 @@
 // `before` and taken down in `after`, one test file at a time (a lock folder: a second file
 // waits for the first to finish, since `down` would pull the cluster from under it).
 import { execFile } from 'node:child_process';
-import { mkdir, rmdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
@@ -34,17 +34,21 @@ export async function upTestCluster(images: readonly string[]): Promise<TestClus
   for (;;) {
     try {
       await mkdir(LOCK);
+      await writeFile(join(LOCK, 'pid'), String(process.pid));
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // A holder killed before its `after` ran left the lock: take it over.
+      const holder = Number(await readFile(join(LOCK, 'pid'), 'utf8').catch(() => ''));
+      if (holder > 0 && !alive(holder)) await rm(LOCK, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
   const down = async () => {
     try {
       await script('down');
     } finally {
-      await rmdir(LOCK).catch(() => {});
+      await rm(LOCK, { recursive: true, force: true });
     }
   };
   try {
@@ -55,4 +59,13 @@ export async function upTestCluster(images: readonly string[]): Promise<TestClus
     throw error;
   }
   return { manager: connectEngine(MANAGER_HOST), script, down };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
