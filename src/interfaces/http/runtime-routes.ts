@@ -15,7 +15,8 @@ import { json, problems } from './responses.ts';
 export interface RuntimeRouteDependencies {
   readonly engine: RevisionEngine;
   readonly registry: Registry;
-  readonly controller: Controller;
+  /** The leader's controller, or on another replica what the leader published and where intents go. */
+  readonly controller: Pick<Controller, 'states' | 'scale' | 'restart'>;
   readonly runtime: Runtime;
 }
 
