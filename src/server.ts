@@ -29,6 +29,7 @@ import { AlertEngine } from './engines/alerts/alert-engine.ts';
 import { Controller } from './engines/controller/controller.ts';
 import { fencedRuntime, fencedStore } from './engines/leadership/fenced.ts';
 import { LeaderRunner } from './engines/leadership/leader-runner.ts';
+import { leadershipMetrics } from './engines/leadership/leadership-metrics.ts';
 import { EventWriter, transitionEvent } from './engines/registry/event-writer.ts';
 import { Registry } from './engines/registry/registry.ts';
 import { RegistryMirror, RegistryPublisher } from './engines/registry/registry-replication.ts';
@@ -151,7 +152,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   // The leader's own writes carry its epoch and are refused once it is stale (fencing);
   // operators' writes (apply, scale, traffic) are accepted by any replica.
   const term = (): Term | undefined => leader.term;
-  const leaderStore = fencedStore(store, term);
+  const leaderStore = fencedStore(store, term, { stamp: location.kind === 'postgres' });
   const events = new EventWriter(leaderStore, logger);
   const registry = new Registry({
     clock,
@@ -324,7 +325,10 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       {
         name: 'controller',
         start: async () => {
-          if (controllerStarted) controller = newController();
+          if (controllerStarted) {
+            controller = newController();
+            serveApi(); // its metrics
+          }
           controllerStarted = true;
           await controller.start();
           if (replication && replication.epoch !== undefined)
@@ -351,7 +355,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     scale: (service: string, replicas: number, actor: string) => controller.scale(service, replicas, actor),
     restart: (service: string, actor: string) => controller.restart(service, actor),
   };
-  const running = { registry, controller: controlling, runtime };
+  const cluster = async () => ({
+    ...(await leadership.observe()),
+    self: { address: url, leading: leader.leading, epoch: leader.term?.epoch ?? null },
+  });
+  const running = { registry, controller: controlling, runtime, cluster };
   const serveApi = () => {
     fetch = createHttpApp({
       engine,
@@ -362,7 +370,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       version: BATON_VERSION,
       token,
       telemetry,
-      metrics: [telemetry.metrics, controller.metrics, storeMetrics],
+      metrics: [telemetry.metrics, controller.metrics, storeMetrics, leadershipMetrics(leadership)],
     }).fetch;
   };
   if (leases) {

@@ -71,7 +71,10 @@ describe('PostgreSQL leadership: a lease row with an epoch', () => {
     await expireLease(schema); // what a holder paused past its lease looks like to the others
     const successor = await next;
     assert.ok(successor.epoch > term.epoch);
-    await assert.rejects(term.fence(), (error) => error instanceof BatonError && error.code === 'leadership-lost');
+    await assert.rejects(
+      term.fence(),
+      (error) => error instanceof BatonError && error.code === 'leadership-lost',
+    );
     assert.equal(term.lost.aborted, true);
   });
 

@@ -5,7 +5,7 @@
 import { BatonError } from '../../domain/errors.ts';
 import type { Term } from '../../ports/leadership.ts';
 import type { Runtime } from '../../ports/runtime.ts';
-import type { Store } from '../../ports/store.ts';
+import type { NewEvent, Store } from '../../ports/store.ts';
 
 function current(term: () => Term | undefined): Term {
   const now = term();
@@ -16,10 +16,19 @@ function current(term: () => Term | undefined): Term {
   return now;
 }
 
-/** The store as the leader writes to it: every write carries the current term's epoch. */
-export function fencedStore(store: Store, term: () => Term | undefined): Store {
+/**
+ * The store as the leader writes to it: every write carries the current term's epoch. With
+ * `stamp` (several replicas) each event also says which epoch wrote it, so that the log shows
+ * at most one leader acting at a time.
+ */
+export function fencedStore(store: Store, term: () => Term | undefined, options: { stamp: boolean }): Store {
+  const stamped = (events: readonly NewEvent[], epoch: number): readonly NewEvent[] =>
+    options.stamp ? events.map((e) => ({ ...e, data: { ...e.data, epoch } })) : events;
   return delegate(store, {
-    appendEvents: (events, options) => store.appendEvents(events, { ...options, fence: current(term).epoch }),
+    appendEvents: (events, write) => {
+      const epoch = current(term).epoch;
+      return store.appendEvents(stamped(events, epoch), { ...write, fence: epoch });
+    },
     appendRevision: (revision, options) =>
       store.appendRevision(revision, { ...options, fence: current(term).epoch }),
   });
