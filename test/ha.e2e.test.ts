@@ -175,7 +175,7 @@ describe('three replicas over PostgreSQL', { timeout: 110_000 }, () => {
       const next = await leader();
       assert.ok(next.epoch > epoch, `the epoch went up: ${epoch} → ${next.epoch}`);
       await agreed(version, `round ${round}: converged without ${victim.id}`, victim.id);
-      console.log(
+      console.error(
         `round ${round}${midRollout ? ' (mid-rollout)' : ''}: epoch ${epoch} → ${next.epoch}, ` +
           `${victim.id} replaced and every replica agrees ${Math.round(performance.now() - killedAt)} ms after the kill`,
       );
