@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
-import { REPO, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
+import { REPO, runCli, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.ts';
 
@@ -182,6 +182,14 @@ describe('three replicas over PostgreSQL', { timeout: 110_000 }, () => {
       await noDuplicatesNoOrphans(next.replica.url);
       await startReplica();
     }
+    // The CLI moves on from a dead replica to the next one it was given, and shows the cluster.
+    const dead = replicas.find((r) => r.child.signalCode === 'SIGKILL')!;
+    const cli = await runCli(['status', '--server', `${dead.url},${alive()[0]!.url}`], {
+      BATON_STATE_DIR: state,
+    });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /leader: http:\/\/127\.0\.0\.1:\d+ \(epoch \d+/);
+    assert.match(cli.stdout, /\d replicas\n.*ROLE/);
     // Revisions intact: every applied one is there, once, numbered in order.
     const { rows } = await db.query<{ number: number }>('SELECT number FROM revisions ORDER BY number');
     assert.deepEqual(

@@ -156,7 +156,7 @@ class PostgresLeadership implements Leadership {
       `SELECT id, pid, host, address, (extract(epoch FROM clock_timestamp() - seen_at) * 1000)::float8 AS seen_ms
          FROM ${REPLICAS_TABLE} WHERE seen_at > clock_timestamp() - $1 * interval '1 millisecond'
         ORDER BY started_at`,
-      [this.#leaseMs * 3],
+      [this.#leaseMs],
     );
     const row = lease[0];
     const live = row?.holder != null && (row.left_ms ?? 0) > 0;
