@@ -37,6 +37,9 @@ export class RegistryPublisher {
   /** Publishes the whole registry (replacing what an earlier leader left), then every change. */
   async start(epoch: number): Promise<void> {
     this.#epoch = epoch;
+    // One publish at a time, the whole picture first: changes meanwhile wait for the next.
+    const { promise: first, resolve: published } = Promise.withResolvers<void>();
+    this.#flushing = first.then(() => this.#flush());
     this.#unsubscribe = this.#o.registry.subscribe((change) => {
       this.#dirty.add(change.instance);
       this.#flushing ??= this.#flush();
@@ -46,7 +49,11 @@ export class RegistryPublisher {
       .instances()
       .map((record) => ({ key: INSTANCE + record.id, value: record }));
     entries.push({ key: STATES, value: JSON.parse(this.#lastStates) });
-    await this.#o.shared.publish(entries, { fence: epoch, replaceAll: true });
+    try {
+      await this.#o.shared.publish(entries, { fence: epoch, replaceAll: true });
+    } finally {
+      published();
+    }
     this.#timer = setInterval(() => {
       if (JSON.stringify(this.#o.states()) !== this.#lastStates) this.#flushing ??= this.#flush();
     }, STATES_EVERY_MS).unref();

@@ -1,12 +1,14 @@
 // The replicas' shared state in PostgreSQL: one row per entry, stamped with a sequence on
 // every change (a removal leaves a tombstone with its sequence, so that a replica following
-// from where it was hears of it). Publishes take one advisory lock, so that sequences commit
-// in order and a reader of `seq > n` never skips one committed late; they NOTIFY on commit.
+// from where it was hears of it). A reader of `seq > n` must never skip a sequence committed
+// late: only the leader publishes, one batch at a time, and its fence holds the lease row
+// FOR SHARE so that no election commits meanwhile; so sequences commit in order. Each
+// publish NOTIFYs on commit.
 import pg from 'pg';
 import { BatonError } from '../../../domain/errors.ts';
 import type { SharedChanges, SharedEntry, SharedState } from '../../../ports/shared-state.ts';
 import { listenForEvents, type EventListener } from './event-listener.ts';
-import { epochHolds } from './lease-table.ts';
+import { epochHolds, LEASE_TABLE } from './lease-table.ts';
 
 const TABLE = 'baton_shared_state';
 
@@ -48,6 +50,15 @@ export async function openPostgresSharedState(options: {
   }
 }
 
+/** The lease row, while `$1` holds it (see lease-table.ts). */
+const FENCE = `SELECT 1 FROM ${LEASE_TABLE} WHERE id = 1 AND epoch = $1 AND holder IS NOT NULL AND expires_at > clock_timestamp() FOR SHARE`;
+
+function stale(epoch: number): BatonError {
+  return new BatonError('leadership-lost', `epoch ${epoch} no longer holds the lease`, {
+    hint: 'a newer leader publishes the shared state now',
+  });
+}
+
 class PostgresSharedState implements SharedState {
   readonly #pool: pg.Pool;
   readonly #channel: string;
@@ -81,25 +92,42 @@ class PostgresSharedState implements SharedState {
     options: { fence: number; replaceAll?: boolean },
   ): Promise<void> {
     const latest = new Map(entries.map((e) => [e.key, e.value])); // one row can change once per statement
+    const keys = [...latest.keys()];
+    const values = [...latest.values()].map((v) => (v === undefined ? null : JSON.stringify(v)));
+    if (options.replaceAll) return this.#replaceAll(keys, values, options.fence);
+    // The common case in one statement, one round trip: what a follower waits for. Only the
+    // leader publishes, one batch at a time, and the fence's FOR SHARE keeps an election from
+    // committing meanwhile, so sequences commit in order without a lock of their own.
+    const { rows } = await this.#pool.query<{ holds: boolean }>(
+      `WITH fence AS (${FENCE}),
+            up AS (
+              INSERT INTO ${TABLE} (key, value, seq, removed)
+              SELECT k, v, nextval('${TABLE}_seq'), v IS NULL FROM unnest($2::text[], $3::jsonb[]) AS u (k, v)
+               WHERE EXISTS (SELECT 1 FROM fence)
+              ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, removed = excluded.removed
+              RETURNING seq)
+       SELECT EXISTS (SELECT 1 FROM fence) AS holds,
+              pg_notify($4, (SELECT max(seq) FROM up)::text) IS NULL AS notified`,
+      [options.fence, keys, values, this.#channel],
+    );
+    if (!rows[0]?.holds) throw stale(options.fence);
+  }
+
+  /** A new leader's first picture: every entry it does not have is removed. */
+  async #replaceAll(keys: string[], values: (string | null)[], fence: number): Promise<void> {
     await this.transaction(async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('baton:shared:' || current_schema()))");
-      if (!(await epochHolds(client, options.fence)))
-        throw new BatonError('leadership-lost', `epoch ${options.fence} no longer holds the lease`, {
-          hint: 'a newer leader publishes the shared state now',
-        });
-      if (options.replaceAll)
-        await client.query(
-          `UPDATE ${TABLE} SET value = NULL, removed = true, seq = nextval('${TABLE}_seq')
-            WHERE NOT removed AND NOT (key = ANY($1::text[]))`,
-          [[...latest.keys()]],
-        );
-      if (latest.size > 0)
-        await client.query(
-          `INSERT INTO ${TABLE} (key, value, seq, removed)
-           SELECT k, v, nextval('${TABLE}_seq'), v IS NULL FROM unnest($1::text[], $2::jsonb[]) AS u (k, v)
-           ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, removed = excluded.removed`,
-          [[...latest.keys()], [...latest.values()].map((v) => (v === undefined ? null : JSON.stringify(v)))],
-        );
+      if (!(await epochHolds(client, fence))) throw stale(fence);
+      await client.query(
+        `UPDATE ${TABLE} SET value = NULL, removed = true, seq = nextval('${TABLE}_seq')
+          WHERE NOT removed AND NOT (key = ANY($1::text[]))`,
+        [keys],
+      );
+      await client.query(
+        `INSERT INTO ${TABLE} (key, value, seq, removed)
+         SELECT k, v, nextval('${TABLE}_seq'), v IS NULL FROM unnest($1::text[], $2::jsonb[]) AS u (k, v)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, removed = excluded.removed`,
+        [keys, values],
+      );
       const { rows } = await client.query<{ seq: string }>(
         `SELECT coalesce(max(seq), 0) AS seq FROM ${TABLE}`,
       );
