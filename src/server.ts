@@ -10,6 +10,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { soleLeadership } from './adapters/leadership/sole-leadership.ts';
+import { openPostgresLeadership } from './adapters/leadership/postgres-leadership.ts';
 import { openSqliteLeadership } from './adapters/leadership/sqlite-leadership.ts';
 import { NetworkProber } from './adapters/prober/network-prober.ts';
 import { autoTelemetryEnvironment } from './adapters/runtime/auto-telemetry.ts';
@@ -24,14 +25,18 @@ import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-r
 import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
 import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
+import { openPostgresSharedState } from './adapters/store/postgres/postgres-shared-state.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
 import { workerPrecheck } from './adapters/validation/worker-precheck.ts';
 import { AlertEngine } from './engines/alerts/alert-engine.ts';
 import { Controller } from './engines/controller/controller.ts';
+import { fencedRuntime, fencedStore } from './engines/leadership/fenced.ts';
 import { LeaderRunner } from './engines/leadership/leader-runner.ts';
+import { leadershipMetrics } from './engines/leadership/leadership-metrics.ts';
 import { EventWriter, transitionEvent } from './engines/registry/event-writer.ts';
 import { Registry } from './engines/registry/registry.ts';
+import { RegistryMirror, RegistryPublisher } from './engines/registry/registry-replication.ts';
 import { runtimeAdmission } from './engines/revisions/admission.ts';
 import { RevisionEngine } from './engines/revisions/revision-engine.ts';
 import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
@@ -44,9 +49,11 @@ import { Identities } from './engines/identity/identities.ts';
 import { instanceFacing } from './interfaces/http/instance-facing.ts';
 import { limitServer } from './interfaces/http/server-limits.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
-import type { Leadership } from './ports/leadership.ts';
+import type { Leadership, Term } from './ports/leadership.ts';
 import type { Prober } from './ports/prober.ts';
 import type { Runtime } from './ports/runtime.ts';
+import type { SharedState } from './ports/shared-state.ts';
+import type { ServiceState } from './engines/controller/revision-progress.ts';
 import type { Store } from './ports/store.ts';
 import { BatonError } from './domain/errors.ts';
 
@@ -110,6 +117,7 @@ export interface ControlPlane {
   readonly store: Store;
   readonly engine: RevisionEngine;
   readonly registry: Registry;
+  /** The controller of the current (or last) term: a new one runs in every term this replica leads. */
   readonly controller: Controller;
   readonly runtime: Runtime;
   readonly traffic: TrafficControl;
@@ -121,6 +129,7 @@ export interface ControlPlane {
   readonly telemetry: Telemetry;
   /** Runs the controller and alerts while this control plane leads; its `term` has the epoch. */
   readonly leader: LeaderRunner;
+  readonly leadership: Leadership;
   /** Settles, with the reason, if this control plane stops leading other than by `close`: its owner should exit. */
   readonly leadershipLost: Promise<unknown>;
   close(): Promise<void>;
@@ -178,7 +187,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     adminToken: token,
     newSecret: () => randomBytes(32).toString('base64url'),
   });
-  const events = new EventWriter(store, logger);
+  // The leader's own writes carry its epoch and are refused once it is stale (fencing);
+  // operators' writes (apply, scale, traffic) are accepted by any replica.
+  const term = (): Term | undefined => leader.term;
+  const leaderStore = fencedStore(store, term, { stamp: location.kind === 'postgres' });
+  const events = new EventWriter(leaderStore, logger);
   const registry = new Registry({
     clock,
     onTransition: (report) => events.push(transitionEvent(report, clock.now().toISOString())),
@@ -260,22 +273,31 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   await traffic.start();
   opened.push(() => traffic.stop());
   // Instances start with their dependencies' addresses on the data plane (when there is one).
-  const runtime = eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local;
-  const controller = new Controller({
-    store,
-    runtime,
-    registry,
-    prober,
-    revisions: engine,
-    clock,
-    logger,
-    defaultBaseDir: baseDir,
-    traffic,
-    leading: (): boolean => leader.term !== undefined && !leader.term.lost.aborted,
-  });
+  // Every start and stop asks the term first: a leader paused past its lease acts no more.
+  const runtime = fencedRuntime(
+    eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local,
+    term,
+  );
+  // A controller cannot start twice: each term this replica leads gets a new one.
+  const newController = () =>
+    new Controller({
+      store: leaderStore,
+      intentStore: store,
+      runtime,
+      registry,
+      prober,
+      revisions: engine,
+      clock,
+      logger,
+      defaultBaseDir: baseDir,
+      traffic,
+      leading: () => leader.leading,
+    });
+  let controller = newController();
+  let controllerStarted = false;
   const red = telemetry.red();
   const alerts = new AlertEngine({
-    store,
+    store: leaderStore,
     engine,
     clock,
     logger,
@@ -283,16 +305,86 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     slotMs: red.slotSeconds * 1000,
     abortRollout: (service, reason) => controller.abortRollout(service, reason),
   });
+  // Replicas over a shared store: the leader publishes its registry, the others mirror it.
+  const replication = await openReplication(location, {
+    registry,
+    logger,
+    states: () => controller.states(),
+  });
+  if (replication) opened.push(() => replication.shared.close());
   const { promise: leadershipLost, resolve: loseLeadership } = Promise.withResolvers<unknown>();
+  const leases = leadership.name === 'postgres-lease';
+  const leadershipEvent = (kind: string, held: Term, message: string): Promise<unknown> =>
+    (kind === 'leadership.elected' ? leaderStore : store)
+      .appendEvents([
+        {
+          kind,
+          actor: 'leadership',
+          message,
+          data: { epoch: held.epoch, pid: process.pid, host: hostname(), address: url },
+          time: clock.now().toISOString(),
+        },
+      ])
+      .catch((error: unknown) => logger.warn({ err: error, kind }, 'could not record a leadership change'));
   const leader: LeaderRunner = new LeaderRunner({
     leadership,
     logger,
-    onLost: loseLeadership,
+    campaignAgain: leases,
+    // A lease is lost in the ordinary course (the database away, this process paused): it
+    // campaigns again. A lock taken over means another control plane owns the state.
+    onLost: (reason) => {
+      if (!leases) loseLeadership(reason);
+    },
     runnables: [
+      ...(leases
+        ? [
+            {
+              // First in, last out: the term's first and last word in the log.
+              name: 'leadership events',
+              start: (held: Term) =>
+                leadershipEvent(
+                  'leadership.elected',
+                  held,
+                  `pid ${process.pid} on ${hostname()} leads, epoch ${held.epoch}`,
+                ).then(() => {}),
+              stop: async (reason: 'shutdown' | 'lost') => {
+                const held = leader.term;
+                if (reason === 'shutdown' && held)
+                  await leadershipEvent(
+                    'leadership.released',
+                    held,
+                    `pid ${process.pid} on ${hostname()} stepped down (shutdown), epoch ${held.epoch}`,
+                  );
+              },
+            },
+          ]
+        : []),
+      ...(replication
+        ? [
+            {
+              name: 'registry replication',
+              start: async (held: Term) => {
+                await replication.mirror.stop();
+                replication.epoch = held.epoch;
+              },
+              stop: async () => {
+                await replication.publisher.stop();
+                await replication.mirror.start();
+              },
+            },
+          ]
+        : []),
       {
         name: 'controller',
         start: async () => {
+          if (controllerStarted) {
+            controller = newController();
+            serveApi(); // its metrics
+          }
+          controllerStarted = true;
           await controller.start();
+          if (replication && replication.epoch !== undefined)
+            await replication.publisher.start(replication.epoch);
           // Gateways keep routing by their last snapshot until the adopted instances are checked.
           traffic.holdUntilChecked(
             registry
@@ -309,22 +401,43 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       { name: 'alerts', start: () => alerts.start(), stop: () => alerts.stop() },
     ],
   });
-  await leader.start();
-  await leader.term?.announce(url);
-  const running = { registry, controller, runtime };
-  fetch = createHttpApp({
-    engine,
-    store,
-    running,
-    gateway: { traffic },
-    logger,
-    version: BATON_VERSION,
-    auth: config.insecureNoAuth ? 'none' : identities,
-    identities,
-    allowedHosts: config.allowedHosts,
-    telemetry,
-    metrics: [telemetry.metrics, controller.metrics, storeMetrics],
-  }).fetch;
+  // The API's view of the controller: on a replica that does not lead, the leader's published states.
+  const controlling = {
+    states: () => (leader.leading || !replication ? controller.states() : [...replication.mirror.states()]),
+    scale: (service: string, replicas: number, actor: string) => controller.scale(service, replicas, actor),
+    restart: (service: string, actor: string) => controller.restart(service, actor),
+  };
+  const cluster = async () => ({
+    ...(await leadership.observe()),
+    self: { address: url, leading: leader.leading, epoch: leader.term?.epoch ?? null },
+  });
+  const running = { registry, controller: controlling, runtime, cluster };
+  const serveApi = () => {
+    fetch = createHttpApp({
+      engine,
+      store,
+      running,
+      gateway: { traffic },
+      logger,
+      version: BATON_VERSION,
+      auth: config.insecureNoAuth ? 'none' : identities,
+      identities,
+      allowedHosts: config.allowedHosts,
+      telemetry,
+      metrics: [telemetry.metrics, controller.metrics, storeMetrics, leadershipMetrics(leadership)],
+    }).fetch;
+  };
+  if (leases) {
+    // A replica serves from the start, leading or not; it campaigns behind.
+    await replication?.mirror.start();
+    serveApi();
+    await leadership.advertise(url);
+    await leader.start({ inBackground: true });
+  } else {
+    await leader.start();
+    await leader.term?.announce(url);
+    serveApi();
+  }
 
   return {
     url,
@@ -334,12 +447,15 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     store,
     engine,
     registry,
-    controller,
+    get controller() {
+      return controller;
+    },
     runtime,
     traffic,
     dataPlaneHost: eastWest && eastWestHost,
     telemetry,
     leader,
+    leadership,
     leadershipLost,
     async close() {
       await leader.stop();
@@ -353,6 +469,8 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       });
       await events.drain();
       await validation.close();
+      await replication?.mirror.stop();
+      await replication?.shared.close();
       await telemetry.close();
       await store.close();
       await leadership.close();
@@ -603,16 +721,42 @@ function openStoreAt(location: StoreLocation): Promise<Store> {
 }
 
 /**
- * SQLite allows one control plane per database: its lock refuses a second at once. PostgreSQL
- * leader election comes with high availability; until then a PostgreSQL store has a sole leader.
+ * SQLite allows one control plane per database: its lock refuses a second at once. On
+ * PostgreSQL replicas campaign for a lease; one leads, the others serve and wait.
  */
 function openLeadership(location: StoreLocation, clock: Clock): Promise<Leadership> {
-  if (location.kind === 'postgres' || location.path === ':memory:') return Promise.resolve(soleLeadership());
+  const candidate = { pid: process.pid, host: hostname() };
+  if (location.kind === 'postgres')
+    return openPostgresLeadership({ connectionString: location.url, candidate, clock });
+  if (location.path === ':memory:') return Promise.resolve(soleLeadership());
   return openSqliteLeadership({
     path: location.path,
     candidate: { pid: process.pid, host: hostname() },
     clock,
   });
+}
+
+interface Replication {
+  readonly shared: SharedState;
+  readonly publisher: RegistryPublisher;
+  readonly mirror: RegistryMirror;
+  /** The term the publisher publishes for, once the controller has rebuilt the registry. */
+  epoch: number | undefined;
+}
+
+/** Several replicas share their registry through PostgreSQL; a SQLite store has one control plane. */
+async function openReplication(
+  location: StoreLocation,
+  options: { registry: Registry; logger: Logger; states: () => readonly ServiceState[] },
+): Promise<Replication | undefined> {
+  if (location.kind !== 'postgres') return undefined;
+  const shared = await openPostgresSharedState({ connectionString: location.url });
+  return {
+    shared,
+    publisher: new RegistryPublisher({ ...options, shared }),
+    mirror: new RegistryMirror({ ...options, shared }),
+    epoch: undefined,
+  };
 }
 
 function describeStore(location: StoreLocation): string {

@@ -26,6 +26,39 @@ export interface Term {
   announce(address: string): Promise<void>;
   /** Gives leadership up at once (clean shutdown). */
   release(): Promise<void>;
+  /**
+   * Resolves while this term still holds, or throws `leadership-lost` (and aborts `lost`).
+   * Called before every side effect outside the store (starting, stopping an instance): a
+   * leader paused past its lease (GC, SIGSTOP, a slow disk) finds out here before it acts.
+   */
+  fence(): Promise<void>;
+}
+
+/** Who is in the control plane, as `baton status`, /metrics and the dashboard show it. */
+export interface LeadershipView {
+  readonly leadership: string;
+  readonly leader:
+    | {
+        readonly pid: number | null;
+        readonly host: string | null;
+        readonly address: string | null;
+        readonly epoch: number;
+        readonly since: string | null;
+        /** Since its last renewal, by the database's clock. */
+        readonly leaseAgeMs: number;
+        /** Until the lease runs out unless renewed. */
+        readonly expiresInMs: number;
+      }
+    | undefined;
+  readonly replicas: readonly {
+    readonly id: string;
+    readonly pid: number;
+    readonly host: string;
+    readonly address: string | null;
+    readonly leader: boolean;
+    /** Since it last said it was alive. */
+    readonly seenAgoMs: number;
+  }[];
 }
 
 export interface Leadership {
@@ -36,6 +69,10 @@ export interface Leadership {
    * allows a single writer and another live control plane holds it, or with the signal's reason.
    */
   campaign(signal?: AbortSignal): Promise<Term>;
+  /** Where this replica's API answers, whether it leads or not. */
+  advertise(address: string): Promise<void>;
+  /** The leader and the replicas now. */
+  observe(): Promise<LeadershipView>;
   /** Releases any term and what the adapter holds (connections, timers). */
   close(): Promise<void>;
 }

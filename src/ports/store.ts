@@ -61,6 +61,15 @@ export interface TokenRecord {
   readonly revokedAt?: string | undefined;
 }
 
+/**
+ * A leader's write carries its epoch: the store refuses it with `leadership-lost` unless that
+ * epoch holds the lease when the write commits (checked in the write's own transaction). A
+ * store with a single writer (SQLite, under its lock) has nothing to check.
+ */
+export interface WriteOptions {
+  readonly fence?: number | undefined;
+}
+
 export interface Store {
   /**
    * Appends a revision numbered `latest + 1` whose parent is the latest, together with its
@@ -70,7 +79,10 @@ export interface Store {
    */
   appendRevision(
     revision: NewRevision,
-    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+    options: {
+      readonly expectedParent: number | null;
+      readonly events: readonly NewEvent[];
+    } & WriteOptions,
   ): Promise<Revision>;
   getRevision(number: number): Promise<Revision | undefined>;
   latestRevision(): Promise<Revision | undefined>;
@@ -79,7 +91,7 @@ export interface Store {
   /** Newest first, with manifests: the history a rollback planner searches. */
   revisionHistory(limit: number): Promise<Revision[]>;
 
-  appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]>;
+  appendEvents(events: readonly NewEvent[], options?: WriteOptions): Promise<StoredEvent[]>;
   /** Oldest first. */
   readEvents(query?: EventQuery): Promise<StoredEvent[]>;
   lastEventSeq(): Promise<number>;

@@ -37,9 +37,9 @@ function binDir(): string {
   return join(root, versions[0], 'bin');
 }
 
-async function freePort(): Promise<number> {
+async function freePort([from, to]: readonly [number, number]): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = randomInt(55_000, 56_000);
+    const port = randomInt(from, to + 1);
     const free = await new Promise<boolean>((resolve) => {
       const probe = createServer();
       probe.once('error', () => resolve(false));
@@ -47,10 +47,13 @@ async function freePort(): Promise<number> {
     });
     if (free) return port;
   }
-  throw new Error('no free port in 55000–55999');
+  throw new Error(`no free port in ${from}–${to}`);
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+/** `ports`: where to find a free port (55000–55999 unless a test owns another range). */
+export async function startPrivatePostgres(
+  given: { ports?: readonly [number, number] } = {},
+): Promise<PrivatePostgres> {
   const bin = binDir();
   const dir = await mkdtemp(join(tmpdir(), 'baton-pg-'));
   const data = join(dir, 'data');
@@ -64,7 +67,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     asRoot
       ? run('runuser', ['-u', 'postgres', '--', join(bin, command), ...args])
       : run(join(bin, command), args);
-  const port = await freePort();
+  const port = await freePort(given.ports ?? [55_000, 55_999]);
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
   const start = async () => {

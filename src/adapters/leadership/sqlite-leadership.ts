@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { BatonError } from '../../domain/errors.ts';
 import type { Clock, Timer } from '../../ports/clock.ts';
-import type { Candidate, Leadership, Term } from '../../ports/leadership.ts';
+import type { Candidate, Leadership, LeadershipView, Term } from '../../ports/leadership.ts';
 import { isGone, procAvailable, readProcStat } from '../runtime/process/proc-fs.ts';
 import { inTransaction } from '../store/sqlite/sqlite-schema.ts';
 
@@ -122,10 +122,40 @@ class SqliteLeadership implements Leadership {
           .run(address, holder);
       },
       release: () => this.#release(holder),
+      // The lock is taken in the database every write goes to, and a second control plane is
+      // refused: a holder that still runs is the only writer. What remains is being told.
+      fence: async () => {
+        if (lost.signal.aborted) throw lost.signal.reason as Error;
+      },
     };
     this.#term = { term, holder, lost };
     this.#scheduleRenewal();
     return term;
+  }
+
+  async advertise(address: string): Promise<void> {
+    await this.#term?.term.announce(address);
+  }
+
+  async observe(): Promise<LeadershipView> {
+    const row = this.#row();
+    const now = this.#o.clock.now().getTime();
+    const renewed = row?.renewed_at ? Date.parse(row.renewed_at) : now;
+    return {
+      leadership: this.name,
+      leader: row?.holder
+        ? {
+            pid: row.pid,
+            host: row.host,
+            address: row.address,
+            epoch: row.epoch,
+            since: row.acquired_at,
+            leaseAgeMs: Math.max(0, now - renewed),
+            expiresInMs: Math.max(0, renewed + this.#o.staleAfterMs - now),
+          }
+        : undefined,
+      replicas: [],
+    };
   }
 
   campaign(signal?: AbortSignal): Promise<Term> {

@@ -10,6 +10,7 @@ import type {
   Store,
   StoredEvent,
   TokenRecord,
+  WriteOptions,
 } from '../../ports/store.ts';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -36,10 +37,7 @@ export class InstrumentedStore implements Store {
     });
   }
 
-  appendRevision(
-    revision: NewRevision,
-    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
-  ): Promise<Revision> {
+  appendRevision(revision: NewRevision, options: Parameters<Store['appendRevision']>[1]): Promise<Revision> {
     return this.#timed('append_revision', () => this.#inner.appendRevision(revision, options));
   }
 
@@ -59,8 +57,8 @@ export class InstrumentedStore implements Store {
     return this.#timed('revision_history', () => this.#inner.revisionHistory(limit));
   }
 
-  appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
-    return this.#timed('append_events', () => this.#inner.appendEvents(events));
+  appendEvents(events: readonly NewEvent[], options?: WriteOptions): Promise<StoredEvent[]> {
+    return this.#timed('append_events', () => this.#inner.appendEvents(events, options));
   }
 
   readEvents(query?: EventQuery): Promise<StoredEvent[]> {

@@ -52,7 +52,10 @@ export class AlertEngine {
     this.#o = options;
   }
 
+  /** Picks the firing alerts up from the log: a new leader goes on where the last one was. */
   async start(): Promise<void> {
+    this.#stopped = false;
+    this.#firing.clear();
     for (const event of await this.#o.store.readEvents({ kinds: ALERT_EVENT_KINDS, limit: 100_000 })) {
       const data = (event.data ?? {}) as Partial<FiringAlert>;
       const key = `${event.service}/${data.name}`;

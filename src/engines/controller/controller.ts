@@ -36,7 +36,13 @@ export type { RolloutTraffic } from './canary-steps.ts';
 export type { ServiceState } from './revision-progress.ts';
 
 export interface ControllerOptions {
+  /** Where the controller records what it did (the leader's writes, fenced by its epoch). */
   readonly store: Store;
+  /**
+   * Where operators' scales and restarts are recorded and read: any replica's API accepts
+   * them, leading or not. The controller's own store when absent.
+   */
+  readonly intentStore?: Store | undefined;
   readonly runtime: Runtime;
   readonly registry: Registry;
   readonly prober: Prober;
@@ -110,7 +116,7 @@ export class Controller {
       revision: () => this.#progress.current?.number,
       leading: () => options.leading?.() ?? true,
     });
-    this.#intents = new OperatorIntents({ store, clock });
+    this.#intents = new OperatorIntents({ store: options.intentStore ?? store, clock });
     this.#health = new HealthChecker({
       clock,
       prober: options.prober,
@@ -301,6 +307,7 @@ export class Controller {
   }
 
   async #refresh(): Promise<void> {
+    this.#wake(await this.#intents.catchUp());
     const refreshed = await this.#progress.refresh();
     const latest = this.#progress.current;
     if (refreshed === undefined || latest === undefined) return;

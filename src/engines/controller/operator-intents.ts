@@ -26,6 +26,9 @@ export class OperatorIntents {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #byService = new Map<string, Intents>();
+  /** Read up to here; and the intents recorded here, already replayed when written. */
+  #readTo = 0;
+  readonly #recorded = new Set<number>();
 
   constructor(options: { store: Store; clock: Clock }) {
     this.#store = options.store;
@@ -42,6 +45,7 @@ export class OperatorIntents {
     for (;;) {
       const page = await this.#store.readEvents({ kinds: [SCALE_KIND, RESTART_KIND], after, limit: PAGE });
       for (const event of page) this.#replay(event);
+      if (page.length > 0) this.#readTo = page.at(-1)!.seq;
       if (page.length < PAGE) break;
       after = page.at(-1)!.seq;
     }
@@ -55,6 +59,22 @@ export class OperatorIntents {
       if (!sameJson(then, serviceOf(current.manifest, service)?.instances)) intents.scale = undefined;
       this.#derive(intents);
     }
+  }
+
+  /**
+   * Replays the intents recorded since the last read — by another replica's API, which
+   * accepts scales and restarts while this one leads. Returns the services they concern.
+   */
+  async catchUp(): Promise<string[]> {
+    const events = await this.#store.readEvents({ kinds: [SCALE_KIND, RESTART_KIND], after: this.#readTo });
+    const services: string[] = [];
+    for (const event of events) {
+      this.#readTo = Math.max(this.#readTo, event.seq);
+      if (this.#recorded.delete(event.seq)) continue;
+      this.#replay(event);
+      if (event.service !== undefined) services.push(event.service);
+    }
+    return services;
   }
 
   overrides(service: string): Overrides | undefined {
@@ -81,6 +101,7 @@ export class OperatorIntents {
         time: this.#clock.now().toISOString(),
       },
     ]);
+    this.#recorded.add(event!.seq);
     this.#replay(event!);
   }
 
@@ -97,6 +118,7 @@ export class OperatorIntents {
         time: this.#clock.now().toISOString(),
       },
     ]);
+    this.#recorded.add(event!.seq);
     this.#replay(event!);
   }
 

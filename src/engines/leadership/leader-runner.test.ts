@@ -5,16 +5,30 @@ import { BatonError } from '../../domain/errors.ts';
 import type { Leadership, Term } from '../../ports/leadership.ts';
 import { LeaderRunner, type LeaderRunnable } from './leader-runner.ts';
 
+/** Elects at once, each campaign with the next epoch from 7. */
 function fakeLeadership() {
-  const lost = new AbortController();
+  let lost = new AbortController();
   let released = 0;
-  const term: Term = {
-    epoch: 7,
-    lost: lost.signal,
-    announce: async () => {},
-    release: async () => void released++,
+  let epoch = 6;
+  const leadership: Leadership = {
+    name: 'fake',
+    campaign: async () => {
+      lost = new AbortController();
+      const signal = lost.signal;
+      return {
+        epoch: ++epoch,
+        lost: signal,
+        announce: async () => {},
+        release: async () => void released++,
+        fence: async () => {
+          if (signal.aborted) throw signal.reason as Error;
+        },
+      } satisfies Term;
+    },
+    advertise: async () => {},
+    observe: async () => ({ leadership: 'fake', leader: undefined, replicas: [] }),
+    close: async () => {},
   };
-  const leadership: Leadership = { name: 'fake', campaign: async () => term, close: async () => {} };
   return { leadership, lose: (reason: unknown) => lost.abort(reason), released: () => released };
 }
 
@@ -69,6 +83,27 @@ describe('LeaderRunner', () => {
     await runner.stop();
     assert.deepEqual(log, ['start controller 7', 'stop controller lost'], 'stopped once');
     assert.equal(released(), 0, 'a lost term is not released: it is no longer ours');
+  });
+
+  it('with a lease, campaigns again after a lost term and starts the work afresh', async () => {
+    const log: string[] = [];
+    const { leadership, lose } = fakeLeadership();
+    const { promise: elected, resolve: elect } = Promise.withResolvers<number>();
+    const runner = new LeaderRunner({
+      leadership,
+      logger,
+      onLost: () => {},
+      onElected: (term) => term.epoch === 8 && elect(term.epoch),
+      campaignAgain: true,
+      runnables: [recorder(log, 'controller')],
+    });
+    await runner.start({ inBackground: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    lose(new BatonError('leadership-lost', 'paused past the lease'));
+    assert.equal(await elected, 8);
+    assert.deepEqual(log, ['start controller 7', 'stop controller lost', 'start controller 8']);
+    await runner.stop();
+    assert.equal(runner.leading, false);
   });
 
   it('undoes a partial start and releases when a runnable fails to start', async () => {

@@ -208,6 +208,17 @@ export class Registry {
     return true;
   }
 
+  /**
+   * Takes a record as another replica's leader published it: no lifecycle check and no
+   * transition event (the leader recorded those), only the change for watchers.
+   */
+  mirror(record: InstanceRecord): void {
+    const known = this.#records.get(record.id);
+    if (known !== undefined && known.service !== record.service) this.remove(record.id);
+    if (!this.#byService.has(record.service)) this.#byService.set(record.service, new Map());
+    this.#replace(record);
+  }
+
   remove(id: string): void {
     const record = this.#records.get(id);
     if (!record) return;

@@ -5,6 +5,7 @@ import { CliExit, EXIT } from './exit-codes.ts';
 import { printProblems, type Output } from './output.ts';
 
 export interface ClientOptions {
+  /** A control plane's URL, or several replicas' separated by commas: tried in turn. */
   readonly server: string;
   readonly token: string | undefined;
   readonly out: Output;
@@ -20,14 +21,21 @@ interface ProblemJson {
 }
 
 export class ApiClient {
-  readonly server: string;
+  readonly #servers: readonly string[];
+  /** The replica that answered last: asked first next time. */
+  #current = 0;
   readonly #token: string | undefined;
   readonly #out: Output;
 
   constructor(options: ClientOptions) {
-    this.server = options.server.replace(/\/+$/, '');
+    this.#servers = controlPlaneUrls(options.server);
     this.#token = options.token;
     this.#out = options.out;
+  }
+
+  /** The replica in use. */
+  get server(): string {
+    return this.#servers[this.#current]!;
   }
 
   get<T>(path: string): Promise<T> {
@@ -68,24 +76,31 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json', ...extra };
     if (this.#token) headers['authorization'] = `Bearer ${this.#token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    try {
-      return await fetch(this.server + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal ?? null,
-      });
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      this.#out.error(
-        `baton: cannot reach the Baton server at ${this.server} (${cause?.code ?? cause?.message ?? String(error)})`,
-      );
-      this.#out.error(
-        `  hint: start one with \`baton server\` or \`baton up\`, or point --server / BATON_SERVER at it`,
-      );
-      throw new CliExit(EXIT.unavailable);
+    const failures: string[] = [];
+    for (let tried = 0; tried < this.#servers.length; tried++) {
+      const server = this.server;
+      try {
+        return await fetch(server + path, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: signal ?? null,
+        });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        failures.push(`${server} (${cause?.code ?? cause?.message ?? String(error)})`);
+        // Another replica, unless a write may have reached this one: only a refused
+        // connection proves it did not, and a read may always be asked again.
+        if (method !== 'GET' && cause?.code !== 'ECONNREFUSED') break;
+        this.#current = (this.#current + 1) % this.#servers.length;
+      }
     }
+    this.#out.error(`baton: cannot reach the Baton server at ${failures.join(', ')}`);
+    this.#out.error(
+      `  hint: start one with \`baton server\` or \`baton up\`, or point --server / BATON_SERVER at it (several replicas: comma-separated)`,
+    );
+    throw new CliExit(EXIT.unavailable);
   }
 
   async #fail(response: Response): Promise<never> {
@@ -104,4 +119,12 @@ export class ApiClient {
     if (problem.hint) out.error(`  hint: ${problem.hint}`);
     throw new CliExit(response.status >= 500 ? EXIT.unavailable : EXIT.invalid);
   }
+}
+
+/** `--server` / BATON_SERVER: one URL, or replicas' URLs separated by commas. */
+export function controlPlaneUrls(spec: string): string[] {
+  return spec
+    .split(',')
+    .map((url) => url.trim().replace(/\/+$/, ''))
+    .filter((url) => url !== '');
 }

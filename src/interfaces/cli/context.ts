@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_PORT, isLoopback } from '../../server.ts';
-import { ApiClient } from './client.ts';
+import { ApiClient, controlPlaneUrls } from './client.ts';
 import { CliExit, EXIT } from './exit-codes.ts';
 import { createOutput, type Output } from './output.ts';
 
@@ -23,11 +23,17 @@ export function contextOf(command: Command): CommandContext {
   const options = command.optsWithGlobals<GlobalOptions>();
   const out = createOutput({ json: options.output === 'json' });
   const server = options.server ?? process.env['BATON_SERVER'] ?? DEFAULT_SERVER;
-  if (!URL.canParse(server) || !/^https?:$/.test(new URL(server).protocol)) {
-    out.error(`baton: --server / BATON_SERVER must be an http(s) URL, got \`${server}\``);
+  const urls = controlPlaneUrls(server);
+  const bad = urls.find((url) => !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol));
+  if (bad !== undefined || urls.length === 0) {
+    out.error(
+      `baton: --server / BATON_SERVER must be http(s) URLs (several replicas: comma-separated), got \`${bad ?? server}\``,
+    );
     throw new CliExit(EXIT.usage);
   }
-  return { out, client: new ApiClient({ server, token: resolveToken(server), out }) };
+  // A local token goes to loopback servers only: every one of them must be.
+  const token = urls.map(resolveToken).reduce((a, b) => (a === b ? a : undefined));
+  return { out, client: new ApiClient({ server, token, out }) };
 }
 
 /**

@@ -22,7 +22,10 @@ const program = new Command('baton')
     'Baton: one manifest for the whole microservice architecture, revisions you can diff and roll back.',
   )
   .version(BATON_VERSION)
-  .option('--server <url>', `control plane URL (env BATON_SERVER, default ${DEFAULT_SERVER})`)
+  .option(
+    '--server <url>',
+    `control plane URL, or several replicas' URLs comma-separated (env BATON_SERVER, default ${DEFAULT_SERVER})`,
+  )
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) })

@@ -9,6 +9,7 @@ import { LIMITS, NAME_PATTERN } from '../../domain/manifest/schema.ts';
 import type { Controller } from '../../engines/controller/controller.ts';
 import type { Registry } from '../../engines/registry/registry.ts';
 import type { RevisionEngine } from '../../engines/revisions/revision-engine.ts';
+import type { LeadershipView } from '../../ports/leadership.ts';
 import type { Runtime } from '../../ports/runtime.ts';
 import { actor } from './caller.ts';
 import { route, type Route } from './route-table.ts';
@@ -17,8 +18,15 @@ import { json, problems } from './responses.ts';
 export interface RuntimeRouteDependencies {
   readonly engine: RevisionEngine;
   readonly registry: Registry;
-  readonly controller: Controller;
+  /** The leader's controller, or on another replica what the leader published and where intents go. */
+  readonly controller: Pick<Controller, 'states' | 'scale' | 'restart'>;
   readonly runtime: Runtime;
+  /** The replicas, the leader, its epoch and lease, and which this one is. */
+  readonly cluster: () => Promise<ClusterStatus>;
+}
+
+export interface ClusterStatus extends LeadershipView {
+  readonly self: { readonly address: string; readonly leading: boolean; readonly epoch: number | null };
 }
 
 /** Who asks, as the client says (recorded in the event log); authenticated identities replace it. */
@@ -38,7 +46,13 @@ const EndpointSchema = z.object({
   version: z.string(),
 });
 
-export function runtimeRoutes({ engine, registry, controller, runtime }: RuntimeRouteDependencies): Route[] {
+export function runtimeRoutes({
+  engine,
+  registry,
+  controller,
+  runtime,
+  cluster,
+}: RuntimeRouteDependencies): Route[] {
   const requireService = async (name: string) => {
     const latest = await engine.latest();
     const spec = serviceOf(latest?.manifest, name);
@@ -67,6 +81,16 @@ export function runtimeRoutes({ engine, registry, controller, runtime }: Runtime
         }));
         return json({ revision: latest?.number ?? null, services, instances: registry.instances() });
       },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/cluster',
+      operationId: 'cluster',
+      tag: 'runtime',
+      summary:
+        "The control plane's replicas, which one leads, its epoch and the age of its lease, and which replica answered.",
+      responses: { 200: { description: 'Cluster' } },
+      handler: async () => json(await cluster()),
     }),
     route({
       method: 'get',

@@ -18,7 +18,10 @@ import type {
   Store,
   StoredEvent,
   TokenRecord,
+  WriteOptions,
 } from '../../../ports/store.ts';
+import { BatonError } from '../../../domain/errors.ts';
+import { epochHolds } from './lease-table.ts';
 import { pendingMigrations } from '../migrations.ts';
 import { classifyPostgresError, withCodedErrors } from '../store-errors.ts';
 import {
@@ -223,12 +226,12 @@ class PostgresStore implements Store {
 
   async appendRevision(
     revision: NewRevision,
-    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+    options: Parameters<Store['appendRevision']>[1],
   ): Promise<Revision> {
     const createdAt = isoTime(revision.createdAt, 'revision createdAt');
     const events = options.events.map(eventRow);
     const number = await inTransaction(this.#pool, async (client) => {
-      await this.#lockWrites(client);
+      await this.#lockWrites(client, options.fence);
       const { rows } = await client.query<{ number: number | null }>(
         'SELECT max(number) AS number FROM revisions',
       );
@@ -300,11 +303,11 @@ class PostgresStore implements Store {
     return rows.map(toRevision);
   }
 
-  async appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+  async appendEvents(events: readonly NewEvent[], options: WriteOptions = {}): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
     const rows = events.map(eventRow);
     return inTransaction(this.#pool, async (client) => {
-      await this.#lockWrites(client);
+      await this.#lockWrites(client, options.fence);
       return this.#insertEvents(client, rows);
     });
   }
@@ -391,8 +394,17 @@ class PostgresStore implements Store {
     await this.#pool.end();
   }
 
-  async #lockWrites(client: pg.PoolClient): Promise<void> {
+  /** Serialises writes; a leader's write also checks, under the lock, that its epoch still holds. */
+  async #lockWrites(client: pg.PoolClient, fence: number | undefined): Promise<void> {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#writeLock]);
+    if (fence !== undefined && !(await epochHolds(client, fence)))
+      throw new BatonError(
+        'leadership-lost',
+        `epoch ${fence} no longer holds the lease: the write was refused`,
+        {
+          hint: 'a newer leader acts now; this replica stopped acting',
+        },
+      );
   }
 
   /** Inserts in order, and NOTIFYs inside the transaction: listeners hear of it only on commit. */

@@ -4,6 +4,7 @@ import type { ServiceState } from '../../../engines/controller/controller.ts';
 import type { InstanceRecord } from '../../../engines/registry/registry.ts';
 import type { ServiceDetail } from '../../../engines/revisions/revision-engine.ts';
 import type { FaultInjection } from '../../../domain/gateway/snapshot.ts';
+import type { ClusterStatus } from '../../http/runtime-routes.ts';
 import type { ApiClient } from '../client.ts';
 import { contextOf } from '../context.ts';
 import { describeFault } from '../../../domain/gateway/describe-fault.ts';
@@ -16,18 +17,21 @@ export interface StatusJson {
   readonly instances: InstanceRecord[];
   /** Active fault injections: shown while they last, so nobody forgets a game day. */
   readonly faults?: FaultInjection[];
+  /** The control plane's replicas and leader (absent from servers that predate it). */
+  readonly cluster?: ClusterStatus | undefined;
 }
 
 /** The status, with the gateway's active faults when the server has a gateway side. */
 export async function fetchStatus(client: ApiClient): Promise<StatusJson> {
-  const [status, faults] = await Promise.all([
+  const [status, faults, cluster] = await Promise.all([
     client.get<StatusJson>('/v1/status'),
     client.get<{ faults: FaultInjection[] }>('/v1/faults').then(
       (r) => r.faults,
       () => [],
     ),
+    client.get<ClusterStatus>('/v1/cluster').catch(() => undefined),
   ]);
-  return { ...status, faults };
+  return { ...status, faults, cluster };
 }
 
 const PHASE_STYLE = {
@@ -71,6 +75,7 @@ export function printStatus(out: Output, status: StatusJson, options: { instance
     return out.line('Nothing applied yet. Start with `baton apply -f baton.yaml`.');
   const settled = status.services.filter((s) => s.settled).length;
   out.line(`revision ${status.revision}: ${settled}/${status.services.length} services settled`);
+  if (status.cluster && status.cluster.replicas.length > 0) printCluster(out, status.cluster);
   table(
     out,
     ['SERVICE', 'TIER', 'VERSION', 'DESIRED', 'READY', 'PHASE', 'WHY'],
@@ -96,6 +101,28 @@ export function printStatus(out: Output, status: StatusJson, options: { instance
     [...status.instances].sort((a, b) => a.service.localeCompare(b.service) || a.id.localeCompare(b.id)),
     { node: true },
   );
+}
+
+/** The replicas, which leads, its epoch and how fresh its lease is. */
+function printCluster(out: Output, cluster: ClusterStatus): void {
+  const leader = cluster.leader;
+  out.line(
+    leader
+      ? `leader: ${leader.address ?? `pid ${leader.pid}`} (epoch ${leader.epoch}, lease renewed ${(leader.leaseAgeMs / 1000).toFixed(1)} s ago), ${cluster.replicas.length} replica${cluster.replicas.length === 1 ? '' : 's'}`
+      : out.style('red', `no leader: ${cluster.replicas.length} replicas wait for the lease`),
+  );
+  table(
+    out,
+    ['REPLICA', 'PID', 'HOST', 'ROLE', 'SEEN'],
+    cluster.replicas.map((r) => [
+      `${r.address ?? '—'}${r.address === cluster.self.address ? ' *' : ''}`,
+      String(r.pid),
+      r.host,
+      r.leader ? out.style('green', 'leader') : 'follower',
+      `${(r.seenAgoMs / 1000).toFixed(1)} s ago`,
+    ]),
+  );
+  out.line();
 }
 
 /** Why a service is not settled, and the time left before its rollout's deadline. */
