@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
+import { bearer, serverToken } from './support/api-token.ts';
 import { REPO, runCli, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.ts';
@@ -46,8 +47,10 @@ interface Status {
   instances: Instance[];
 }
 
+/** The replicas share one state folder, hence one admin token. */
+let token = '';
 const get = async <T>(url: string): Promise<T> => {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  const response = await fetch(url, { headers: bearer(token), signal: AbortSignal.timeout(2_000) });
   assert.equal(response.status, 200, `${url}: ${response.status}`);
   return (await response.json()) as T;
 };
@@ -124,6 +127,7 @@ describe('three replicas over PostgreSQL', { timeout: 110_000 }, () => {
     db = new pg.Pool({ connectionString: postgres.url, max: 2 });
     db.on('error', () => {});
     for (let i = 0; i < 3; i++) await startReplica();
+    token = await serverToken(state);
   });
   after(async () => {
     for (const replica of replicas) {
@@ -139,8 +143,8 @@ describe('three replicas over PostgreSQL', { timeout: 110_000 }, () => {
   const apply = async (url: string, version: string) => {
     const response = await fetch(`${url}/v1/apply`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ manifest: manifest(version), baseDir: REPO, author: 'ha-test' }),
+      headers: { 'content-type': 'application/json', ...bearer(token) },
+      body: JSON.stringify({ manifest: manifest(version), baseDir: REPO }),
     });
     assert.equal(response.status, 201, await response.clone().text());
     return ((await response.json()) as { revision: { number: number } }).revision.number;
