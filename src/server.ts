@@ -19,6 +19,8 @@ import { ensureOwnerNetwork } from './adapters/runtime/docker/owner-network.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
+import { aesGcmSealer } from './adapters/secrets/aes-gcm-sealer.ts';
+import { loadSecretKey } from './adapters/secrets/secret-key.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
 import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
@@ -30,6 +32,8 @@ import { EventWriter, transitionEvent } from './engines/registry/event-writer.ts
 import { Registry } from './engines/registry/registry.ts';
 import { runtimeAdmission } from './engines/revisions/admission.ts';
 import { RevisionEngine } from './engines/revisions/revision-engine.ts';
+import { withSecretCheck, withSecrets } from './engines/secrets/secret-delivery.ts';
+import { SecretVault } from './engines/secrets/secret-vault.ts';
 import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
 import { withDataPlaneAddresses } from './engines/traffic/data-plane-addresses.ts';
 import type { PortRange } from './engines/traffic/listener-ports.ts';
@@ -85,6 +89,12 @@ export interface ControlPlaneConfig {
    */
   readonly eastWest?:
     { readonly host?: string | undefined; readonly ports?: PortRange | undefined } | false | undefined;
+  /**
+   * The key that seals secrets: BATON_SECRETS_KEY's value, or a command printing it (a KMS);
+   * else `<stateDir>/secrets.key`, created 0600 on first start.
+   */
+  readonly secretsKey?:
+    { readonly value?: string | undefined; readonly command?: string | undefined } | undefined;
 }
 
 export interface ControlPlane {
@@ -184,7 +194,20 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   });
   opened.push(() => local.close(), closeDoor);
   const baseDir = config.baseDir ?? process.cwd();
-  const engine = new RevisionEngine({ store, clock, admit: runtimeAdmission(local, baseDir) });
+  const secretsKey = await loadSecretKey({ stateDir, ...config.secretsKey });
+  logger.info({ key: secretsKey.source }, 'secrets key');
+  const secrets: SecretVault = new SecretVault({
+    store,
+    sealer: aesGcmSealer(secretsKey.key),
+    clock,
+    current: async () => (await engine.newest())?.manifest,
+    restart: (service, actor) => controller.restart(service, actor),
+  });
+  const engine = new RevisionEngine({
+    store,
+    clock,
+    admit: withSecretCheck(runtimeAdmission(local, baseDir), secrets),
+  });
   const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
@@ -208,7 +231,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   await traffic.start();
   opened.push(() => traffic.stop());
   // Instances start with their dependencies' addresses on the data plane (when there is one).
-  const runtime = eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local;
+  // …and the secrets their env refers to, opened only as each one starts.
+  const runtime = withSecrets(
+    eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local,
+    secrets,
+  );
   const controller = new Controller({
     store,
     runtime,
@@ -269,6 +296,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     version: BATON_VERSION,
     token,
     telemetry,
+    secrets,
     metrics: [telemetry.metrics, controller.metrics, storeMetrics],
   }).fetch;
 

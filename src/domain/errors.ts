@@ -28,6 +28,12 @@ export const ERRORS = {
   'leadership-lost': { title: 'This control plane is no longer the leader', retryable: true },
   'image-build-failed': { title: 'The image could not be built', retryable: false },
   'engine-unreachable': { title: 'The container engine does not answer', retryable: true },
+  'secret-not-found': { title: 'No such secret', retryable: false },
+  'secret-in-use': { title: 'The secret is referenced by running services', retryable: false },
+  'secret-key-invalid': {
+    title: 'The secrets key is missing, malformed or not the one that sealed them',
+    retryable: false,
+  },
   internal: { title: 'Internal error', retryable: true },
 } as const;
 

@@ -8,7 +8,7 @@ import { normalizeManifest } from '../domain/manifest/model.ts';
 import { ManifestSchema } from '../domain/manifest/schema.ts';
 import type { NewRevision } from '../domain/revisions/revision.ts';
 import { StoreConflictError } from './store.ts';
-import type { NewEvent, Store } from './store.ts';
+import type { NewEvent, Store, StoredSecret } from './store.ts';
 
 export interface OpenedStore {
   readonly store: Store;
@@ -366,6 +366,55 @@ export function storeContract(
           await assert.rejects(store.listRevisions({ limit: 1.5 }), RangeError);
           await assert.rejects(store.appendEvents([event('a', { time: 'yesterday' })]), RangeError);
           assert.equal(await store.lastEventSeq(), 0);
+        }));
+    });
+
+    describe('secrets', () => {
+      const secret = (name: string, sealed: string, fields: Partial<StoredSecret> = {}): StoredSecret => ({
+        name,
+        sealed,
+        fingerprint: `fp-${sealed}`,
+        updatedAt: '2025-01-01T00:00:00.000Z',
+        updatedBy: 'ana@example.com',
+        ...fields,
+      });
+
+      it('creates, replaces, lists by name and deletes secrets, each with its events', () =>
+        withStore(async ({ store }) => {
+          assert.equal(await store.getSecret('DB_PASSWORD'), undefined);
+          await store.putSecret(secret('DB_PASSWORD', 'v1'), [event('secret.set')]);
+          await store.putSecret(secret('API_KEY', 'a1'), [event('secret.set')]);
+          const replaced = secret('DB_PASSWORD', 'v2', {
+            updatedAt: '2025-01-02T00:00:00.000Z',
+            updatedBy: 'bo',
+          });
+          await store.putSecret(replaced, [event('secret.set')]);
+          assert.deepEqual(await store.getSecret('DB_PASSWORD'), replaced);
+          assert.deepEqual(
+            (await store.listSecrets()).map((s) => [s.name, s.sealed]),
+            [
+              ['API_KEY', 'a1'],
+              ['DB_PASSWORD', 'v2'],
+            ],
+          );
+          assert.equal(await store.deleteSecret('API_KEY', [event('secret.deleted')]), true);
+          assert.equal(await store.deleteSecret('API_KEY', [event('secret.deleted')]), false);
+          assert.deepEqual(
+            (await store.readEvents()).map((e) => e.kind),
+            ['secret.set', 'secret.set', 'secret.set', 'secret.deleted'],
+            'a delete of nothing writes no event',
+          );
+          assert.deepEqual(
+            (await store.listSecrets()).map((s) => s.name),
+            ['DB_PASSWORD'],
+          );
+        }));
+
+      it('announces the events of a secret change to listeners', () =>
+        withStore(async ({ store }) => {
+          const heard = new Promise<number>((resolve) => store.onEvents(resolve));
+          await store.putSecret(secret('TOKEN', 't'), [event('secret.set')]);
+          assert.equal(await heard, await store.lastEventSeq());
         }));
     });
 

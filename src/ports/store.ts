@@ -39,6 +39,19 @@ export interface RevisionQuery {
   readonly limit?: number | undefined;
 }
 
+/**
+ * A secret as the store keeps it: `sealed` is the cipher's output (the store never sees a
+ * plaintext), `fingerprint` a keyed digest that tells two values apart without revealing either.
+ */
+export interface StoredSecret {
+  readonly name: string;
+  readonly sealed: string;
+  readonly fingerprint: string;
+  /** ISO 8601. */
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
 /** Thrown when a conditional write loses a race; the caller re-reads and retries or reports 409. */
 export class StoreConflictError extends Error {
   override readonly name = 'StoreConflictError';
@@ -68,6 +81,14 @@ export interface Store {
   lastEventSeq(): Promise<number>;
   /** Called after every commit that added events, with the highest new sequence number. */
   onEvents(listener: (lastSeq: number) => void): () => void;
+
+  /** Creates or replaces a secret, with its events, in one transaction. */
+  putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void>;
+  getSecret(name: string): Promise<StoredSecret | undefined>;
+  /** By name. */
+  listSecrets(): Promise<StoredSecret[]>;
+  /** False when there was no such secret (and then no event is written). */
+  deleteSecret(name: string, events: readonly NewEvent[]): Promise<boolean>;
 
   close(): Promise<void>;
 }

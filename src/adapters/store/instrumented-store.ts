@@ -3,7 +3,14 @@
 // are measured the same way and neither adapter knows about metrics.
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { NewRevision, Revision, RevisionSummary } from '../../domain/revisions/revision.ts';
-import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../ports/store.ts';
+import type {
+  EventQuery,
+  NewEvent,
+  RevisionQuery,
+  Store,
+  StoredEvent,
+  StoredSecret,
+} from '../../ports/store.ts';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -66,6 +73,22 @@ export class InstrumentedStore implements Store {
 
   onEvents(listener: (lastSeq: number) => void): () => void {
     return this.#inner.onEvents(listener);
+  }
+
+  putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void> {
+    return this.#timed('put_secret', () => this.#inner.putSecret(secret, events));
+  }
+
+  getSecret(name: string): Promise<StoredSecret | undefined> {
+    return this.#timed('get_secret', () => this.#inner.getSecret(name));
+  }
+
+  listSecrets(): Promise<StoredSecret[]> {
+    return this.#timed('list_secrets', () => this.#inner.listSecrets());
+  }
+
+  deleteSecret(name: string, events: readonly NewEvent[]): Promise<boolean> {
+    return this.#timed('delete_secret', () => this.#inner.deleteSecret(name, events));
   }
 
   close(): Promise<void> {

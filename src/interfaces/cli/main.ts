@@ -9,6 +9,7 @@ import { registerImportCommand } from './commands/import.ts';
 import { registerManifestCommands } from './commands/manifest.ts';
 import { registerOperateCommands } from './commands/operate.ts';
 import { registerRevisionCommands } from './commands/revisions.ts';
+import { registerSecretsCommands } from './commands/secrets.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTracesCommands } from './commands/traces.ts';
@@ -57,6 +58,7 @@ registerTracesCommands(program);
 registerServerCommands(program);
 registerBuildCommand(program);
 registerImportCommand(program);
+registerSecretsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

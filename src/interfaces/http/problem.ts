@@ -28,6 +28,9 @@ export const STATUS: Record<ErrorCode, number> = {
   'leadership-lost': 503,
   'image-build-failed': 422,
   'engine-unreachable': 503,
+  'secret-not-found': 404,
+  'secret-in-use': 409,
+  'secret-key-invalid': 500,
   internal: 500,
 };
 

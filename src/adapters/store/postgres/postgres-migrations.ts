@@ -36,4 +36,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_kind ON events (kind, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'secrets',
+    sql: `
+      -- Sealed (AES-256-GCM) by the control plane: no plaintext ever reaches this table.
+      CREATE TABLE secrets (
+        name        text PRIMARY KEY,
+        sealed      text NOT NULL,
+        fingerprint text NOT NULL,
+        updated_at  timestamptz NOT NULL,
+        updated_by  text NOT NULL
+      );
+    `,
+  },
 ];

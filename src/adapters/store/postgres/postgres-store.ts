@@ -11,7 +11,14 @@ import type {
   RevisionSummary,
 } from '../../../domain/revisions/revision.ts';
 import { StoreConflictError } from '../../../ports/store.ts';
-import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
+import type {
+  EventQuery,
+  NewEvent,
+  RevisionQuery,
+  Store,
+  StoredEvent,
+  StoredSecret,
+} from '../../../ports/store.ts';
 import { pendingMigrations } from '../migrations.ts';
 import { classifyPostgresError, withCodedErrors } from '../store-errors.ts';
 import {
@@ -170,6 +177,15 @@ interface EventTableRow {
 const SUMMARY_COLUMNS = 'number, parent, hash, author, message, source_json, created_at, service_count';
 const REVISION_COLUMNS = `${SUMMARY_COLUMNS}, manifest_text, manifest_json`;
 const EVENT_COLUMNS = 'seq, time, kind, service, revision, actor, message, data_json';
+const SECRET_COLUMNS = 'name, sealed, fingerprint, updated_at, updated_by';
+
+interface SecretRow {
+  name: string;
+  sealed: string;
+  fingerprint: string;
+  updated_at: Date;
+  updated_by: string;
+}
 
 class PostgresStore implements Store {
   readonly #pool: pg.Pool;
@@ -325,6 +341,45 @@ class PostgresStore implements Store {
     return () => void this.#listeners.delete(subscription);
   }
 
+  async putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void> {
+    const updatedAt = isoTime(secret.updatedAt, 'secret updatedAt');
+    const rows = events.map(eventRow);
+    await inTransaction(this.#pool, async (client) => {
+      await this.#lockWrites(client);
+      await client.query(
+        `INSERT INTO secrets (${SECRET_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, fingerprint = excluded.fingerprint,
+           updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+        [secret.name, secret.sealed, secret.fingerprint, updatedAt, secret.updatedBy],
+      );
+      await this.#insertEvents(client, rows);
+    });
+  }
+
+  async getSecret(name: string): Promise<StoredSecret | undefined> {
+    const { rows } = await this.#pool.query<SecretRow>(
+      `SELECT ${SECRET_COLUMNS} FROM secrets WHERE name = $1`,
+      [name],
+    );
+    return rows[0] && toSecret(rows[0]);
+  }
+
+  async listSecrets(): Promise<StoredSecret[]> {
+    const { rows } = await this.#pool.query<SecretRow>(`SELECT ${SECRET_COLUMNS} FROM secrets ORDER BY name`);
+    return rows.map(toSecret);
+  }
+
+  async deleteSecret(name: string, events: readonly NewEvent[]): Promise<boolean> {
+    const rows = events.map(eventRow);
+    return inTransaction(this.#pool, async (client) => {
+      await this.#lockWrites(client);
+      const { rowCount } = await client.query('DELETE FROM secrets WHERE name = $1', [name]);
+      if (!rowCount) return false;
+      await this.#insertEvents(client, rows);
+      return true;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -396,4 +451,14 @@ function toSummary(row: SummaryRow): RevisionSummary {
 function toRevision(row: RevisionRow): Revision {
   const { services: _services, ...summary } = toSummary(row);
   return { ...summary, manifestText: row.manifest_text, manifest: row.manifest_json };
+}
+
+function toSecret(row: SecretRow): StoredSecret {
+  return {
+    name: row.name,
+    sealed: row.sealed,
+    fingerprint: row.fingerprint,
+    updatedAt: row.updated_at.toISOString(),
+    updatedBy: row.updated_by,
+  };
 }

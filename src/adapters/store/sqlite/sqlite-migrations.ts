@@ -35,4 +35,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_kind ON events (kind, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'secrets',
+    sql: `
+      -- Sealed (AES-256-GCM) by the control plane: no plaintext ever reaches this table.
+      CREATE TABLE secrets (
+        name        TEXT PRIMARY KEY,
+        sealed      TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        updated_by  TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -13,7 +13,14 @@ import type {
   RevisionSummary,
 } from '../../../domain/revisions/revision.ts';
 import { StoreConflictError } from '../../../ports/store.ts';
-import type { EventQuery, NewEvent, RevisionQuery, Store, StoredEvent } from '../../../ports/store.ts';
+import type {
+  EventQuery,
+  NewEvent,
+  RevisionQuery,
+  Store,
+  StoredEvent,
+  StoredSecret,
+} from '../../../ports/store.ts';
 import { inTransaction, openSqlite } from './sqlite-schema.ts';
 import {
   announce,
@@ -67,6 +74,15 @@ interface EventTableRow {
 const SUMMARY_COLUMNS = 'number, parent, hash, author, message, source_json, created_at, service_count';
 const REVISION_COLUMNS = `${SUMMARY_COLUMNS}, manifest_text, manifest_json`;
 const EVENT_COLUMNS = 'seq, time, kind, service, revision, actor, message, data_json';
+const SECRET_COLUMNS = 'name, sealed, fingerprint, updated_at, updated_by';
+
+interface SecretRow {
+  name: string;
+  sealed: string;
+  fingerprint: string;
+  updated_at: string;
+  updated_by: string;
+}
 
 class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -197,6 +213,40 @@ class SqliteStore implements Store {
     return () => void this.#listeners.delete(subscription);
   }
 
+  async putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void> {
+    const updatedAt = isoTime(secret.updatedAt, 'secret updatedAt');
+    const rows = events.map(eventRow);
+    const stored = inTransaction(this.#db, () => {
+      this.#statement(
+        `INSERT INTO secrets (${SECRET_COLUMNS}) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, fingerprint = excluded.fingerprint,
+           updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+      ).run(secret.name, secret.sealed, secret.fingerprint, updatedAt, secret.updatedBy);
+      return this.#insertEvents(rows);
+    });
+    this.#announce(stored);
+  }
+
+  async getSecret(name: string): Promise<StoredSecret | undefined> {
+    const row = this.#statement(`SELECT ${SECRET_COLUMNS} FROM secrets WHERE name = ?`).get(name);
+    return row === undefined ? undefined : toSecret(row as unknown as SecretRow);
+  }
+
+  async listSecrets(): Promise<StoredSecret[]> {
+    const rows = this.#statement(`SELECT ${SECRET_COLUMNS} FROM secrets ORDER BY name`).all();
+    return (rows as unknown as SecretRow[]).map(toSecret);
+  }
+
+  async deleteSecret(name: string, events: readonly NewEvent[]): Promise<boolean> {
+    const rows = events.map(eventRow);
+    const stored = inTransaction(this.#db, () => {
+      const { changes } = this.#statement('DELETE FROM secrets WHERE name = ?').run(name);
+      return Number(changes) === 0 ? undefined : this.#insertEvents(rows);
+    });
+    if (stored !== undefined) this.#announce(stored);
+    return stored !== undefined;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -291,5 +341,15 @@ function eventFromTable(row: EventTableRow): EventRow {
     actor: row.actor,
     message: row.message,
     dataJson: row.data_json,
+  };
+}
+
+function toSecret(row: SecretRow): StoredSecret {
+  return {
+    name: row.name,
+    sealed: row.sealed,
+    fingerprint: row.fingerprint,
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
   };
 }
