@@ -8,6 +8,7 @@ import { parseManifest, type Locator } from './manifest/parse.ts';
 import { createSourceLocator } from './manifest/source-locator.ts';
 import { formatPath, isError, type Problem } from './problems.ts';
 import { credentialWarnings } from './secrets/credential-warnings.ts';
+import { unexpandedEnvFiles } from './manifest/env-files.ts';
 import { secretReferenceProblems } from './secrets/secret-references.ts';
 
 export interface ValidArchitecture {
@@ -29,6 +30,7 @@ export function validateArchitecture(text: string, options: { file?: string } = 
   const checks = [
     ...checkGraph(manifest, graph),
     ...secretReferenceProblems(manifest),
+    ...unexpandedEnvFiles(manifest),
     ...credentialWarnings(manifest),
   ];
   const located = checks.map((problem): Problem => {

@@ -467,6 +467,12 @@ export const ServiceSchema = z
       .describe(
         'Variables the instances get. `${services.NAME.url}` (also `.host`, `.port`) is the address of a service this one declares in dependsOn.',
       ),
+    envFile: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe(
+        '`.env`-style files (KEY=VALUE lines, as docker compose reads them), relative to the manifest; later files win and `env` wins over them. The CLI folds them into `env` before sending: a revision holds the values, not the files.',
+      ),
     telemetry: z
       .enum(['auto', 'off'])
       .optional()
