@@ -8,7 +8,7 @@ import { normalizeManifest } from '../domain/manifest/model.ts';
 import { ManifestSchema } from '../domain/manifest/schema.ts';
 import type { NewRevision } from '../domain/revisions/revision.ts';
 import { StoreConflictError } from './store.ts';
-import type { NewEvent, Store, StoredSecret } from './store.ts';
+import type { NewConfigRelease, NewEvent, Store, StoredSecret } from './store.ts';
 
 export interface OpenedStore {
   readonly store: Store;
@@ -415,6 +415,54 @@ export function storeContract(
           const heard = new Promise<number>((resolve) => store.onEvents(resolve));
           await store.putSecret(secret('TOKEN', 't'), [event('secret.set')]);
           assert.equal(await heard, await store.lastEventSeq());
+        }));
+    });
+
+    describe('config releases', () => {
+      const release = (message: string, fields: Partial<NewConfigRelease> = {}): NewConfigRelease => ({
+        content: {
+          global: { LOG_LEVEL: 'info', RETRIES: 3, DEBUG: false },
+          services: {},
+          versions: {},
+          groups: {},
+        },
+        status: 'stable',
+        author: 'ana@example.com',
+        message,
+        source: { kind: 'apply' },
+        createdAt: '2025-01-01T00:00:00.000Z',
+        ...fields,
+      });
+
+      it('numbers releases apart from revisions, refuses a stale parent, and keeps them exactly', () =>
+        withStore(async ({ store }) => {
+          await store.appendRevision(revision('one'), { expectedParent: null, events: [] });
+          const first = await store.appendConfigRelease(release('one'), { expectedParent: null, events: [] });
+          assert.deepEqual([first.number, first.parent], [1, null]);
+          const gray = await store.appendConfigRelease(
+            release('two', { status: 'gray', gray: { share: 10 }, source: { kind: 'rollback', from: 1 } }),
+            { expectedParent: 1, events: [event('config.released')] },
+          );
+          await assert.rejects(
+            store.appendConfigRelease(release('late'), { expectedParent: 1, events: [] }),
+            StoreConflictError,
+          );
+          assert.deepEqual(await store.getConfigRelease(2), gray);
+          assert.deepEqual(await store.getConfigRelease(1), first);
+          await store.setConfigReleaseStatus(2, 'abandoned', [event('config.abandoned')]);
+          assert.equal((await store.getConfigRelease(2))?.status, 'abandoned');
+          assert.deepEqual(
+            (await store.listConfigReleases({ limit: 5 })).map((r) => r.number),
+            [2, 1],
+          );
+          assert.deepEqual(
+            (await store.listConfigReleases({ before: 2 })).map((r) => r.number),
+            [1],
+          );
+          assert.deepEqual(
+            (await store.readEvents()).map((e) => e.kind),
+            ['config.released', 'config.abandoned'],
+          );
         }));
     });
 

@@ -1,6 +1,7 @@
 // The one source of truth for `baton.yaml`. The validator, the TypeScript types, the
 // JSON Schema for editors (schema/baton.schema.json) and the OpenAPI document all derive
 // from these definitions; nothing else may describe the manifest's shape.
+import { ServiceConfigSchema } from '../config/config-schema.ts';
 import { z } from 'zod';
 import semver from 'semver';
 import { parseDuration } from '../health/duration.ts';
@@ -467,6 +468,7 @@ export const ServiceSchema = z
       .describe(
         'Variables the instances get. `${services.NAME.url}` (also `.host`, `.port`) is the address of a service this one declares in dependsOn.',
       ),
+    config: ServiceConfigSchema.optional(),
     envFile: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .optional()

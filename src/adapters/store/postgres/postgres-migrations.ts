@@ -50,4 +50,21 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'config releases',
+    sql: `
+      CREATE TABLE config_releases (
+        number       integer PRIMARY KEY,
+        parent       integer REFERENCES config_releases (number),
+        status       text NOT NULL,
+        gray_json    jsonb,
+        author       text NOT NULL,
+        message      text NOT NULL,
+        source_json  jsonb NOT NULL,
+        created_at   timestamptz NOT NULL,
+        content_json json NOT NULL
+      );
+    `,
+  },
 ];

@@ -49,4 +49,21 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'config releases',
+    sql: `
+      CREATE TABLE config_releases (
+        number       INTEGER PRIMARY KEY,
+        parent       INTEGER REFERENCES config_releases (number),
+        status       TEXT NOT NULL,
+        gray_json    TEXT,
+        author       TEXT NOT NULL,
+        message      TEXT NOT NULL,
+        source_json  TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        content_json TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -14,6 +14,9 @@ import type {
 } from '../../../domain/revisions/revision.ts';
 import { StoreConflictError } from '../../../ports/store.ts';
 import type {
+  ConfigRelease,
+  ConfigReleaseStatus,
+  NewConfigRelease,
   EventQuery,
   NewEvent,
   RevisionQuery,
@@ -24,6 +27,7 @@ import type {
 import { inTransaction, openSqlite } from './sqlite-schema.ts';
 import {
   announce,
+  configRelease,
   eventRow,
   isoTime,
   kindsFilter,
@@ -75,6 +79,20 @@ const SUMMARY_COLUMNS = 'number, parent, hash, author, message, source_json, cre
 const REVISION_COLUMNS = `${SUMMARY_COLUMNS}, manifest_text, manifest_json`;
 const EVENT_COLUMNS = 'seq, time, kind, service, revision, actor, message, data_json';
 const SECRET_COLUMNS = 'name, sealed, fingerprint, updated_at, updated_by';
+const CONFIG_COLUMNS =
+  'number, parent, status, gray_json, author, message, source_json, created_at, content_json';
+
+interface ConfigRow {
+  number: number;
+  parent: number | null;
+  status: ConfigReleaseStatus;
+  gray_json: string | null;
+  author: string;
+  message: string;
+  source_json: string;
+  created_at: string;
+  content_json: string;
+}
 
 interface SecretRow {
   name: string;
@@ -247,6 +265,78 @@ class SqliteStore implements Store {
     return stored !== undefined;
   }
 
+  async appendConfigRelease(
+    release: NewConfigRelease,
+    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+  ): Promise<ConfigRelease> {
+    const createdAt = isoTime(release.createdAt, 'config release createdAt');
+    const rows = options.events.map(eventRow);
+    const { number, stored } = inTransaction(this.#db, () => {
+      const latest = (
+        this.#statement('SELECT max(number) AS number FROM config_releases').get() as {
+          number: number | null;
+        }
+      ).number;
+      if (latest !== options.expectedParent) {
+        throw new StoreConflictError(
+          `expected the latest config release to be ${options.expectedParent ?? 'none'}, but it is ${latest ?? 'none'}`,
+        );
+      }
+      const number = (latest ?? 0) + 1;
+      this.#statement(
+        `INSERT INTO config_releases (${CONFIG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        number,
+        latest,
+        release.status,
+        release.gray === undefined ? null : JSON.stringify(release.gray),
+        release.author,
+        release.message,
+        JSON.stringify(release.source),
+        createdAt,
+        JSON.stringify(release.content),
+      );
+      return { number, stored: this.#insertEvents(rows) };
+    });
+    this.#announce(stored);
+    return { ...release, createdAt, number, parent: options.expectedParent };
+  }
+
+  async getConfigRelease(number: number): Promise<ConfigRelease | undefined> {
+    const row = this.#statement(`SELECT ${CONFIG_COLUMNS} FROM config_releases WHERE number = ?`).get(number);
+    return row === undefined ? undefined : toConfigRelease(row as unknown as ConfigRow);
+  }
+
+  async listConfigReleases(query: RevisionQuery = {}): Promise<ConfigRelease[]> {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (query.before !== undefined) {
+      where.push('number < ?');
+      params.push(query.before);
+    }
+    const rows = this.#select(
+      `SELECT ${CONFIG_COLUMNS} FROM config_releases`,
+      where,
+      'number DESC',
+      pageLimit(query.limit),
+      params,
+    );
+    return (rows as unknown as ConfigRow[]).map(toConfigRelease);
+  }
+
+  async setConfigReleaseStatus(
+    number: number,
+    status: ConfigReleaseStatus,
+    events: readonly NewEvent[],
+  ): Promise<void> {
+    const rows = events.map(eventRow);
+    const stored = inTransaction(this.#db, () => {
+      this.#statement('UPDATE config_releases SET status = ? WHERE number = ?').run(status, number);
+      return this.#insertEvents(rows);
+    });
+    this.#announce(stored);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -352,4 +442,13 @@ function toSecret(row: SecretRow): StoredSecret {
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
   };
+}
+
+function toConfigRelease(row: ConfigRow): ConfigRelease {
+  return configRelease({
+    ...row,
+    gray: row.gray_json === null ? undefined : JSON.parse(row.gray_json),
+    source: JSON.parse(row.source_json),
+    content: JSON.parse(row.content_json),
+  });
 }
