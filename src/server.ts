@@ -19,6 +19,7 @@ import { ensureOwnerNetwork } from './adapters/runtime/docker/owner-network.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
+import { jsonConfigFiles } from './adapters/config/json-config-files.ts';
 import { aesGcmSealer } from './adapters/secrets/aes-gcm-sealer.ts';
 import { loadSecretKey } from './adapters/secrets/secret-key.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
@@ -26,6 +27,8 @@ import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
 import { AlertEngine } from './engines/alerts/alert-engine.ts';
+import { ConfigCenter } from './engines/config/config-center.ts';
+import { ConfigFileKeeper, withConfig } from './engines/config/config-delivery.ts';
 import { Controller } from './engines/controller/controller.ts';
 import { LeaderRunner } from './engines/leadership/leader-runner.ts';
 import { EventWriter, transitionEvent } from './engines/registry/event-writer.ts';
@@ -108,6 +111,7 @@ export interface ControlPlane {
   readonly runtime: Runtime;
   readonly traffic: TrafficControl;
   readonly telemetry: Telemetry;
+  readonly configCenter: ConfigCenter;
   /** Runs the controller and alerts while this control plane leads; its `term` has the epoch. */
   readonly leader: LeaderRunner;
   /** Settles, with the reason, if this control plane stops leading other than by `close`: its owner should exit. */
@@ -208,6 +212,16 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     clock,
     admit: withSecretCheck(runtimeAdmission(local, baseDir), secrets),
   });
+  const configCenter: ConfigCenter = new ConfigCenter({
+    store,
+    clock,
+    current: async () => (await engine.newest())?.manifest,
+    restart: (service, actor) => controller.restart(service, actor),
+  });
+  await configCenter.start();
+  opened.push(() => configCenter.stop());
+  // A file instances can read (BATON_CONFIG_FILE) where they share this machine's disk.
+  const configFiles = local.name === 'process' ? jsonConfigFiles(stateDir) : undefined;
   const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
@@ -232,9 +246,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   opened.push(() => traffic.stop());
   // Instances start with their dependencies' addresses on the data plane (when there is one).
   // …and the secrets their env refers to, opened only as each one starts.
-  const runtime = withSecrets(
-    eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local,
-    secrets,
+  // Their config first, so that a config value may refer to a secret too.
+  const runtime = withConfig(
+    withSecrets(eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local, secrets),
+    configCenter,
+    configFiles,
   );
   const controller = new Controller({
     store,
@@ -248,6 +264,15 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     traffic,
     leading: (): boolean => leader.term !== undefined && !leader.term.lost.aborted,
   });
+  const fileKeeper =
+    configFiles &&
+    new ConfigFileKeeper({
+      center: configCenter,
+      files: configFiles,
+      instances: () => registry.instances(),
+    });
+  fileKeeper?.start();
+  opened.push(() => fileKeeper?.stop());
   const red = telemetry.red();
   const alerts = new AlertEngine({
     store,
@@ -297,6 +322,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     token,
     telemetry,
     secrets,
+    config: { config: configCenter, instances: () => registry.instances() },
     metrics: [telemetry.metrics, controller.metrics, storeMetrics],
   }).fetch;
 
@@ -310,6 +336,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     runtime,
     traffic,
     telemetry,
+    configCenter,
     leader,
     leadershipLost,
     async close() {
@@ -322,6 +349,8 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
         // Open SSE streams would hold close() forever; they resume with Last-Event-ID.
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      await fileKeeper?.stop();
+      configCenter.stop();
       await events.drain();
       await telemetry.close();
       await store.close();

@@ -34,6 +34,10 @@ export const ERRORS = {
     title: 'The secrets key is missing, malformed or not the one that sealed them',
     retryable: false,
   },
+  'config-invalid': { title: "The config release breaks a consuming service's schema", retryable: false },
+  'config-release-not-found': { title: 'No such config release', retryable: false },
+  'config-gray-pending': { title: 'A gray config release is in progress', retryable: false },
+  'no-gray-release': { title: 'No gray config release is in progress', retryable: false },
   internal: { title: 'Internal error', retryable: true },
 } as const;
 

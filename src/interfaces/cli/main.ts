@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { BATON_VERSION } from '../../server.ts';
 import { registerBuildCommand } from './commands/build.ts';
+import { registerConfigCommands } from './commands/config.ts';
 import { registerGatewayCommand } from './commands/gateway.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerImportCommand } from './commands/import.ts';
@@ -59,6 +60,7 @@ registerServerCommands(program);
 registerBuildCommand(program);
 registerImportCommand(program);
 registerSecretsCommands(program);
+registerConfigCommands(program);
 
 try {
   await program.parseAsync(process.argv);

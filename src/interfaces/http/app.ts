@@ -16,6 +16,7 @@ import { runtimeRoutes, type RuntimeRouteDependencies } from './runtime-routes.t
 import { gatewayRoutes, type GatewayRouteDependencies } from './gateway-routes.ts';
 import { telemetryRoutes, type TelemetryRouteDependencies } from './telemetry-routes.ts';
 import { secretRoutes, type SecretRouteDependencies } from './secret-routes.ts';
+import { configRoutes, type ConfigRouteDependencies } from './config-routes.ts';
 
 /** A manifest may be 1 MiB; JSON escaping can nearly double it. */
 const MAX_BODY_BYTES = 2 * LIMITS.manifestBytes + 64 * 1024;
@@ -33,6 +34,8 @@ export interface HttpAppOptions extends RouteDependencies {
   readonly telemetry?: TelemetryRouteDependencies['telemetry'] | undefined;
   /** Secrets (write-only); absent in a revisions-only API. */
   readonly secrets?: SecretRouteDependencies['secrets'] | undefined;
+  /** The config center; absent in a revisions-only API. */
+  readonly config?: ConfigRouteDependencies | undefined;
   /** Prometheus registries served together at GET /metrics (behind the token, like /v1). */
   readonly metrics?: readonly Registry[] | undefined;
 }
@@ -45,6 +48,7 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     ...(options.gateway ? gatewayRoutes(options.gateway) : []),
     ...(options.telemetry ? telemetryRoutes({ telemetry: options.telemetry }) : []),
     ...(options.secrets ? secretRoutes({ secrets: options.secrets }) : []),
+    ...(options.config ? configRoutes(options.config) : []),
   ];
   const openapi = openApiDocument(routes, options.version);
   const app = new Hono();

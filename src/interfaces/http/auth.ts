@@ -18,9 +18,10 @@ export function serviceToken(adminToken: string): string {
   return createHmac('sha256', adminToken).update('baton service token v1').digest('base64url');
 }
 
-/** What a service token may call: discovery (and its watch), and OTLP span ingest. */
+/** What a service token may call: discovery (and its watch), its config (and its watch), and OTLP span ingest. */
 export function serviceMayCall(method: string, path: string): boolean {
-  if (method === 'GET' || method === 'HEAD') return path.startsWith('/v1/discovery/');
+  if (method === 'GET' || method === 'HEAD')
+    return path.startsWith('/v1/discovery/') || path === '/v1/config/effective';
   return method === 'POST' && path === '/v1/traces';
 }
 

@@ -31,6 +31,10 @@ export const STATUS: Record<ErrorCode, number> = {
   'secret-not-found': 404,
   'secret-in-use': 409,
   'secret-key-invalid': 500,
+  'config-invalid': 422,
+  'config-release-not-found': 404,
+  'config-gray-pending': 409,
+  'no-gray-release': 409,
   internal: 500,
 };
 
