@@ -3,7 +3,7 @@
 // then rolled back (only those instances ever saw the new values, through the SDK's stream),
 // and an SDK that starts from its cache while the control plane is down.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -78,7 +78,7 @@ describe('config center', { timeout: 120_000 }, () => {
     assert.equal(refused.body['code'], 'config-invalid');
     assert.match(
       String(refused.body['detail']),
-      /api: TIMEOUT_MS must be a number|TIMEOUT_MS must be a number, got "slow" \(for api@1\.0\.0\)/,
+      /TIMEOUT_MS must be a number, got "slow" \(for api@1\.0\.0\)/,
     );
     assert.match(String(refused.body['detail']), /config schema of api/);
     const missing = await post('/v1/config/releases', { content: { global: { TIMEOUT_MS: 100 } } });
@@ -133,12 +133,6 @@ describe('config center', { timeout: 120_000 }, () => {
     );
 
     assert.equal((await post('/v1/config/abort', { author: 'ana' })).status, 200);
-    await eventually(
-      () => chosen.every((id) => clients.find((c) => c.release === 1) !== undefined && seen.get(id)),
-      {
-        what: 'abort delivered',
-      },
-    );
     await eventually(() => clients.every((c) => c.get('MODE') === 'old'), {
       what: 'every instance runs the stable release again',
     });
@@ -162,12 +156,9 @@ describe('config center', { timeout: 120_000 }, () => {
     });
     clients.push(first);
     assert.equal(await first.ready, 'live');
-    await eventually(
-      async () => (await import('node:fs/promises')).readFile(cacheFile, 'utf8').then(() => true),
-      {
-        what: 'the cache is written',
-      },
-    );
+    await eventually(() => readFile(cacheFile, 'utf8').then(() => true), {
+      what: 'the cache is written',
+    });
     first.close();
     const down = `http://127.0.0.1:1`; // nothing listens on port 1
     const second = connectConfig({
