@@ -36,22 +36,26 @@ export function resolveSecretReferences(
   return resolved;
 }
 
+/** Every reference of a manifest, where it is written: one entry per env value and secret. */
+export function secretReferencesOf(
+  manifest: Manifest,
+): { service: string; variable: string; secret: string }[] {
+  return Object.entries(manifest.services).flatMap(([service, spec]) =>
+    Object.entries(spec.env).flatMap(([variable, value]) =>
+      referencedSecrets({ [variable]: value }).map((secret) => ({ service, variable, secret })),
+    ),
+  );
+}
+
 /** A reference whose name no secret can have is an error where it is written. */
 export function secretReferenceProblems(manifest: Manifest): Problem[] {
-  const problems: Problem[] = [];
-  for (const [service, spec] of Object.entries(manifest.services)) {
-    for (const [name, value] of Object.entries(spec.env)) {
-      for (const secret of referencedSecrets({ [name]: value })) {
-        if (SECRET_NAME.test(secret)) continue;
-        problems.push({
-          severity: 'error',
-          code: 'invalid-secret-reference',
-          message: `${service}: \`\${secret:${secret}}\` does not name a secret`,
-          path: ['services', service, 'env', name],
-          hint: 'secret names are letters, digits, `_`, `.` and `-`, starting with a letter or `_`: `${secret:DB_PASSWORD}`',
-        });
-      }
-    }
-  }
-  return problems;
+  return secretReferencesOf(manifest)
+    .filter(({ secret }) => !SECRET_NAME.test(secret))
+    .map(({ service, variable, secret }) => ({
+      severity: 'error',
+      code: 'invalid-secret-reference',
+      message: `${service}: \`\${secret:${secret}}\` does not name a secret`,
+      path: ['services', service, 'env', variable],
+      hint: 'secret names are letters, digits, `_`, `.` and `-`, starting with a letter or `_`: `${secret:DB_PASSWORD}`',
+    }));
 }

@@ -2,7 +2,11 @@
 // to them: the runtime receives the spec with `${secret:NAME}` replaced, the controller, the
 // store and every record keep the reference. At plan time, a reference to a secret not set
 // yet is a warning (its instances would not start), located at the env entry.
-import { referencedSecrets, resolveSecretReferences } from '../../domain/secrets/secret-references.ts';
+import {
+  referencedSecrets,
+  resolveSecretReferences,
+  secretReferencesOf,
+} from '../../domain/secrets/secret-references.ts';
 import type { Manifest } from '../../domain/manifest/model.ts';
 import type { Problem } from '../../domain/problems.ts';
 import type { Runtime } from '../../ports/runtime.ts';
@@ -27,20 +31,13 @@ export function withSecretCheck(admit: Admit, vault: SecretVault): Admit {
 
 async function unsetSecrets(manifest: Manifest, vault: SecretVault): Promise<Problem[]> {
   const known = await vault.names();
-  const problems: Problem[] = [];
-  for (const [service, spec] of Object.entries(manifest.services)) {
-    for (const [variable, value] of Object.entries(spec.env)) {
-      for (const name of referencedSecrets({ [variable]: value })) {
-        if (known.has(name)) continue;
-        problems.push({
-          severity: 'warning',
-          code: 'secret-not-set',
-          message: `${service}: secret ${name} is not set; its instances will not start until it is`,
-          path: ['services', service, 'env', variable],
-          hint: `\`baton secrets set ${name}\` (the value on stdin)`,
-        });
-      }
-    }
-  }
-  return problems;
+  return secretReferencesOf(manifest)
+    .filter(({ secret }) => !known.has(secret))
+    .map(({ service, variable, secret }) => ({
+      severity: 'warning',
+      code: 'secret-not-set',
+      message: `${service}: secret ${secret} is not set; its instances will not start until it is`,
+      path: ['services', service, 'env', variable],
+      hint: `\`baton secrets set ${secret}\` (the value on stdin)`,
+    }));
 }

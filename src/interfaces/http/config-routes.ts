@@ -3,7 +3,6 @@
 // SDK follows. The stream and `effective` are open to service tokens: instances read their
 // own config; every other route changes or reveals the whole set and needs the admin token.
 import type { Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { ConfigKey, ConfigValue } from '../../domain/config/config-schema.ts';
 import { ConfigSetSchema } from '../../domain/config/config-set.ts';
@@ -11,6 +10,7 @@ import type { ConfigCenter, ConfigInstance } from '../../engines/config/config-c
 import { requestActor } from './actor.ts';
 import { route, type Route } from './route-table.ts';
 import { json, problems } from './responses.ts';
+import { streamWholeState } from './whole-state-stream.ts';
 
 export interface ConfigRouteDependencies {
   readonly config: ConfigCenter;
@@ -200,44 +200,15 @@ export function configRoutes({ config, instances }: ConfigRouteDependencies): Ro
 }
 
 function watchConfig(c: Context, config: ConfigCenter, target: ConfigInstance): Response {
-  return streamSSE(c, async (sse) => {
-    let wake: (() => void) | undefined;
-    let dirty = true;
-    const unsubscribe = config.subscribe(() => {
-      dirty = true;
-      wake?.();
-    });
-    const heartbeat = setInterval(() => void sse.write(': ping\n\n'), HEARTBEAT_MS).unref();
-    sse.onAbort(() => {
-      unsubscribe();
-      clearInterval(heartbeat);
-      wake?.();
-    });
-    let sent = -1;
-    try {
-      // Every message is the whole config, so a reconnecting client needs no history.
-      while (!sse.aborted) {
-        if (dirty) {
-          dirty = false;
-          const current = config.configFor(target);
-          if (current.release !== sent) {
-            sent = current.release;
-            await sse.writeSSE({
-              id: String(current.release),
-              event: 'config',
-              data: JSON.stringify(current),
-            });
-          }
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          if (dirty) resolve();
-        });
-        wake = undefined;
-      }
-    } finally {
-      unsubscribe();
-      clearInterval(heartbeat);
-    }
+  let sent = -1;
+  return streamWholeState(c, {
+    subscribe: (changed) => config.subscribe(changed),
+    heartbeatMs: HEARTBEAT_MS,
+    next: () => {
+      const current = config.configFor(target);
+      if (current.release === sent) return undefined; // another release, same config here
+      sent = current.release;
+      return { id: String(current.release), event: 'config', data: JSON.stringify(current) };
+    },
   });
 }
