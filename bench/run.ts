@@ -15,6 +15,8 @@ const benches = [
   ['otlp-ingest.ts', '15', '4'],
   // A running dockerd and Debian's docker-compose: ≈ 3 min.
   ['docker-20.ts', '20', '5'],
+  // 200 SDK subscribers on `baton server`, 20 config releases: ≈ 20 s.
+  ['config-push.ts', '200', '20'],
 ];
 for (const [file, ...args] of benches) {
   console.log(`\n== ${file} ${args.join(' ')}`);

@@ -23,6 +23,9 @@ import { createProcessRuntime } from './adapters/runtime/process/process-runtime
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
 import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
+import { jsonConfigFiles } from './adapters/config/json-config-files.ts';
+import { aesGcmSealer } from './adapters/secrets/aes-gcm-sealer.ts';
+import { loadSecretKey } from './adapters/secrets/secret-key.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
 import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
 import { openPostgresSharedState } from './adapters/store/postgres/postgres-shared-state.ts';
@@ -30,6 +33,8 @@ import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
 import { workerPrecheck } from './adapters/validation/worker-precheck.ts';
 import { AlertEngine } from './engines/alerts/alert-engine.ts';
+import { ConfigCenter } from './engines/config/config-center.ts';
+import { ConfigFileKeeper, withConfig } from './engines/config/config-delivery.ts';
 import { Controller } from './engines/controller/controller.ts';
 import { fencedRuntime, fencedStore } from './engines/leadership/fenced.ts';
 import { LeaderRunner } from './engines/leadership/leader-runner.ts';
@@ -39,6 +44,8 @@ import { Registry } from './engines/registry/registry.ts';
 import { RegistryMirror, RegistryPublisher } from './engines/registry/registry-replication.ts';
 import { runtimeAdmission } from './engines/revisions/admission.ts';
 import { RevisionEngine } from './engines/revisions/revision-engine.ts';
+import { withSecretCheck, withSecrets } from './engines/secrets/secret-delivery.ts';
+import { SecretVault } from './engines/secrets/secret-vault.ts';
 import { createTelemetry, type Telemetry } from './engines/telemetry/index.ts';
 import { withDataPlaneAddresses } from './engines/traffic/data-plane-addresses.ts';
 import type { PortRange } from './engines/traffic/listener-ports.ts';
@@ -105,6 +112,12 @@ export interface ControlPlaneConfig {
    */
   readonly eastWest?:
     { readonly host?: string | undefined; readonly ports?: PortRange | undefined } | false | undefined;
+  /**
+   * The key that seals secrets: BATON_SECRETS_KEY's value, or a command printing it (a KMS);
+   * else `<stateDir>/secrets.key`, created 0600 on first start.
+   */
+  readonly secretsKey?:
+    { readonly value?: string | undefined; readonly command?: string | undefined } | undefined;
 }
 
 export interface ControlPlane {
@@ -127,6 +140,7 @@ export interface ControlPlane {
    */
   readonly dataPlaneHost: string | undefined;
   readonly telemetry: Telemetry;
+  readonly configCenter: ConfigCenter;
   /** Runs the controller and alerts while this control plane leads; its `term` has the epoch. */
   readonly leader: LeaderRunner;
   readonly leadership: Leadership;
@@ -244,12 +258,30 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   // Large manifests are validated on a worker thread first: junk never stalls the API.
   const validation = workerPrecheck();
   opened.push(() => validation.close());
+  const secretsKey = await loadSecretKey({ stateDir, ...config.secretsKey });
+  logger.info({ key: secretsKey.source }, 'secrets key');
+  const secrets: SecretVault = new SecretVault({
+    store,
+    sealer: aesGcmSealer(secretsKey.key),
+    clock,
+    current: async () => (await engine.newest())?.manifest,
+    restart: (service, actor) => controller.restart(service, actor),
+  });
   const engine = new RevisionEngine({
     store,
     clock,
-    admit: runtimeAdmission(local, baseDir),
-    precheck: validation.precheck,
+    admit: withSecretCheck(runtimeAdmission(local, baseDir), secrets),
   });
+  const configCenter: ConfigCenter = new ConfigCenter({
+    store,
+    clock,
+    current: async () => (await engine.newest())?.manifest,
+    restart: (service, actor) => controller.restart(service, actor),
+  });
+  await configCenter.start();
+  opened.push(() => configCenter.stop());
+  // A file instances can read (BATON_CONFIG_FILE) where they share this machine's disk.
+  const configFiles = local.name === 'process' ? jsonConfigFiles(stateDir) : undefined;
   const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
@@ -274,8 +306,14 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   opened.push(() => traffic.stop());
   // Instances start with their dependencies' addresses on the data plane (when there is one).
   // Every start and stop asks the term first: a leader paused past its lease acts no more.
+  // …and the secrets their env refers to, opened only as each one starts; their config
+  // first, so that a config value may refer to a secret too.
   const runtime = fencedRuntime(
-    eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local,
+    withConfig(
+      withSecrets(eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local, secrets),
+      configCenter,
+      configFiles,
+    ),
     term,
   );
   // A controller cannot start twice: each term this replica leads gets a new one.
@@ -295,6 +333,15 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     });
   let controller = newController();
   let controllerStarted = false;
+  const fileKeeper =
+    configFiles &&
+    new ConfigFileKeeper({
+      center: configCenter,
+      files: configFiles,
+      instances: () => registry.instances(),
+    });
+  fileKeeper?.start();
+  opened.push(() => fileKeeper?.stop());
   const red = telemetry.red();
   const alerts = new AlertEngine({
     store: leaderStore,
@@ -424,6 +471,8 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       identities,
       allowedHosts: config.allowedHosts,
       telemetry,
+      secrets,
+      config: { config: configCenter, instances: () => registry.instances() },
       metrics: [telemetry.metrics, controller.metrics, storeMetrics, leadershipMetrics(leadership)],
     }).fetch;
   };
@@ -454,6 +503,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     traffic,
     dataPlaneHost: eastWest && eastWestHost,
     telemetry,
+    configCenter,
     leader,
     leadership,
     leadershipLost,
@@ -467,6 +517,8 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
         // Open SSE streams would hold close() forever; they resume with Last-Event-ID.
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      await fileKeeper?.stop();
+      configCenter.stop();
       await events.drain();
       await validation.close();
       await replication?.mirror.stop();

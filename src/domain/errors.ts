@@ -33,6 +33,16 @@ export const ERRORS = {
   'leadership-lost': { title: 'This control plane is no longer the leader', retryable: true },
   'image-build-failed': { title: 'The image could not be built', retryable: false },
   'engine-unreachable': { title: 'The container engine does not answer', retryable: true },
+  'secret-not-found': { title: 'No such secret', retryable: false },
+  'secret-in-use': { title: 'The secret is referenced by running services', retryable: false },
+  'secret-key-invalid': {
+    title: 'The secrets key is missing, malformed or not the one that sealed them',
+    retryable: false,
+  },
+  'config-invalid': { title: "The config release breaks a consuming service's schema", retryable: false },
+  'config-release-not-found': { title: 'No such config release', retryable: false },
+  'config-gray-pending': { title: 'A gray config release is in progress', retryable: false },
+  'no-gray-release': { title: 'No gray config release is in progress', retryable: false },
   internal: { title: 'Internal error', retryable: true },
 } as const;
 

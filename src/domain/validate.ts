@@ -7,6 +7,9 @@ import type { Manifest } from './manifest/model.ts';
 import { parseManifest, type Locator } from './manifest/parse.ts';
 import { createSourceLocator } from './manifest/source-locator.ts';
 import { formatPath, isError, type Problem } from './problems.ts';
+import { credentialWarnings } from './secrets/credential-warnings.ts';
+import { unexpandedEnvFiles } from './manifest/env-files.ts';
+import { secretReferenceProblems } from './secrets/secret-references.ts';
 
 export interface ValidArchitecture {
   readonly manifest: Manifest;
@@ -24,7 +27,13 @@ export function validateArchitecture(text: string, options: { file?: string } = 
   if (!parsed.ok) return { ok: false, problems: withUnknownTargets(parsed.problems, text, options) };
   const { manifest, locate } = parsed.value;
   const graph = buildGraph(manifest);
-  const located = checkGraph(manifest, graph).map((problem): Problem => {
+  const checks = [
+    ...checkGraph(manifest, graph),
+    ...secretReferenceProblems(manifest),
+    ...unexpandedEnvFiles(manifest),
+    ...credentialWarnings(manifest),
+  ];
+  const located = checks.map((problem): Problem => {
     const at = locate(problem.path);
     return { ...problem, file: options.file, line: at?.line, column: at?.column };
   });

@@ -8,7 +8,7 @@ import { normalizeManifest } from '../domain/manifest/model.ts';
 import { ManifestSchema } from '../domain/manifest/schema.ts';
 import type { NewRevision } from '../domain/revisions/revision.ts';
 import { StoreConflictError } from './store.ts';
-import type { NewEvent, Store } from './store.ts';
+import type { NewConfigRelease, NewEvent, Store, StoredSecret } from './store.ts';
 
 export interface OpenedStore {
   readonly store: Store;
@@ -401,6 +401,103 @@ export function storeContract(
           const [listed] = await store.listTokens();
           assert.equal(listed?.revokedAt, '2025-01-02T00:00:00.000Z');
           await assert.rejects(store.createToken(token('ci', 'e'.repeat(64))), StoreConflictError);
+        }));
+    });
+
+    describe('secrets', () => {
+      const secret = (name: string, sealed: string, fields: Partial<StoredSecret> = {}): StoredSecret => ({
+        name,
+        sealed,
+        fingerprint: `fp-${sealed}`,
+        updatedAt: '2025-01-01T00:00:00.000Z',
+        updatedBy: 'ana@example.com',
+        ...fields,
+      });
+
+      it('creates, replaces, lists by name and deletes secrets, each with its events', () =>
+        withStore(async ({ store }) => {
+          assert.equal(await store.getSecret('DB_PASSWORD'), undefined);
+          await store.putSecret(secret('DB_PASSWORD', 'v1'), [event('secret.set')]);
+          await store.putSecret(secret('API_KEY', 'a1'), [event('secret.set')]);
+          const replaced = secret('DB_PASSWORD', 'v2', {
+            updatedAt: '2025-01-02T00:00:00.000Z',
+            updatedBy: 'bo',
+          });
+          await store.putSecret(replaced, [event('secret.set')]);
+          assert.deepEqual(await store.getSecret('DB_PASSWORD'), replaced);
+          assert.deepEqual(
+            (await store.listSecrets()).map((s) => [s.name, s.sealed]),
+            [
+              ['API_KEY', 'a1'],
+              ['DB_PASSWORD', 'v2'],
+            ],
+          );
+          assert.equal(await store.deleteSecret('API_KEY', [event('secret.deleted')]), true);
+          assert.equal(await store.deleteSecret('API_KEY', [event('secret.deleted')]), false);
+          assert.deepEqual(
+            (await store.readEvents()).map((e) => e.kind),
+            ['secret.set', 'secret.set', 'secret.set', 'secret.deleted'],
+            'a delete of nothing writes no event',
+          );
+          assert.deepEqual(
+            (await store.listSecrets()).map((s) => s.name),
+            ['DB_PASSWORD'],
+          );
+        }));
+
+      it('announces the events of a secret change to listeners', () =>
+        withStore(async ({ store }) => {
+          const heard = new Promise<number>((resolve) => store.onEvents(resolve));
+          await store.putSecret(secret('TOKEN', 't'), [event('secret.set')]);
+          assert.equal(await heard, await store.lastEventSeq());
+        }));
+    });
+
+    describe('config releases', () => {
+      const release = (message: string, fields: Partial<NewConfigRelease> = {}): NewConfigRelease => ({
+        content: {
+          global: { LOG_LEVEL: 'info', RETRIES: 3, DEBUG: false },
+          services: {},
+          versions: {},
+          groups: {},
+        },
+        status: 'stable',
+        author: 'ana@example.com',
+        message,
+        source: { kind: 'apply' },
+        createdAt: '2025-01-01T00:00:00.000Z',
+        ...fields,
+      });
+
+      it('numbers releases apart from revisions, refuses a stale parent, and keeps them exactly', () =>
+        withStore(async ({ store }) => {
+          await store.appendRevision(revision('one'), { expectedParent: null, events: [] });
+          const first = await store.appendConfigRelease(release('one'), { expectedParent: null, events: [] });
+          assert.deepEqual([first.number, first.parent], [1, null]);
+          const gray = await store.appendConfigRelease(
+            release('two', { status: 'gray', gray: { share: 10 }, source: { kind: 'rollback', from: 1 } }),
+            { expectedParent: 1, events: [event('config.released')] },
+          );
+          await assert.rejects(
+            store.appendConfigRelease(release('late'), { expectedParent: 1, events: [] }),
+            StoreConflictError,
+          );
+          assert.deepEqual(await store.getConfigRelease(2), gray);
+          assert.deepEqual(await store.getConfigRelease(1), first);
+          await store.setConfigReleaseStatus(2, 'abandoned', [event('config.abandoned')]);
+          assert.equal((await store.getConfigRelease(2))?.status, 'abandoned');
+          assert.deepEqual(
+            (await store.listConfigReleases({ limit: 5 })).map((r) => r.number),
+            [2, 1],
+          );
+          assert.deepEqual(
+            (await store.listConfigReleases({ before: 2 })).map((r) => r.number),
+            [1],
+          );
+          assert.deepEqual(
+            (await store.readEvents()).map((e) => e.kind),
+            ['config.released', 'config.abandoned'],
+          );
         }));
     });
 

@@ -1,5 +1,7 @@
 // The Store port: everything Baton persists. Async everywhere so that PostgreSQL (and a
 // network between control plane and database) fits the same interface as SQLite.
+import type { ConfigSet } from '../domain/config/config-set.ts';
+import type { GraySelector } from '../domain/config/gray.ts';
 import type { NewRevision, Revision, RevisionSummary } from '../domain/revisions/revision.ts';
 
 export interface NewEvent {
@@ -37,6 +39,39 @@ export interface RevisionQuery {
   /** Only revisions numbered below this (paging backwards). */
   readonly before?: number | undefined;
   readonly limit?: number | undefined;
+}
+
+/**
+ * A secret as the store keeps it: `sealed` is the cipher's output (the store never sees a
+ * plaintext), `fingerprint` a keyed digest that tells two values apart without revealing either.
+ */
+export interface StoredSecret {
+  readonly name: string;
+  readonly sealed: string;
+  readonly fingerprint: string;
+  /** ISO 8601. */
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+/** `gray` goes to the instances its selector picks; promoted, it becomes `stable`; rolled back, `abandoned`. */
+export type ConfigReleaseStatus = 'stable' | 'gray' | 'abandoned';
+
+export interface NewConfigRelease {
+  readonly content: ConfigSet;
+  readonly status: ConfigReleaseStatus;
+  readonly gray?: GraySelector | undefined;
+  readonly author: string;
+  readonly message: string;
+  /** How it was made: `apply` (a whole set), `set` (keys changed), `rollback` (from an earlier one). */
+  readonly source: { readonly kind: 'apply' | 'set' | 'rollback'; readonly from?: number | undefined };
+  /** ISO 8601. */
+  readonly createdAt: string;
+}
+
+export interface ConfigRelease extends NewConfigRelease {
+  readonly number: number;
+  readonly parent: number | null;
 }
 
 /** Thrown when a conditional write loses a race; the caller re-reads and retries or reports 409. */
@@ -106,6 +141,29 @@ export interface Store {
   listTokens(): Promise<TokenRecord[]>;
   /** Revokes the named token; false when there is no such unrevoked token. */
   revokeToken(name: string, at: string): Promise<boolean>;
+
+  /** Creates or replaces a secret, with its events, in one transaction. */
+  putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void>;
+  getSecret(name: string): Promise<StoredSecret | undefined>;
+  /** By name. */
+  listSecrets(): Promise<StoredSecret[]>;
+  /** False when there was no such secret (and then no event is written). */
+  deleteSecret(name: string, events: readonly NewEvent[]): Promise<boolean>;
+
+  /** Like appendRevision: numbered latest + 1, with its events, refused unless `expectedParent` is the latest. */
+  appendConfigRelease(
+    release: NewConfigRelease,
+    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+  ): Promise<ConfigRelease>;
+  getConfigRelease(number: number): Promise<ConfigRelease | undefined>;
+  /** Newest first. */
+  listConfigReleases(query?: RevisionQuery): Promise<ConfigRelease[]>;
+  /** Promotes or abandons a gray release; the only change a release ever sees. */
+  setConfigReleaseStatus(
+    number: number,
+    status: ConfigReleaseStatus,
+    events: readonly NewEvent[],
+  ): Promise<void>;
 
   close(): Promise<void>;
 }

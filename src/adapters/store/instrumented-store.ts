@@ -4,11 +4,15 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { NewRevision, Revision, RevisionSummary } from '../../domain/revisions/revision.ts';
 import type {
+  ConfigRelease,
+  ConfigReleaseStatus,
+  NewConfigRelease,
   EventQuery,
   NewEvent,
   RevisionQuery,
   Store,
   StoredEvent,
+  StoredSecret,
   TokenRecord,
   WriteOptions,
 } from '../../ports/store.ts';
@@ -87,6 +91,47 @@ export class InstrumentedStore implements Store {
 
   revokeToken(name: string, at: string): Promise<boolean> {
     return this.#timed('revoke_token', () => this.#inner.revokeToken(name, at));
+  }
+
+  putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void> {
+    return this.#timed('put_secret', () => this.#inner.putSecret(secret, events));
+  }
+
+  getSecret(name: string): Promise<StoredSecret | undefined> {
+    return this.#timed('get_secret', () => this.#inner.getSecret(name));
+  }
+
+  listSecrets(): Promise<StoredSecret[]> {
+    return this.#timed('list_secrets', () => this.#inner.listSecrets());
+  }
+
+  deleteSecret(name: string, events: readonly NewEvent[]): Promise<boolean> {
+    return this.#timed('delete_secret', () => this.#inner.deleteSecret(name, events));
+  }
+
+  appendConfigRelease(
+    release: NewConfigRelease,
+    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+  ): Promise<ConfigRelease> {
+    return this.#timed('append_config_release', () => this.#inner.appendConfigRelease(release, options));
+  }
+
+  getConfigRelease(number: number): Promise<ConfigRelease | undefined> {
+    return this.#timed('get_config_release', () => this.#inner.getConfigRelease(number));
+  }
+
+  listConfigReleases(query?: RevisionQuery): Promise<ConfigRelease[]> {
+    return this.#timed('list_config_releases', () => this.#inner.listConfigReleases(query));
+  }
+
+  setConfigReleaseStatus(
+    number: number,
+    status: ConfigReleaseStatus,
+    events: readonly NewEvent[],
+  ): Promise<void> {
+    return this.#timed('set_config_release_status', () =>
+      this.#inner.setConfigReleaseStatus(number, status, events),
+    );
   }
 
   close(): Promise<void> {

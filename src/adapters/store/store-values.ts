@@ -1,6 +1,6 @@
 // What both stores agree on about values going in and coming out, so that the contract
 // suite sees the same objects from SQLite and PostgreSQL.
-import type { NewEvent, StoredEvent } from '../../ports/store.ts';
+import type { ConfigRelease, NewEvent, StoredEvent } from '../../ports/store.ts';
 import type { NewRevision, Revision } from '../../domain/revisions/revision.ts';
 
 /**
@@ -104,4 +104,29 @@ export function storedRevision(
 ): Revision {
   const { hash, manifestText, manifest, author, message, source } = revision;
   return { number, parent, hash, manifestText, manifest, author, message, source, createdAt };
+}
+
+/** A config release from either store's row, optional fields left out when absent. */
+export function configRelease(row: {
+  readonly number: number;
+  readonly parent: number | null;
+  readonly status: ConfigRelease['status'];
+  readonly gray: ConfigRelease['gray'];
+  readonly author: string;
+  readonly message: string;
+  readonly source: ConfigRelease['source'];
+  readonly created_at: string;
+  readonly content: ConfigRelease['content'];
+}): ConfigRelease {
+  return {
+    number: row.number,
+    parent: row.parent,
+    status: row.status,
+    ...(row.gray !== undefined ? { gray: row.gray } : {}),
+    author: row.author,
+    message: row.message,
+    source: row.source,
+    createdAt: row.created_at,
+    content: row.content,
+  };
 }

@@ -49,13 +49,15 @@ export function actorOf(principal: Principal): string {
 }
 
 /**
- * What a service's or a gateway's token may call. Services: discovery (and its watch) and
- * span export; a gateway also its snapshot and the snapshot's watch.
+ * What a service's or a gateway's token may call. Services: discovery (and its watch), their
+ * effective config (and its watch) and span export; a gateway also its snapshot and the
+ * snapshot's watch.
  */
 export function scopeAllows(principal: Principal, method: string, path: string): boolean {
   if (principal.kind === 'user') return true;
   if (method === 'POST' && path === '/v1/traces') return true;
   if (method !== 'GET' && method !== 'HEAD') return false;
   if (path.startsWith('/v1/discovery/')) return true;
+  if (principal.kind === 'service' && path === '/v1/config/effective') return true;
   return principal.kind === 'gateway' && (path === '/v1/gateway/snapshot' || path === '/v1/gateway/watch');
 }

@@ -1,6 +1,7 @@
 // The one source of truth for `baton.yaml`. The validator, the TypeScript types, the
 // JSON Schema for editors (schema/baton.schema.json) and the OpenAPI document all derive
 // from these definitions; nothing else may describe the manifest's shape.
+import { ServiceConfigSchema } from '../config/config-schema.ts';
 import { z } from 'zod';
 import semver from 'semver';
 import { parseDuration } from '../health/duration.ts';
@@ -484,6 +485,13 @@ export const ServiceSchema = z
       .default({})
       .describe(
         'Variables the instances get. `${services.NAME.url}` (also `.host`, `.port`) is the address of a service this one declares in dependsOn.',
+      ),
+    config: ServiceConfigSchema.optional(),
+    envFile: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe(
+        '`.env`-style files (KEY=VALUE lines, as docker compose reads them), relative to the manifest; later files win and `env` wins over them. The CLI folds them into `env` before sending: a revision holds the values, not the files.',
       ),
     telemetry: z
       .enum(['auto', 'off'])

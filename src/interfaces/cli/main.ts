@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { BATON_VERSION } from '../../server.ts';
 import { registerBuildCommand } from './commands/build.ts';
+import { registerConfigCommands } from './commands/config.ts';
 import { registerGatewayCommand } from './commands/gateway.ts';
 import { registerGraphCommand } from './commands/graph.ts';
 import { registerIdentityCommands } from './commands/identity.ts';
@@ -10,6 +11,7 @@ import { registerImportCommand } from './commands/import.ts';
 import { registerManifestCommands } from './commands/manifest.ts';
 import { registerOperateCommands } from './commands/operate.ts';
 import { registerRevisionCommands } from './commands/revisions.ts';
+import { registerSecretsCommands } from './commands/secrets.ts';
 import { registerServerCommands } from './commands/server.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTracesCommands } from './commands/traces.ts';
@@ -62,6 +64,8 @@ registerServerCommands(program);
 registerBuildCommand(program);
 registerImportCommand(program);
 registerIdentityCommands(program);
+registerSecretsCommands(program);
+registerConfigCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,10 +1,18 @@
 import { readFile, stat } from 'node:fs/promises';
 import { LIMITS } from '../../domain/manifest/schema.ts';
 import { CliExit, EXIT } from './exit-codes.ts';
+import { expandManifest } from './manifest-expansion.ts';
 import type { Output } from './output.ts';
 
-/** Reads a manifest file (or stdin for `-`), refusing oversized files before reading them. */
+/**
+ * Reads a manifest file (or stdin for `-`), refusing oversized files before reading them, with
+ * its `${VAR}`s and env files expanded (manifest-expansion.ts).
+ */
 export async function readManifestFile(path: string, out: Output): Promise<string> {
+  return expandManifest(await readManifestText(path, out), path, out);
+}
+
+async function readManifestText(path: string, out: Output): Promise<string> {
   try {
     if (path === '-') return await readStdin();
     const info = await stat(path);

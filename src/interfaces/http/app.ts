@@ -24,6 +24,8 @@ import { v1Routes, type RouteDependencies } from './routes.ts';
 import { runtimeRoutes, type RuntimeRouteDependencies } from './runtime-routes.ts';
 import { gatewayRoutes, type GatewayRouteDependencies } from './gateway-routes.ts';
 import { telemetryRoutes, type TelemetryRouteDependencies } from './telemetry-routes.ts';
+import { secretRoutes, type SecretRouteDependencies } from './secret-routes.ts';
+import { configRoutes, type ConfigRouteDependencies } from './config-routes.ts';
 
 /** A manifest may be 1 MiB; JSON escaping can nearly double it. */
 const MAX_BODY_BYTES = 2 * LIMITS.manifestBytes + 64 * 1024;
@@ -46,6 +48,10 @@ export interface HttpAppOptions extends RouteDependencies {
   readonly gateway?: GatewayRouteDependencies | undefined;
   /** Telemetry, for its routes (OTLP ingest, traces, map, RED); absent when telemetry is off. */
   readonly telemetry?: TelemetryRouteDependencies['telemetry'] | undefined;
+  /** Secrets (write-only); absent in a revisions-only API. */
+  readonly secrets?: SecretRouteDependencies['secrets'] | undefined;
+  /** The config center; absent in a revisions-only API. */
+  readonly config?: ConfigRouteDependencies | undefined;
   /** Prometheus registries served together at GET /metrics (behind the token, like /v1). */
   readonly metrics?: readonly Registry[] | undefined;
 }
@@ -67,6 +73,8 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     ...(options.running ? runtimeRoutes({ engine: options.engine, ...options.running }) : []),
     ...(options.gateway ? gatewayRoutes(options.gateway) : []),
     ...(options.telemetry ? telemetryRoutes({ telemetry: options.telemetry }) : []),
+    ...(options.secrets ? secretRoutes({ secrets: options.secrets }) : []),
+    ...(options.config ? configRoutes(options.config) : []),
   ];
   const openapi = openApiDocument(routes, options.version);
   const app = new Hono();

@@ -1,7 +1,6 @@
 // What gateways follow (the snapshot and its watch) and what operators steer with: traffic
 // splits between versions and fault injections for game days.
 import type { Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import semver from 'semver';
 import { z } from 'zod';
 import { parseDuration } from '../../domain/health/duration.ts';
@@ -10,6 +9,7 @@ import { MAX_FAULT_MS, type TrafficControl } from '../../engines/traffic/traffic
 import { actor } from './caller.ts';
 import { route, type Route } from './route-table.ts';
 import { json, problems } from './responses.ts';
+import { streamWholeState } from './whole-state-stream.ts';
 
 export interface GatewayRouteDependencies {
   readonly traffic: TrafficControl;
@@ -169,40 +169,12 @@ export function gatewayRoutes({ traffic }: GatewayRouteDependencies): Route[] {
 }
 
 function watchSnapshots(c: Context, traffic: TrafficControl): Response {
-  return streamSSE(c, async (sse) => {
-    let wake: (() => void) | undefined;
-    let dirty = true;
-    const unsubscribe = traffic.watch(() => {
-      dirty = true;
-      wake?.();
-    });
-    const heartbeat = setInterval(() => void sse.write(': ping\n\n'), HEARTBEAT_MS).unref();
-    sse.onAbort(() => {
-      unsubscribe();
-      clearInterval(heartbeat);
-      wake?.();
-    });
-    try {
-      // Every message is the whole snapshot: a gateway that reconnects needs no history.
-      while (!sse.aborted) {
-        if (dirty) {
-          dirty = false;
-          const snapshot = await traffic.snapshot();
-          await sse.writeSSE({
-            id: String(snapshot.sequence),
-            event: 'snapshot',
-            data: JSON.stringify(snapshot),
-          });
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          if (dirty || sse.aborted) resolve();
-        });
-        wake = undefined;
-      }
-    } finally {
-      unsubscribe();
-      clearInterval(heartbeat);
-    }
+  return streamWholeState(c, {
+    subscribe: (changed) => traffic.watch(changed),
+    heartbeatMs: HEARTBEAT_MS,
+    next: async () => {
+      const snapshot = await traffic.snapshot();
+      return { id: String(snapshot.sequence), event: 'snapshot', data: JSON.stringify(snapshot) };
+    },
   });
 }

@@ -20,7 +20,7 @@ export function instanceFacing(
     if (!scopeAllows(SERVICE_SCOPE, request.method, path)) {
       return problemResponse(
         new BatonError('not-found', `${request.method} ${path} is not served to instances`, {
-          hint: 'instances may use discovery (GET /v1/discovery/…) and send spans (POST /v1/traces)',
+          hint: 'instances may use discovery (GET /v1/discovery/…), read their config (GET /v1/config/effective) and send spans (POST /v1/traces)',
         }),
         path,
       );

@@ -33,6 +33,13 @@ export const STATUS: Record<ErrorCode, number> = {
   'leadership-lost': 503,
   'image-build-failed': 422,
   'engine-unreachable': 503,
+  'secret-not-found': 404,
+  'secret-in-use': 409,
+  'secret-key-invalid': 500,
+  'config-invalid': 422,
+  'config-release-not-found': 404,
+  'config-gray-pending': 409,
+  'no-gray-release': 409,
   internal: 500,
 };
 

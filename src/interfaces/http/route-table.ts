@@ -70,7 +70,9 @@ export async function readBody(c: Context, acceptsYaml: boolean): Promise<unknow
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new BatonError('bad-request', `the body is not valid JSON: ${(error as Error).message}`);
+      // V8 quotes the text around the error: a body may hold a secret, so it is never echoed.
+      const reason = (error as Error).message.replace(/,? (\.\.\.)?".*" is not valid JSON$/s, '');
+      throw new BatonError('bad-request', `the body is not valid JSON: ${reason}`);
     }
   }
   if (acceptsYaml && YAML_TYPES.has(type)) return { manifest: await c.req.text() };

@@ -1,7 +1,7 @@
 // The running architecture: status, instances, discovery (and its watch), scale, restart, logs.
 import { serviceOf } from '../../domain/manifest/service-lookup.ts';
 import type { Context } from 'hono';
-import { stream, streamSSE } from 'hono/streaming';
+import { stream } from 'hono/streaming';
 import semver from 'semver';
 import { z } from 'zod';
 import { BatonError } from '../../domain/errors.ts';
@@ -14,6 +14,7 @@ import type { Runtime } from '../../ports/runtime.ts';
 import { actor } from './caller.ts';
 import { route, type Route } from './route-table.ts';
 import { json, problems } from './responses.ts';
+import { streamWholeState } from './whole-state-stream.ts';
 
 export interface RuntimeRouteDependencies {
   readonly engine: RevisionEngine;
@@ -204,38 +205,11 @@ export function runtimeRoutes({
 }
 
 function watchDiscovery(c: Context, registry: Registry, service: string, snapshot: () => unknown): Response {
-  return streamSSE(c, async (sse) => {
-    let wake: (() => void) | undefined;
-    let dirty = true;
-    const unsubscribe = registry.subscribe((change) => {
-      if (change.service !== service) return;
-      dirty = true;
-      wake?.();
-    });
-    sse.onAbort(() => {
-      unsubscribe();
-      wake?.();
-    });
-    try {
-      // Every message is the whole list, so a client that reconnects needs no history:
-      // the first message after (re)connecting is the truth.
-      while (!sse.aborted) {
-        if (dirty) {
-          dirty = false;
-          await sse.writeSSE({
-            id: String(registry.version),
-            event: 'endpoints',
-            data: JSON.stringify(snapshot()),
-          });
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          if (dirty) resolve();
-        });
-        wake = undefined;
-      }
-    } finally {
-      unsubscribe();
-    }
+  return streamWholeState(c, {
+    subscribe: (changed) =>
+      registry.subscribe((change) => {
+        if (change.service === service) changed();
+      }),
+    next: () => ({ id: String(registry.version), event: 'endpoints', data: JSON.stringify(snapshot()) }),
   });
 }

@@ -51,4 +51,35 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'secrets',
+    sql: `
+      -- Sealed (AES-256-GCM) by the control plane: no plaintext ever reaches this table.
+      CREATE TABLE secrets (
+        name        text PRIMARY KEY,
+        sealed      text NOT NULL,
+        fingerprint text NOT NULL,
+        updated_at  timestamptz NOT NULL,
+        updated_by  text NOT NULL
+      );
+    `,
+  },
+  {
+    version: 4,
+    name: 'config releases',
+    sql: `
+      CREATE TABLE config_releases (
+        number       integer PRIMARY KEY,
+        parent       integer REFERENCES config_releases (number),
+        status       text NOT NULL,
+        gray_json    jsonb,
+        author       text NOT NULL,
+        message      text NOT NULL,
+        source_json  jsonb NOT NULL,
+        created_at   timestamptz NOT NULL,
+        content_json json NOT NULL
+      );
+    `,
+  },
 ];

@@ -12,11 +12,15 @@ import type {
 } from '../../../domain/revisions/revision.ts';
 import { StoreConflictError } from '../../../ports/store.ts';
 import type {
+  ConfigRelease,
+  ConfigReleaseStatus,
+  NewConfigRelease,
   EventQuery,
   NewEvent,
   RevisionQuery,
   Store,
   StoredEvent,
+  StoredSecret,
   TokenRecord,
   WriteOptions,
 } from '../../../ports/store.ts';
@@ -26,6 +30,7 @@ import { pendingMigrations } from '../migrations.ts';
 import { classifyPostgresError, withCodedErrors } from '../store-errors.ts';
 import {
   announce,
+  configRelease,
   eventRow,
   isoTime,
   kindsFilter,
@@ -190,6 +195,30 @@ interface TokenRow {
   created_at: Date;
   created_by: string;
   revoked_at: Date | null;
+}
+
+const SECRET_COLUMNS = 'name, sealed, fingerprint, updated_at, updated_by';
+const CONFIG_COLUMNS =
+  'number, parent, status, gray_json, author, message, source_json, created_at, content_json';
+
+interface ConfigRow {
+  number: number;
+  parent: number | null;
+  status: ConfigReleaseStatus;
+  gray_json: NewConfigRelease['gray'] | null;
+  author: string;
+  message: string;
+  source_json: NewConfigRelease['source'];
+  created_at: Date;
+  content_json: NewConfigRelease['content'];
+}
+
+interface SecretRow {
+  name: string;
+  sealed: string;
+  fingerprint: string;
+  updated_at: Date;
+  updated_by: string;
 }
 
 class PostgresStore implements Store {
@@ -386,6 +415,118 @@ class PostgresStore implements Store {
     return (rowCount ?? 0) > 0;
   }
 
+  async putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void> {
+    const updatedAt = isoTime(secret.updatedAt, 'secret updatedAt');
+    const rows = events.map(eventRow);
+    await inTransaction(this.#pool, async (client) => {
+      await this.#lockWrites(client, undefined);
+      await client.query(
+        `INSERT INTO secrets (${SECRET_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, fingerprint = excluded.fingerprint,
+           updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+        [secret.name, secret.sealed, secret.fingerprint, updatedAt, secret.updatedBy],
+      );
+      await this.#insertEvents(client, rows);
+    });
+  }
+
+  async getSecret(name: string): Promise<StoredSecret | undefined> {
+    const { rows } = await this.#pool.query<SecretRow>(
+      `SELECT ${SECRET_COLUMNS} FROM secrets WHERE name = $1`,
+      [name],
+    );
+    return rows[0] && toSecret(rows[0]);
+  }
+
+  async listSecrets(): Promise<StoredSecret[]> {
+    const { rows } = await this.#pool.query<SecretRow>(`SELECT ${SECRET_COLUMNS} FROM secrets ORDER BY name`);
+    return rows.map(toSecret);
+  }
+
+  async deleteSecret(name: string, events: readonly NewEvent[]): Promise<boolean> {
+    const rows = events.map(eventRow);
+    return inTransaction(this.#pool, async (client) => {
+      await this.#lockWrites(client, undefined);
+      const { rowCount } = await client.query('DELETE FROM secrets WHERE name = $1', [name]);
+      if (!rowCount) return false;
+      await this.#insertEvents(client, rows);
+      return true;
+    });
+  }
+
+  async appendConfigRelease(
+    release: NewConfigRelease,
+    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+  ): Promise<ConfigRelease> {
+    const createdAt = isoTime(release.createdAt, 'config release createdAt');
+    const rows = options.events.map(eventRow);
+    const number = await inTransaction(this.#pool, async (client) => {
+      await this.#lockWrites(client, undefined);
+      const { rows: latestRows } = await client.query<{ number: number | null }>(
+        'SELECT max(number) AS number FROM config_releases',
+      );
+      const latest = latestRows[0]!.number;
+      if (latest !== options.expectedParent) {
+        throw new StoreConflictError(
+          `expected the latest config release to be ${options.expectedParent ?? 'none'}, but it is ${latest ?? 'none'}`,
+        );
+      }
+      const number = (latest ?? 0) + 1;
+      await client.query(
+        `INSERT INTO config_releases (${CONFIG_COLUMNS}) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8, $9::json)`,
+        [
+          number,
+          latest,
+          release.status,
+          release.gray === undefined ? null : JSON.stringify(release.gray),
+          release.author,
+          release.message,
+          JSON.stringify(release.source),
+          createdAt,
+          JSON.stringify(release.content),
+        ],
+      );
+      await this.#insertEvents(client, rows);
+      return number;
+    });
+    return { ...release, createdAt, number, parent: options.expectedParent };
+  }
+
+  async getConfigRelease(number: number): Promise<ConfigRelease | undefined> {
+    if (!Number.isSafeInteger(number)) return undefined;
+    const { rows } = await this.#pool.query<ConfigRow>(
+      `SELECT ${CONFIG_COLUMNS} FROM config_releases WHERE number = $1`,
+      [number],
+    );
+    return rows[0] && toConfigRelease(rows[0]);
+  }
+
+  async listConfigReleases(query: RevisionQuery = {}): Promise<ConfigRelease[]> {
+    const params: unknown[] = [];
+    const where = query.before === undefined ? [] : [`number < $${params.push(query.before)}`];
+    const rows = await this.#select<ConfigRow>(
+      `SELECT ${CONFIG_COLUMNS} FROM config_releases`,
+      where,
+      'number DESC',
+      pageLimit(query.limit),
+      params,
+    );
+    return rows.map(toConfigRelease);
+  }
+
+  async setConfigReleaseStatus(
+    number: number,
+    status: ConfigReleaseStatus,
+    events: readonly NewEvent[],
+  ): Promise<void> {
+    const rows = events.map(eventRow);
+    await inTransaction(this.#pool, async (client) => {
+      await this.#lockWrites(client, undefined);
+      await client.query('UPDATE config_releases SET status = $1 WHERE number = $2', [status, number]);
+      await this.#insertEvents(client, rows);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -477,4 +618,24 @@ function toToken(row: TokenRow): TokenRecord {
     createdBy: row.created_by,
     ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at.toISOString() }),
   };
+}
+
+function toSecret(row: SecretRow): StoredSecret {
+  return {
+    name: row.name,
+    sealed: row.sealed,
+    fingerprint: row.fingerprint,
+    updatedAt: row.updated_at.toISOString(),
+    updatedBy: row.updated_by,
+  };
+}
+
+function toConfigRelease(row: ConfigRow): ConfigRelease {
+  return configRelease({
+    ...row,
+    created_at: row.created_at.toISOString(),
+    gray: row.gray_json ?? undefined,
+    source: row.source_json,
+    content: row.content_json,
+  });
 }

@@ -50,4 +50,35 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'secrets',
+    sql: `
+      -- Sealed (AES-256-GCM) by the control plane: no plaintext ever reaches this table.
+      CREATE TABLE secrets (
+        name        TEXT PRIMARY KEY,
+        sealed      TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        updated_by  TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 4,
+    name: 'config releases',
+    sql: `
+      CREATE TABLE config_releases (
+        number       INTEGER PRIMARY KEY,
+        parent       INTEGER REFERENCES config_releases (number),
+        status       TEXT NOT NULL,
+        gray_json    TEXT,
+        author       TEXT NOT NULL,
+        message      TEXT NOT NULL,
+        source_json  TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        content_json TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

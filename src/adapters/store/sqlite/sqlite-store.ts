@@ -14,16 +14,21 @@ import type {
 } from '../../../domain/revisions/revision.ts';
 import { StoreConflictError } from '../../../ports/store.ts';
 import type {
+  ConfigRelease,
+  ConfigReleaseStatus,
+  NewConfigRelease,
   EventQuery,
   NewEvent,
   RevisionQuery,
   Store,
   StoredEvent,
   TokenRecord,
+  StoredSecret,
 } from '../../../ports/store.ts';
 import { inTransaction, openSqlite } from './sqlite-schema.ts';
 import {
   announce,
+  configRelease,
   eventRow,
   isoTime,
   kindsFilter,
@@ -83,6 +88,30 @@ interface TokenRow {
   created_at: string;
   created_by: string;
   revoked_at: string | null;
+}
+
+const SECRET_COLUMNS = 'name, sealed, fingerprint, updated_at, updated_by';
+const CONFIG_COLUMNS =
+  'number, parent, status, gray_json, author, message, source_json, created_at, content_json';
+
+interface ConfigRow {
+  number: number;
+  parent: number | null;
+  status: ConfigReleaseStatus;
+  gray_json: string | null;
+  author: string;
+  message: string;
+  source_json: string;
+  created_at: string;
+  content_json: string;
+}
+
+interface SecretRow {
+  name: string;
+  sealed: string;
+  fingerprint: string;
+  updated_at: string;
+  updated_by: string;
 }
 
 class SqliteStore implements Store {
@@ -248,6 +277,112 @@ class SqliteStore implements Store {
     return Number(changes) > 0;
   }
 
+  async putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void> {
+    const updatedAt = isoTime(secret.updatedAt, 'secret updatedAt');
+    const rows = events.map(eventRow);
+    const stored = inTransaction(this.#db, () => {
+      this.#statement(
+        `INSERT INTO secrets (${SECRET_COLUMNS}) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, fingerprint = excluded.fingerprint,
+           updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+      ).run(secret.name, secret.sealed, secret.fingerprint, updatedAt, secret.updatedBy);
+      return this.#insertEvents(rows);
+    });
+    this.#announce(stored);
+  }
+
+  async getSecret(name: string): Promise<StoredSecret | undefined> {
+    const row = this.#statement(`SELECT ${SECRET_COLUMNS} FROM secrets WHERE name = ?`).get(name);
+    return row === undefined ? undefined : toSecret(row as unknown as SecretRow);
+  }
+
+  async listSecrets(): Promise<StoredSecret[]> {
+    const rows = this.#statement(`SELECT ${SECRET_COLUMNS} FROM secrets ORDER BY name`).all();
+    return (rows as unknown as SecretRow[]).map(toSecret);
+  }
+
+  async deleteSecret(name: string, events: readonly NewEvent[]): Promise<boolean> {
+    const rows = events.map(eventRow);
+    const stored = inTransaction(this.#db, () => {
+      const { changes } = this.#statement('DELETE FROM secrets WHERE name = ?').run(name);
+      return Number(changes) === 0 ? undefined : this.#insertEvents(rows);
+    });
+    if (stored !== undefined) this.#announce(stored);
+    return stored !== undefined;
+  }
+
+  async appendConfigRelease(
+    release: NewConfigRelease,
+    options: { readonly expectedParent: number | null; readonly events: readonly NewEvent[] },
+  ): Promise<ConfigRelease> {
+    const createdAt = isoTime(release.createdAt, 'config release createdAt');
+    const rows = options.events.map(eventRow);
+    const { number, stored } = inTransaction(this.#db, () => {
+      const latest = (
+        this.#statement('SELECT max(number) AS number FROM config_releases').get() as {
+          number: number | null;
+        }
+      ).number;
+      if (latest !== options.expectedParent) {
+        throw new StoreConflictError(
+          `expected the latest config release to be ${options.expectedParent ?? 'none'}, but it is ${latest ?? 'none'}`,
+        );
+      }
+      const number = (latest ?? 0) + 1;
+      this.#statement(
+        `INSERT INTO config_releases (${CONFIG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        number,
+        latest,
+        release.status,
+        release.gray === undefined ? null : JSON.stringify(release.gray),
+        release.author,
+        release.message,
+        JSON.stringify(release.source),
+        createdAt,
+        JSON.stringify(release.content),
+      );
+      return { number, stored: this.#insertEvents(rows) };
+    });
+    this.#announce(stored);
+    return { ...release, createdAt, number, parent: options.expectedParent };
+  }
+
+  async getConfigRelease(number: number): Promise<ConfigRelease | undefined> {
+    const row = this.#statement(`SELECT ${CONFIG_COLUMNS} FROM config_releases WHERE number = ?`).get(number);
+    return row === undefined ? undefined : toConfigRelease(row as unknown as ConfigRow);
+  }
+
+  async listConfigReleases(query: RevisionQuery = {}): Promise<ConfigRelease[]> {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (query.before !== undefined) {
+      where.push('number < ?');
+      params.push(query.before);
+    }
+    const rows = this.#select(
+      `SELECT ${CONFIG_COLUMNS} FROM config_releases`,
+      where,
+      'number DESC',
+      pageLimit(query.limit),
+      params,
+    );
+    return (rows as unknown as ConfigRow[]).map(toConfigRelease);
+  }
+
+  async setConfigReleaseStatus(
+    number: number,
+    status: ConfigReleaseStatus,
+    events: readonly NewEvent[],
+  ): Promise<void> {
+    const rows = events.map(eventRow);
+    const stored = inTransaction(this.#db, () => {
+      this.#statement('UPDATE config_releases SET status = ? WHERE number = ?').run(status, number);
+      return this.#insertEvents(rows);
+    });
+    this.#announce(stored);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -354,4 +489,23 @@ function toToken(row: TokenRow): TokenRecord {
     createdBy: row.created_by,
     ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
   };
+}
+
+function toSecret(row: SecretRow): StoredSecret {
+  return {
+    name: row.name,
+    sealed: row.sealed,
+    fingerprint: row.fingerprint,
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
+  };
+}
+
+function toConfigRelease(row: ConfigRow): ConfigRelease {
+  return configRelease({
+    ...row,
+    gray: row.gray_json === null ? undefined : JSON.parse(row.gray_json),
+    source: JSON.parse(row.source_json),
+    content: JSON.parse(row.content_json),
+  });
 }

@@ -33,6 +33,7 @@ interface ServeOptions {
   runtime: RuntimeKind;
   forwardTraces?: string;
   eastWestPorts?: { from: number; to: number };
+  secretsKeyCommand?: string;
 }
 
 function parsePortRange(value: string): { from: number; to: number } {
@@ -77,6 +78,11 @@ function serveOptions(command: Command): Command {
       "ports the data plane's east-west listeners get, one per declared dependency, kept for good (default 20000-23999, or BATON_EAST_WEST_PORTS)",
       parsePortRange,
       process.env['BATON_EAST_WEST_PORTS'] ? parsePortRange(process.env['BATON_EAST_WEST_PORTS']) : undefined,
+    )
+    .option(
+      '--secrets-key-command <command>',
+      'a command printing the key that seals secrets (a KMS, a vault); default BATON_SECRETS_KEY, else <state-dir>/secrets.key (created 0600)',
+      process.env['BATON_SECRETS_KEY_COMMAND'],
     )
     .addOption(
       new Option(
@@ -253,6 +259,7 @@ async function start(
       dockerHost: process.env['DOCKER_HOST'],
       forwardTracesTo: options.forwardTraces,
       eastWest: extra.eastWest === false ? false : { ports: options.eastWestPorts },
+      secretsKey: { value: process.env['BATON_SECRETS_KEY'], command: options.secretsKeyCommand },
       logger: pino({ level: options.logLevel }, pino.destination(2)),
     });
   } catch (error) {

@@ -1,0 +1,133 @@
+// config.get / config.watch for a service Baton runs: its config pushed over a stream the
+// moment a release changes it, and a cache on disk that an instance starts from when the
+// control plane cannot be reached. Identity and address come from the BATON_* variables.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export type ConfigValue = string | number | boolean;
+export type ConfigValues = Readonly<Record<string, ConfigValue>>;
+
+export interface ConfigOptions {
+  readonly server?: string | undefined;
+  readonly token?: string | undefined;
+  readonly service?: string | undefined;
+  readonly version?: string | undefined;
+  readonly instance?: string | undefined;
+  /** Where the last config is kept; default `<BATON_HOME>/config-cache/<service>@<version>.json`. */
+  readonly cacheFile?: string | undefined;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+export interface Config {
+  /** `live` once the control plane answered; `cache` when it started from the cache; `empty` with neither. */
+  readonly ready: Promise<'live' | 'cache' | 'empty'>;
+  readonly release: number;
+  get(key: string): ConfigValue | undefined;
+  all(): ConfigValues;
+  /** Called with every new config (not with the current one); returns the unsubscribe. */
+  watch(listener: (values: ConfigValues, release: number) => void): () => void;
+  close(): void;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+export function connectConfig(options: ConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const server = options.server ?? env['BATON_SERVER'];
+  const service = options.service ?? env['BATON_SERVICE'] ?? '';
+  const version = options.version ?? env['BATON_VERSION'] ?? '';
+  const instance = options.instance ?? env['BATON_INSTANCE'];
+  const token = options.token ?? env['BATON_TOKEN'];
+  const cacheFile =
+    options.cacheFile ?? join(env['BATON_HOME'] ?? tmpdir(), 'config-cache', `${service}@${version}.json`);
+  const listeners = new Set<(values: ConfigValues, release: number) => void>();
+  const abort = new AbortController();
+  let values: ConfigValues = {};
+  let release = 0;
+  const { promise: ready, resolve: settle } = Promise.withResolvers<'live' | 'cache' | 'empty'>();
+
+  const apply = (next: { release: number; values: ConfigValues }, from: 'live' | 'cache') => {
+    const changed = next.release !== release;
+    values = next.values;
+    release = next.release;
+    settle(from);
+    if (changed) for (const listener of listeners) listener(values, release);
+  };
+
+  const fromCache = async () => {
+    try {
+      apply(
+        JSON.parse(await readFile(cacheFile, 'utf8')) as { release: number; values: ConfigValues },
+        'cache',
+      );
+    } catch {
+      settle('empty');
+    }
+  };
+
+  const keep = async (next: { release: number; values: ConfigValues }) => {
+    await mkdir(dirname(cacheFile), { recursive: true });
+    const temporary = `${cacheFile}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify(next));
+    await rename(temporary, cacheFile);
+  };
+
+  const follow = async () => {
+    const query = new URLSearchParams({ service, version, ...(instance ? { instance } : {}) });
+    const response = await fetch(`${server}/v1/config/effective?${query}`, {
+      headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      signal: abort.signal,
+    });
+    if (!response.ok || !response.body) throw new Error(`config stream: ${response.status}`);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const message = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = message
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trimStart())
+          .join('\n');
+        if (!/^event: ?config$/m.test(message) || data === '') continue;
+        const next = JSON.parse(data) as { release: number; values: ConfigValues };
+        apply(next, 'live');
+        await keep(next).catch(() => {}); // a read-only disk costs the cache, not the config
+      }
+    }
+  };
+
+  void (async () => {
+    if (!server) return fromCache();
+    let backoff = 500;
+    while (!abort.signal.aborted) {
+      try {
+        await follow();
+        backoff = 500;
+      } catch {
+        if (abort.signal.aborted) return;
+        if (release === 0) await fromCache();
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  })();
+
+  return {
+    ready,
+    get release() {
+      return release;
+    },
+    get: (key) => values[key],
+    all: () => values,
+    watch(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    close: () => abort.abort(),
+  };
+}

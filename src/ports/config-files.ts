@@ -1,0 +1,14 @@
+// The ConfigFiles port: the file an instance reads its config from (BATON_CONFIG_FILE), kept
+// current by the control plane. Only runtimes whose instances share this machine's disk (the
+// process runtime) have one.
+export interface ConfigFileContent {
+  readonly release: number;
+  readonly values: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface ConfigFiles {
+  path(instance: string): string;
+  /** Replaces the file whole (a reader never sees half of it). */
+  write(instance: string, content: ConfigFileContent): Promise<void>;
+  remove(instance: string): Promise<void>;
+}
