@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { connectConfig, type Config } from '../packages/sdk/src/config.ts';
 import { bucket } from '../src/domain/config/gray.ts';
+import { bearer } from './support/api-token.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { eventually } from './support/eventually.ts';
 
@@ -35,10 +36,12 @@ describe('config center', { timeout: 120_000 }, () => {
   let dir: string;
   let plane: ControlPlane;
   const clients: Config[] = [];
+  /** Releases are made by a named operator, whose name the history keeps. */
+  let ana = '';
   const post = async (path: string, body: unknown) => {
     const response = await fetch(plane.url + path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(ana) },
       body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -53,9 +56,10 @@ describe('config center', { timeout: 120_000 }, () => {
       runtime: 'simulated',
       logger: pino({ level: 'silent' }),
     });
+    ({ token: ana } = await plane.identities.create('ana', 'admin', 'test'));
     const applied = await fetch(`${plane.url}/v1/apply`, {
       method: 'POST',
-      headers: { 'content-type': 'application/yaml' },
+      headers: { 'content-type': 'application/yaml', ...bearer(plane.token) },
       body: MANIFEST,
     });
     assert.equal(applied.status, 201, await applied.text());
@@ -89,7 +93,6 @@ describe('config center', { timeout: 120_000 }, () => {
   it('gives a gray release to 10% of instances only, and takes it back from exactly them', async () => {
     const stable = await post('/v1/config/releases', {
       content: { services: { api: { MODE: 'old', TIMEOUT_MS: 100 } } },
-      author: 'ana',
     });
     assert.equal(stable.status, 201);
     const instances = plane.registry.instances('api');
@@ -97,6 +100,7 @@ describe('config center', { timeout: 120_000 }, () => {
     for (const instance of instances) {
       const client = connectConfig({
         server: plane.url,
+        token: plane.identities.serviceToken('api'),
         service: 'api',
         version: '1.0.0',
         instance: instance.id,
@@ -112,7 +116,6 @@ describe('config center', { timeout: 120_000 }, () => {
     const gray = await post('/v1/config/releases', {
       content: { services: { api: { MODE: 'new', TIMEOUT_MS: 100 } } },
       gray: { share: 10 },
-      author: 'ana',
     });
     assert.equal(gray.status, 201, JSON.stringify(gray.body));
     const chosen = instances.filter((i) => bucket(i.id) < 10).map((i) => i.id);
@@ -120,7 +123,9 @@ describe('config center', { timeout: 120_000 }, () => {
     await eventually(() => chosen.every((id) => seen.get(id)!.has('new')), {
       what: 'the gray instances get it',
     });
-    const placed = (await (await fetch(`${plane.url}/v1/config/instances`)).json()) as {
+    const placed = (await (
+      await fetch(`${plane.url}/v1/config/instances`, { headers: bearer(ana) })
+    ).json()) as {
       instances: { instance: string; release: number }[];
     };
     assert.deepEqual(
@@ -132,7 +137,7 @@ describe('config center', { timeout: 120_000 }, () => {
       'the registry view shows which release each instance runs',
     );
 
-    assert.equal((await post('/v1/config/abort', { author: 'ana' })).status, 200);
+    assert.equal((await post('/v1/config/abort', {})).status, 200);
     await eventually(() => clients.every((c) => c.get('MODE') === 'old'), {
       what: 'every instance runs the stable release again',
     });
@@ -145,10 +150,25 @@ describe('config center', { timeout: 120_000 }, () => {
     ]);
   });
 
+  it("lets a service's token read only its own service's config", async () => {
+    const read = (service: string, as: string) =>
+      fetch(`${plane.url}/v1/config/effective?service=${service}&version=1.0.0`, {
+        headers: bearer(plane.identities.serviceToken(as)),
+      });
+    assert.equal((await read('api', 'api')).status, 200);
+    const refused = await read('api', 'web');
+    assert.equal(refused.status, 403);
+    assert.match(
+      ((await refused.json()) as { detail: string }).detail,
+      /a token of web reads only its own config/,
+    );
+  });
+
   it('starts an SDK from its cache while the control plane is down', async () => {
     const cacheFile = join(dir, 'cache', 'restarted.json');
     const first = connectConfig({
       server: plane.url,
+      token: plane.identities.serviceToken('api'),
       service: 'api',
       version: '1.0.0',
       instance: 'api-x',

@@ -2,13 +2,12 @@
 // current on every release (a push: same instance), and by a rolling restart when a key the
 // service marks `restart: true` changes (a new instance, started with the new value).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
-import { REPO } from './support/baton-process.ts';
+import { REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 
 interface Seen {
@@ -22,7 +21,8 @@ describe('config delivery to processes', { timeout: 120_000 }, () => {
   let plane: ControlPlane;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'baton-config-delivery-'));
+    // Readable by all (tempDir): as root, the instance runs as nobody and reads its file here.
+    dir = (await tempDir('config-delivery')).path;
     plane = await startControlPlane({
       host: '127.0.0.1',
       port: 0,

@@ -7,15 +7,15 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
-import { BATON_BIN, REPO } from './support/baton-process.ts';
+import { bearer } from './support/api-token.ts';
+import { BATON_BIN, REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 
 const run = promisify(execFile);
@@ -92,10 +92,13 @@ async function mustCli(hay: Haystack, url: string, args: string[], input?: strin
   hay.add('cli', output);
 }
 
+/** The control plane's admin token, for the CLI and the API calls. */
+let token = '';
+
 async function cli(url: string, args: string[], input?: string): Promise<string> {
   const child = spawn(process.execPath, [BATON_BIN, ...args], {
     cwd: REPO,
-    env: { ...process.env, BATON_SERVER: url, NO_COLOR: '1', BATON_AUTHOR: 'leak-test' },
+    env: { ...process.env, BATON_SERVER: url, BATON_TOKEN: token, NO_COLOR: '1' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
@@ -119,7 +122,8 @@ async function digests(plane: ControlPlane, service: string): Promise<(string | 
 }
 
 async function scenario(storeKind: 'sqlite' | 'postgres'): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), `baton-leak-${storeKind}-`));
+  // Readable by all (tempDir): as root, the instances run as nobody.
+  const dir = (await tempDir(`leak-${storeKind}`)).path;
   const stateDir = join(dir, 'state');
   const database = `baton_leak_${randomBytes(5).toString('hex')}`;
   const admin = storeKind === 'postgres' ? new pg.Client({ connectionString: PG_URL }) : undefined;
@@ -143,11 +147,12 @@ async function scenario(storeKind: 'sqlite' | 'postgres'): Promise<void> {
       logger: pino({ level: 'trace' }, pino.destination({ dest: logFile, sync: true })),
     });
     const { url } = plane;
+    token = plane.token;
     const hay = new Haystack();
     const api = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(url + path, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...bearer(token), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await readWithin(response, 1_500);
@@ -244,7 +249,7 @@ async function scenario(storeKind: 'sqlite' | 'postgres'): Promise<void> {
     // A request that carries the secret itself, malformed: the error must not echo it.
     const malformed = await fetch(`${url}/v1/secrets/DB_PASSWORD`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(token) },
       body: `{"value": ${FIRST}}`,
     });
     hay.add('PUT malformed', await malformed.text());

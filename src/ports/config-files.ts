@@ -8,7 +8,10 @@ export interface ConfigFileContent {
 
 export interface ConfigFiles {
   path(instance: string): string;
-  /** Replaces the file whole (a reader never sees half of it). */
-  write(instance: string, content: ConfigFileContent): Promise<void>;
+  /**
+   * Replaces the file whole (a reader never sees half of it). `user` is the instance's
+   * manifest `user`, given at its start: the file is readable by that user alone.
+   */
+  write(instance: string, content: ConfigFileContent, user?: string): Promise<void>;
   remove(instance: string): Promise<void>;
 }

@@ -1,22 +1,34 @@
-// Config files as JSON under `<stateDir>/config/<instance>.json`, private to the user, each
-// written to a temporary name and renamed over the old one: a reader sees the old file or the
-// new one, never a torn write.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+// Config files as JSON, one per instance, each written to a temporary name and renamed over
+// the old one: a reader sees the old file or the new one, never a torn write. They live
+// outside the state folder, which holds the admin token and is the control plane's alone:
+// in a folder anyone may traverse but not list, each file readable by its instance's user
+// only (as root, instances run as their manifest `user`, `nobody` by default).
+import { chmod, chown, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigFileContent, ConfigFiles } from '../../ports/config-files.ts';
+import { instanceIdentity, type UnixIdentity } from '../runtime/process/run-as.ts';
 
-export function jsonConfigFiles(stateDir: string): ConfigFiles {
-  const folder = join(stateDir, 'config');
+export function jsonConfigFiles(
+  folder: string,
+  options: { readonly asRoot?: boolean | undefined } = {},
+): ConfigFiles {
+  const asRoot = options.asRoot ?? process.getuid?.() === 0;
+  const readers = new Map<string, UnixIdentity | undefined>();
   const path = (instance: string) => join(folder, `${instance}.json`);
   return {
     path,
-    async write(instance: string, content: ConfigFileContent) {
-      await mkdir(folder, { recursive: true, mode: 0o700 });
+    async write(instance: string, content: ConfigFileContent, user?: string) {
+      await mkdir(folder, { recursive: true, mode: 0o711 });
+      await chmod(folder, 0o711);
+      if (!readers.has(instance)) readers.set(instance, await instanceIdentity(user, { asRoot }));
+      const reader = readers.get(instance);
       const temporary = `${path(instance)}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
+      await writeFile(temporary, JSON.stringify(content, null, 2) + '\n', { mode: 0o400 });
+      if (reader !== undefined) await chown(temporary, reader.uid, reader.gid);
       await rename(temporary, path(instance));
     },
     async remove(instance: string) {
+      readers.delete(instance);
       await rm(path(instance), { force: true });
     },
   };

@@ -15,7 +15,7 @@ export function withConfig(runtime: Runtime, center: ConfigCenter, files: Config
     for (const [key, value] of Object.entries(config.values)) env[key] = String(value);
     env['BATON_CONFIG_RELEASE'] = String(config.release);
     if (files) {
-      await files.write(spec.id, config);
+      await files.write(spec.id, config, spec.workload.user);
       env['BATON_CONFIG_FILE'] = files.path(spec.id);
     }
     return { ...spec, env };
