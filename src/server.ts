@@ -282,8 +282,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   opened.push(() => configCenter.stop());
   // A file instances can read (BATON_CONFIG_FILE) where they share this machine's disk:
   // beside the state folder, never in it (instances get no path into it).
-  const configFiles =
-    local.name === 'process' ? jsonConfigFiles(`${resolve(stateDir)}.config`) : undefined;
+  const configFiles = local.name === 'process' ? jsonConfigFiles(`${resolve(stateDir)}.config`) : undefined;
   const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
