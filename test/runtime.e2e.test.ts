@@ -187,7 +187,7 @@ services:
       const stateDir = join(dir.path, 'state');
       assert.equal(hunt.env['BATON_HOME'], undefined);
       for (const [name, value] of Object.entries(hunt.env)) {
-        assert.ok(!value.includes(stateDir), `${name} leads to the state folder`);
+        assert.ok(!value.includes(`${stateDir}/`) && value !== stateDir, `${name} leads to the state folder`);
         assert.notEqual(value, plane.token, `${name} holds the admin token`);
       }
       assert.notEqual(hunt.token, plane.token, 'the instance read the admin token');
