@@ -26,10 +26,13 @@ export function withDataPlaneAddresses(runtime: Runtime, ports: ListenerPorts): 
 class AddressedRuntime implements Runtime {
   readonly #runtime: Runtime;
   readonly #ports: ListenerPorts;
+  /** Passed through when the runtime has it: health tells an instance from a stranger on its port by it. */
+  readonly listening?: (id: string) => Promise<readonly number[] | undefined>;
 
   constructor(runtime: Runtime, ports: ListenerPorts) {
     this.#runtime = runtime;
     this.#ports = ports;
+    if (runtime.listening) this.listening = (id) => runtime.listening!(id);
   }
 
   get name(): string {
