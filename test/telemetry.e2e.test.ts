@@ -188,7 +188,13 @@ describe('telemetry with the example shop on real processes', () => {
 
   it("roots a checkout that enters through the gateway at the gateway's own span", async () => {
     const logger = pino({ level: 'silent' });
-    const spans = otlpSpanExport({ url: plane.url, logger, instanceId: 'gateway-test', flushMs: 100 });
+    const spans = otlpSpanExport({
+      url: plane.url,
+      token: plane.gatewayToken,
+      logger,
+      instanceId: 'gateway-test',
+      flushMs: 100,
+    });
     const gateway = await startGateway({
       host: '127.0.0.1',
       port: 0,

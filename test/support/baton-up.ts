@@ -41,10 +41,11 @@ export async function startUp(
   let output = '';
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const deadline = setTimeout(
-      () => reject(new Error(`baton up did not start within ${startTimeoutMs / 1000} s\n${output}`)),
-      startTimeoutMs,
-    );
+    const deadline = setTimeout(() => {
+      // Stopped, not left behind: a caller whose start failed has nothing to stop.
+      child.kill('SIGTERM');
+      reject(new Error(`baton up did not start within ${startTimeoutMs / 1000} s\n${output}`));
+    }, startTimeoutMs);
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
       const match = /API: (http:\/\/\S+)/.exec(output);
