@@ -148,7 +148,10 @@ export class ConfigCenter {
         ],
       },
     );
-    await this.#refresh();
+    // Subscribers hear of it now, without reading the releases back: the push's hot path.
+    this.#adopt(
+      options.gray ? { stable: this.#state.stable, gray: release } : { stable: release, gray: undefined },
+    );
     const restarted = manifest ? await this.#restartFor(base, content, manifest, options.author) : [];
     return { release, changes, restarted };
   }
@@ -264,9 +267,13 @@ export class ConfigCenter {
     const gray = recent.find(
       (r) => r.status === 'gray' && (stable === undefined || r.number > stable.number),
     );
+    this.#adopt({ stable, gray });
+  }
+
+  #adopt(state: ConfigState): void {
     const changed =
-      stable?.number !== this.#state.stable?.number || gray?.number !== this.#state.gray?.number;
-    this.#state = { stable, gray };
+      state.stable?.number !== this.#state.stable?.number || state.gray?.number !== this.#state.gray?.number;
+    this.#state = state;
     if (changed) for (const listener of this.#listeners) listener();
   }
 
