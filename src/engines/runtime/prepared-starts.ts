@@ -23,13 +23,10 @@ export function preparingStarts(
 class PreparedRuntime implements Runtime {
   readonly #runtime: Runtime;
   readonly #prepare: (spec: InstanceSpec) => Promise<InstanceSpec>;
-  /** Passed on only where the runtime can tell: health trusts a port only to its owner then. */
-  readonly listening?: (id: string) => Promise<readonly number[] | undefined>;
 
   constructor(runtime: Runtime, prepare: (spec: InstanceSpec) => Promise<InstanceSpec>) {
     this.#runtime = runtime;
     this.#prepare = prepare;
-    if (runtime.listening) this.listening = (id) => runtime.listening!(id);
   }
 
   get name(): string {
