@@ -20,6 +20,7 @@ import { ensureOwnerNetwork } from './adapters/runtime/docker/owner-network.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
+import { SwarmProber } from './adapters/runtime/swarm/swarm-prober.ts';
 import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
 import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
@@ -459,7 +460,7 @@ async function openSwarmRuntime(options: RuntimeWiring): Promise<OpenedRuntime> 
       serverUrl: doorUrl,
       token: serviceToken(adminToken),
     });
-    return { runtime, prober: new NetworkProber(), closeDoor: door.close, dataPlaneHost };
+    return { runtime, prober: new SwarmProber(new NetworkProber()), closeDoor: door.close, dataPlaneHost };
   } catch (error) {
     await door.close();
     throw error;
