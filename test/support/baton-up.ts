@@ -34,10 +34,12 @@ export async function startUp(
   let output = '';
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const deadline = setTimeout(
-      () => reject(new Error(`baton up did not start within ${startTimeoutMs / 1000} s\n${output}`)),
-      startTimeoutMs,
-    );
+    const deadline = setTimeout(() => {
+      // Never left behind: a `baton up` still running would hold the test file open for good.
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+      reject(new Error(`baton up did not start within ${startTimeoutMs / 1000} s\n${output}`));
+    }, startTimeoutMs);
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
       const match = /API: (http:\/\/\S+)/.exec(output);
