@@ -22,6 +22,7 @@ import { ensureOwnerNetwork } from './adapters/runtime/docker/owner-network.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
+import { SwarmProber } from './adapters/runtime/swarm/swarm-prober.ts';
 import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
 import { jsonConfigFiles } from './adapters/config/json-config-files.ts';
 import { aesGcmSealer } from './adapters/secrets/aes-gcm-sealer.ts';
@@ -677,7 +678,7 @@ async function openSwarmRuntime(options: RuntimeWiring): Promise<OpenedRuntime> 
       serverUrl: doorUrl,
       tokenFor: (service) => options.identities.serviceToken(service),
     });
-    return { runtime, prober: new NetworkProber(), closeDoor: door.close, dataPlaneHost };
+    return { runtime, prober: new SwarmProber(new NetworkProber()), closeDoor: door.close, dataPlaneHost };
   } catch (error) {
     await door.close();
     throw error;

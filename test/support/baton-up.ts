@@ -42,8 +42,9 @@ export async function startUp(
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {
     const deadline = setTimeout(() => {
-      // Stopped, not left behind: a caller whose start failed has nothing to stop.
+      // Never left behind: a `baton up` still running would hold the test file open for good.
       child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
       reject(new Error(`baton up did not start within ${startTimeoutMs / 1000} s\n${output}`));
     }, startTimeoutMs);
     child.stdout.on('data', (d: Buffer) => {

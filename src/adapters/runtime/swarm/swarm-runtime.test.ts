@@ -190,6 +190,21 @@ describe('swarm runtime', () => {
     }
   });
 
+  it('adopts the owner’s running instances after a restart, by labels, with their node and ports', async () => {
+    const first = await open();
+    const instance = await first.start(specFor('serve', {}, { placement: { labels: { zone: 'z2' } } }));
+    await first.close();
+    const second = await open();
+    try {
+      assert.deepEqual(await second.list(), [instance]);
+      // A new instance does not take the adopted one's published ports.
+      const next = await second.start(specFor('serve'));
+      assert.ok(Object.values(next.ports).every((port) => !Object.values(instance.ports).includes(port)));
+    } finally {
+      await cleanup(second);
+    }
+  });
+
   it('gives instances on every node their dependencies at the data plane on this machine', async () => {
     // A stand-in for the data plane's listener for one edge, where the runtime says it is.
     const listener = http.createServer((_, res) => res.end('through the data plane'));

@@ -161,11 +161,6 @@ export class SwarmRuntime implements Runtime {
     this.#nodeWatch.start();
   }
 
-  /** The node an instance runs on, and the nodes Baton's probes currently find lost. */
-  lostNodes(): string[] {
-    return this.#nodeWatch.lost().map((id) => this.#nodes.get(id)?.hostname ?? id);
-  }
-
   async admit(request: AdmissionRequest): Promise<readonly Refusal[]> {
     const { image, build, volumes } = request.workload;
     if (image === undefined)
@@ -511,7 +506,6 @@ export class SwarmRuntime implements Runtime {
       for (const task of tasks)
         byService.set(task.ServiceID, [...(byService.get(task.ServiceID) ?? []), task]);
       for (const tracked of watched) {
-        if (tracked.stopping !== undefined) continue;
         const latest = latestTask(byService.get(tracked.serviceId) ?? []);
         if (latest === undefined) this.#ended(tracked, null);
         else if (TERMINAL.has(latest.Status.State))
