@@ -417,7 +417,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
                 replication.epoch = held.epoch;
               },
               stop: async () => {
-                await replication.publisher.stop();
+                await replication.publisher.stop(replication.epoch);
                 await replication.mirror.start();
               },
             },
@@ -432,16 +432,21 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
           }
           controllerStarted = true;
           await controller.start();
-          if (replication && replication.epoch !== undefined)
-            await replication.publisher.start(replication.epoch);
           // Gateways keep routing by their last snapshot until the adopted instances are checked.
-          traffic.holdUntilChecked(
+          const checked = traffic.holdUntilChecked(
             registry
               .instances()
               .filter((i) => i.phase === 'starting')
               .map((i) => i.id),
             15_000,
           );
+          // The other replicas keep serving the last leader's picture (its instances still
+          // serve) until this one's is as good: adopted instances checked, not all `starting`.
+          const epoch = replication?.epoch;
+          if (replication && epoch !== undefined)
+            void checked
+              .then(() => (leader.term?.epoch === epoch ? replication.publisher.start(epoch) : undefined))
+              .catch((error: unknown) => logger.warn({ err: error }, 'could not publish the registry'));
         },
         // Instances outlive a lost term: whoever leads next adopts them.
         stop: (reason) =>

@@ -6,12 +6,21 @@
 // instance. Then fencing: a leader SIGSTOPped past its lease, replaced, and SIGCONTed starts,
 // stops and writes nothing. Rounds: BATON_HA_ROUNDS (default 3; the bench runs 20).
 import assert from 'node:assert/strict';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
 import { bearer, serverToken } from './support/api-token.ts';
-import { REPO, runCli, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
+import { spawn } from 'node:child_process';
+import {
+  BATON_BIN,
+  REPO,
+  runCli,
+  startServer,
+  tempDir,
+  type ServerProcess,
+} from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.ts';
 
@@ -25,6 +34,7 @@ services:
     tier: high
     instances: 3
     run: { command: ${process.execPath}, args: [test/fixtures/tiny-service.ts] }
+    routes: [{ path: / }]
     health: { http: { path: /healthz }, interval: 200ms, timeout: 500ms, startupGrace: 10s }
     rollout: { maxSurge: 1, maxUnavailable: 0, deadline: 3m }
 `;
@@ -55,7 +65,7 @@ const get = async <T>(url: string): Promise<T> => {
   return (await response.json()) as T;
 };
 
-describe('three replicas over PostgreSQL', { timeout: 110_000 }, () => {
+describe('three replicas over PostgreSQL', { timeout: 60_000 + ROUNDS * 20_000 }, () => {
   let postgres: PrivatePostgres;
   let dir: { path: string; remove: () => Promise<void> };
   let state: string;
@@ -213,6 +223,88 @@ describe('three replicas over PostgreSQL', { timeout: 110_000 }, () => {
     assert.equal(new Set(epochs).size, epochs.length, 'no epoch elected twice');
   });
 
+  it('under steady load through a gateway, kill -9 of the leader fails no idempotent request', async () => {
+    const gateway = spawn(
+      process.execPath,
+      [
+        BATON_BIN,
+        '--server',
+        alive()
+          .map((r) => r.url)
+          .join(','),
+        'gateway',
+        '--listen',
+        '127.0.0.1:0',
+        '--admin',
+        '127.0.0.1:0',
+        '--log-level',
+        'warn',
+      ],
+      {
+        cwd: REPO,
+        env: { ...process.env, BATON_STATE_DIR: state, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        gateway.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const match = /listening on (http:\/\/[^\s,]+)/.exec(out);
+          if (match) resolve(match[1]!);
+        });
+        gateway.once('exit', () => reject(new Error(`the gateway exited: ${out}`)));
+      });
+      await eventually(async () => (await fetch(url)).status === 200, {
+        timeoutMs: 20_000,
+        what: 'the gateway routes',
+      });
+      let ok = 0;
+      const failed: string[] = [];
+      let loading = true;
+      const worker = async () => {
+        while (loading) {
+          try {
+            const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+            await response.arrayBuffer();
+            if (response.status === 200) ok++;
+            else failed.push(`HTTP ${response.status}`);
+          } catch (error) {
+            failed.push(String(error));
+          }
+        }
+      };
+      const workers = Array.from({ length: 4 }, worker);
+      try {
+        await eventually(() => ok >= 200, { timeoutMs: 20_000, what: 'steady load' });
+        const { replica: old, epoch } = await leader();
+        old.child.kill('SIGKILL');
+        await old.exited;
+        const next = await leader();
+        assert.ok(next.epoch > epoch);
+        const before = ok;
+        // The new leader has adopted the instances and published its picture; the load goes on.
+        await eventually(
+          async () =>
+            (await get<Status>(`${next.replica.url}/v1/status`)).instances.filter(
+              (i) => i.phase === 'running',
+            ).length === 3,
+          { timeoutMs: 20_000, what: 'the new leader serves its adopted instances' },
+        );
+        await eventually(() => ok >= before + 200, { timeoutMs: 20_000, what: 'load after the failover' });
+      } finally {
+        loading = false;
+        await Promise.all(workers);
+      }
+      console.error(`gateway load across the failover: ${ok} requests served, ${failed.length} failed`);
+      assert.deepEqual(failed, [], 'no idempotent request failed');
+      await startReplica();
+    } finally {
+      gateway.kill('SIGTERM');
+    }
+  });
+
   it('fencing: a leader paused past its lease starts, stops and writes nothing once it wakes', async () => {
     const { replica: paused, epoch } = await leader();
     const victim = (await get<Status>(`${paused.url}/v1/status`)).instances.find(
@@ -252,5 +344,70 @@ describe('three replicas over PostgreSQL', { timeout: 110_000 }, () => {
       'no process started or stopped',
     );
     assert.equal(paused.child.exitCode, null, 'the woken replica still serves');
+  });
+  it('PostgreSQL restarted mid-rollout, a replica cut off: none crashes, one leader at a time, converged', async () => {
+    // The fourth replica reaches PostgreSQL through a proxy of this test's, which cuts it off.
+    const cut = new Set<Socket>();
+    let open = true;
+    const proxy: Server = createServer((client) => {
+      if (!open) return client.destroy();
+      const upstream = createConnection(postgres.port, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        cut.add(socket);
+        socket.on('error', () => {});
+        socket.on('close', () => cut.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as { port: number };
+      const isolated = await startServer(state, [
+        '--store',
+        `postgres://postgres@127.0.0.1:${port}/postgres`,
+        '--log-level',
+        'warn',
+      ]);
+      replicas.push(isolated);
+      const { replica: old } = await leader();
+      const version = '2.0.0';
+      await apply(old.url, version);
+      await eventually(
+        async () => (await get<Status>(`${old.url}/v1/status`)).instances.some((i) => i.version === version),
+        { timeoutMs: 20_000, what: 'the rollout has begun' },
+      );
+      open = false;
+      for (const socket of cut) socket.destroy();
+      asleep = isolated; // it answers, but from a picture that no longer moves: not asked below
+      await postgres.stop();
+      await postgres.start();
+      await agreed(version, 'converged on the new version once the database is back');
+      for (const replica of replicas.filter((r) => r.child.signalCode !== 'SIGKILL'))
+        assert.equal(replica.child.exitCode, null, 'no replica crashed');
+      // At most one leader acted at any time: in the log, a write of an older epoch never
+      // follows one of a newer epoch.
+      const { rows } = await db.query<{ epoch: string }>(
+        "SELECT data_json->>'epoch' AS epoch FROM events WHERE data_json ? 'epoch' ORDER BY seq",
+      );
+      const epochs = rows.map((r) => Number(r.epoch));
+      assert.ok(epochs.length > 0);
+      epochs.forEach((epoch, i) =>
+        assert.ok(i === 0 || epoch >= epochs[i - 1]!, `epoch ${epoch} after ${epochs[i - 1]}`),
+      );
+      // Reconnected, the cut-off replica follows again.
+      open = true;
+      asleep = undefined;
+      await eventually(
+        async () => {
+          const cluster = await get<Cluster>(`${isolated.url}/v1/cluster`);
+          return cluster.leader !== undefined && !cluster.self.leading;
+        },
+        { timeoutMs: 20_000, what: 'the cut-off replica follows the leader again' },
+      );
+      await agreed(version, 'the cut-off replica agrees again');
+    } finally {
+      proxy.close();
+      for (const socket of cut) socket.destroy();
+    }
   });
 });

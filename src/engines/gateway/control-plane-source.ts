@@ -3,7 +3,10 @@
 // When the control plane is unreachable the gateway keeps routing by the last snapshot it
 // has and reconnects with jittered exponential backoff; a snapshot whose sequence is not
 // newer than the last one delivered is dropped (replays after a reconnect), unless it comes
-// from another epoch (a restarted control plane counts from the start again).
+// from another epoch (a restarted control plane counts from the start again). Given several
+// replicas (comma-separated), a gateway that loses one moves on to the next at once; it backs
+// off only once it went round them all. Each replica's snapshots have an epoch of their own,
+// so the first from the next replica is taken whatever its sequence.
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import { parseGatewaySnapshot } from '../../domain/gateway/snapshot-schema.ts';
@@ -12,7 +15,7 @@ import type { SnapshotSource } from './snapshot-source.ts';
 import { SseParser } from './sse-parser.ts';
 
 export interface ControlPlaneSourceOptions {
-  /** Base URL of the control plane, e.g. http://127.0.0.1:7070. */
+  /** Base URL of the control plane, e.g. http://127.0.0.1:7070; several replicas' comma-separated. */
   readonly url: string;
   readonly logger: Logger;
   /** Sent as `Authorization: Bearer …`; never logged. */
@@ -33,7 +36,11 @@ export interface ControlPlaneSourceOptions {
 const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 
 export function controlPlaneSource(options: ControlPlaneSourceOptions): SnapshotSource {
-  const base = options.url.replace(/\/+$/, '');
+  const urls = options.url
+    .split(',')
+    .map((url) => url.trim().replace(/\/+$/, ''))
+    .filter((url) => url !== '');
+  let base = urls[0]!;
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const initialBackoffMs = options.initialBackoffMs ?? 250;
@@ -120,7 +127,9 @@ export function controlPlaneSource(options: ControlPlaneSourceOptions): Snapshot
 
       const run = async (): Promise<void> => {
         let backoff = initialBackoffMs;
+        let next = 0;
         while (!stopped) {
+          base = urls[next % urls.length]!;
           let connected = false;
           try {
             await fetchSnapshot();
@@ -137,6 +146,12 @@ export function controlPlaneSource(options: ControlPlaneSourceOptions): Snapshot
             failing = true;
           }
           if (connected) backoff = initialBackoffMs;
+          // Another replica may answer: try it at once, and wait only after a full round.
+          next++;
+          if (next % urls.length !== 0 && !stopped) {
+            controller = new AbortController();
+            continue;
+          }
           // Full jitter between half and all of the current backoff: gateways restarted
           // together do not reconnect together.
           await sleep(backoff / 2 + random() * (backoff / 2));

@@ -29,6 +29,8 @@ export class RegistryPublisher {
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastStates = '';
+  /** The last term stopped: a late start for it or an older one is refused. */
+  #stoppedEpoch: number | undefined;
 
   constructor(options: RegistryReplicationOptions & { readonly states: () => readonly ServiceState[] }) {
     this.#o = options;
@@ -36,6 +38,8 @@ export class RegistryPublisher {
 
   /** Publishes the whole registry (replacing what an earlier leader left), then every change. */
   async start(epoch: number): Promise<void> {
+    // A start deferred past the end of its term (the server waits for health checks first).
+    if (this.#stoppedEpoch !== undefined && this.#stoppedEpoch >= epoch) return;
     this.#epoch = epoch;
     // One publish at a time, the whole picture first: changes meanwhile wait for the next.
     const { promise: first, resolve: published } = Promise.withResolvers<void>();
@@ -59,7 +63,9 @@ export class RegistryPublisher {
     }, STATES_EVERY_MS).unref();
   }
 
-  async stop(): Promise<void> {
+  /** Ends publishing for the term `epoch` (the current one by default), started or not yet. */
+  async stop(epoch = this.#epoch): Promise<void> {
+    this.#stoppedEpoch = Math.max(this.#stoppedEpoch ?? 0, epoch ?? 0, this.#epoch ?? 0);
     this.#epoch = undefined;
     this.#unsubscribe?.();
     clearInterval(this.#timer);

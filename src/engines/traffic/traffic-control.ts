@@ -147,9 +147,9 @@ export class TrafficControl {
    * would start refusing calls. So snapshots wait until the adopted instances (`ids`) have
    * each had a verdict, or `maxMs` passed.
    */
-  holdUntilChecked(ids: readonly string[], maxMs: number): void {
+  holdUntilChecked(ids: readonly string[], maxMs: number): Promise<void> {
     const waiting = new Set(ids);
-    if (waiting.size === 0) return;
+    if (waiting.size === 0) return Promise.resolve();
     const { registry, clock } = this.#o;
     this.#warm = new Promise<void>((resolve) => {
       const timer = clock.setTimeout(done, maxMs);
@@ -165,6 +165,7 @@ export class TrafficControl {
       }
       check();
     });
+    return this.#warm;
   }
 
   async snapshot(): Promise<GatewaySnapshot> {

@@ -80,7 +80,14 @@ export function runtimeRoutes({
           ...s,
           tier: serviceOf(latest?.manifest, s.service)?.tier,
         }));
-        return json({ revision: latest?.number ?? null, services, instances: registry.instances() });
+        // Which replica answers and who leads: the dashboard shows it beside the status.
+        const replicas = await cluster().catch(() => undefined);
+        return json({
+          revision: latest?.number ?? null,
+          services,
+          instances: registry.instances(),
+          ...(replicas ? { cluster: replicas } : {}),
+        });
       },
     }),
     route({

@@ -91,6 +91,15 @@ export interface StatusResponse {
   readonly revision: number | null;
   readonly services: readonly ServiceState[];
   readonly instances: readonly Instance[];
+  /** The control plane's replicas and leader (several only over PostgreSQL). */
+  readonly cluster?: ClusterView | undefined;
+}
+
+/** Part of GET /v1/status (and GET /v1/cluster): who leads, with which epoch, how fresh its lease. */
+export interface ClusterView {
+  readonly leader?: { readonly address: string | null; readonly epoch: number; readonly leaseAgeMs: number };
+  readonly replicas: readonly { readonly address: string | null; readonly leader: boolean }[];
+  readonly self: { readonly address: string; readonly leading: boolean };
 }
 
 /** GET /v1/services: the current revision's spec summary, in rollout order. */

@@ -1,6 +1,6 @@
 // Overview: every service at a glance, counts by status, and what is happening now.
 import { useEffect } from 'react';
-import type { ServiceState, ServiceSummary, StoredEvent } from '../api/types.ts';
+import type { ClusterView, ServiceState, ServiceSummary, StoredEvent } from '../api/types.ts';
 import { Badge, Loading, PageTitle, TierTag } from '../components/common.tsx';
 import { ago, duration } from '../format.ts';
 import { HEALTH_ORDER, serviceHealth, serviceLabel, type Health } from '../health.ts';
@@ -87,6 +87,9 @@ export function OverviewPage() {
             <span className="stat-label">instances running</span>
           </li>
         </ul>
+        {status.cluster && status.cluster.replicas.length > 1 ? (
+          <ControlPlane cluster={status.cluster} />
+        ) : null}
       </section>
 
       <section aria-labelledby="now-title" className="panel">
@@ -248,4 +251,18 @@ function mergeRows(
     });
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Replicas over PostgreSQL: which one leads, its epoch and lease, and which one answers. */
+function ControlPlane({ cluster }: { cluster: ClusterView }) {
+  const leader = cluster.leader;
+  return (
+    <p className="muted" data-testid="control-plane">
+      Control plane: {cluster.replicas.length} replicas;{' '}
+      {leader
+        ? `leader ${leader.address ?? '?'} (epoch ${leader.epoch}, lease renewed ${(leader.leaseAgeMs / 1000).toFixed(1)} s ago)`
+        : 'no leader at the moment'}
+      ; this page is served by {cluster.self.leading ? 'the leader' : cluster.self.address}.
+    </p>
+  );
 }

@@ -13,6 +13,7 @@ import { controlPlaneSource } from '../../../engines/gateway/control-plane-sourc
 import { startGateway } from '../../../engines/gateway/gateway.ts';
 import { otlpSpanExport } from '../../../engines/gateway/span-export.ts';
 import { DEFAULT_SERVER, resolveToken } from '../context.ts';
+import { controlPlaneUrls } from '../client.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { createOutput } from '../output.ts';
 import { parseListen } from '../listen-address.ts';
@@ -83,8 +84,11 @@ Examples:
       const out = createOutput({ json: false });
       const globals = command.optsWithGlobals<{ server?: string }>();
       const server = globals.server ?? process.env['BATON_SERVER'] ?? DEFAULT_SERVER;
-      if (!URL.canParse(server)) {
-        out.error(`baton: --server / BATON_SERVER must be an http(s) URL, got \`${server}\``);
+      const replicas = controlPlaneUrls(server);
+      if (replicas.length === 0 || !replicas.every((url) => URL.canParse(url))) {
+        out.error(
+          `baton: --server / BATON_SERVER must be http(s) URLs (several replicas: comma-separated), got \`${server}\``,
+        );
         throw new CliExit(EXIT.usage);
       }
       const metricsToken = readMetricsToken(options.metricsTokenFile);
@@ -100,10 +104,10 @@ Examples:
         throw new CliExit(EXIT.usage);
       }
       const logger = pino({ level: options.logLevel }, pino.destination(2));
-      const token = resolveToken(server);
+      const token = resolveToken(replicas[0]!);
       // The gateway's span of each request roots the traces that enter through it.
       const spans = options.traces
-        ? otlpSpanExport({ url: server, token, logger, instanceId: `gateway-${process.pid}` })
+        ? otlpSpanExport({ url: replicas[0]!, token, logger, instanceId: `gateway-${process.pid}` })
         : undefined;
       const common = {
         spans,
