@@ -15,6 +15,7 @@ import { connectEngine } from '../src/adapters/runtime/docker/docker-engine.ts';
 import { ImageBuilder } from '../src/adapters/runtime/docker/image-builder.ts';
 import { removeLabelled } from '../src/adapters/runtime/docker/test-engine.ts';
 import { MANAGER_HOST, upTestCluster, type TestCluster } from '../src/adapters/runtime/swarm/test-cluster.ts';
+import { bearer, serverToken } from './support/api-token.ts';
 import { REPO, runCli, tempDir } from './support/baton-process.ts';
 import { startUp, type UpProcess } from './support/baton-up.ts';
 import { eventually } from './support/eventually.ts';
@@ -31,8 +32,11 @@ interface InstanceJson {
   readonly address?: string;
 }
 
+/** The control plane's admin token, read once `baton up` has written it. */
+let token = '';
+
 async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  const response = await fetch(url, { headers: bearer(token), signal: AbortSignal.timeout(5_000) });
   assert.equal(response.status, 200, `${url}: ${response.status}`);
   return (await response.json()) as T;
 }
@@ -143,6 +147,7 @@ describe('the shop on a three-node swarm, one node lost under load', { timeout: 
     );
     await eventually(() => /revision 1 converged/.test(shop!.output()), 120_000, 'the shop to converge');
     const url = shop.url;
+    token = await serverToken(state);
     const instances = (await getJson<{ instances: InstanceJson[] }>(`${url}/v1/instances`)).instances.filter(
       (i) => i.phase === 'running',
     );
@@ -212,7 +217,7 @@ describe('the shop on a three-node swarm, one node lost under load', { timeout: 
     assert.ok(restored.every((i) => i.node !== lostNode));
 
     // Baton's rollouts and service rollbacks work as on one machine (the node still lost).
-    const env = { BATON_SERVER: url, BATON_AUTHOR: 'e2e' };
+    const env = { BATON_SERVER: url, BATON_STATE_DIR: state };
     const manifest = join(dir.path, 'baton.yaml');
     const bumped = join(dir.path, 'baton-2.yaml');
     await writeFile(
