@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { connectConfig, type Config } from '../packages/sdk/src/config.ts';
+import { bearer, serverToken } from '../test/support/api-token.ts';
 import { startServer, tempDir } from '../test/support/baton-process.ts';
 
 const subscribers = Number(process.argv[2] ?? 200);
@@ -19,18 +20,20 @@ const APOLLO_DOCUMENTED_MS = 1000;
 const dir = await tempDir('config-push');
 const server = await startServer(join(dir.path, 'state'), ['--runtime', 'simulated']);
 const clients: Config[] = [];
+// The admin token: it may read every service's config (an instance's own token reads its own).
+const token = await serverToken(join(dir.path, 'state'));
 try {
   const post = async (body: unknown) => {
     const response = await fetch(`${server.url}/v1/config/set`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(token) },
       body: JSON.stringify(body),
     });
     if (response.status !== 201)
       throw new Error(`release refused: ${response.status} ${await response.text()}`);
     return (await response.json()) as { release: { number: number } };
   };
-  await post({ changes: [{ scope: 'global', key: 'ROUND', value: 0 }], author: 'bench' });
+  await post({ changes: [{ scope: 'global', key: 'ROUND', value: 0 }] });
   let round = 0;
   let started = 0;
   let expected = 0;
@@ -40,6 +43,7 @@ try {
   for (let i = 0; i < subscribers; i++) {
     const client = connectConfig({
       server: server.url,
+      token,
       service: `svc-${i % 20}`,
       version: '1.0.0',
       instance: `svc-${i % 20}-${i}`,
@@ -61,7 +65,7 @@ try {
     expected = round + 1;
     const done = new Promise<void>((resolve) => (allArrived = resolve));
     started = performance.now();
-    await post({ changes: [{ scope: 'global', key: 'ROUND', value: round }], author: 'bench' });
+    await post({ changes: [{ scope: 'global', key: 'ROUND', value: round }] });
     apiTimes.push(performance.now() - started);
     await done;
   }

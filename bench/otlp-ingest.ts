@@ -19,7 +19,11 @@ import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { bearer, serverToken } from '../test/support/api-token.ts';
 import { median } from './stats.ts';
+
+/** The control plane's admin token (it may export spans of every service); the generator child gets it by environment. */
+let token = process.env['BATON_TOKEN'] ?? '';
 
 const REPO = join(import.meta.dirname, '..');
 const BATCH = 512;
@@ -337,7 +341,7 @@ async function generate(url: string, senders: number, seconds: number, rate: num
       const body = factory.next();
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-protobuf' },
+        headers: { 'content-type': 'application/x-protobuf', ...bearer(token) },
         body,
       });
       await response.arrayBuffer();
@@ -397,6 +401,8 @@ function runGenerator(
     process.execPath,
     [import.meta.filename, '--generate', url, String(senders), String(seconds), String(rate)],
     {
+      // The token by environment, never on a command line other users can read.
+      env: { ...process.env, BATON_TOKEN: token },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
@@ -437,6 +443,7 @@ async function phase(
 async function conduct(seconds: number, senders: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'baton-otlp-bench-'));
   const baton = await startBaton(join(dir, 'state'));
+  token = await serverToken(join(dir, 'state'));
   try {
     console.log(`OTLP/protobuf batches of ${BATCH} spans, ${senders} senders, ${seconds}s per phase\n`);
     await phase('warm-up', baton, senders, 3, 0);
@@ -452,14 +459,16 @@ async function conduct(seconds: number, senders: number): Promise<void> {
     const big = bigTrace(1_000);
     const posted = await fetch(`${baton.url}/v1/traces`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-protobuf' },
+      headers: { 'content-type': 'application/x-protobuf', ...bearer(token) },
       body: big.body,
     });
     if (!posted.ok) throw new Error(`the 1,000-span trace was refused: ${posted.status}`);
     const timings: number[] = [];
     for (let i = 0; i < 30; i++) {
       const started = performance.now();
-      const view = (await (await fetch(`${baton.url}/v1/traces/${big.traceId}`)).json()) as {
+      const view = (await (
+        await fetch(`${baton.url}/v1/traces/${big.traceId}`, { headers: bearer(token) })
+      ).json()) as {
         rows: unknown[];
       };
       timings.push(performance.now() - started);
@@ -468,7 +477,11 @@ async function conduct(seconds: number, senders: number): Promise<void> {
     const searches: number[] = [];
     for (let i = 0; i < 30; i++) {
       const started = performance.now();
-      await (await fetch(`${baton.url}/v1/traces?service=payments&minDuration=30ms&limit=20`)).json();
+      await (
+        await fetch(`${baton.url}/v1/traces?service=payments&minDuration=30ms&limit=20`, {
+          headers: bearer(token),
+        })
+      ).json();
       searches.push(performance.now() - started);
     }
     console.log(
