@@ -6,6 +6,7 @@ import { BatonError } from '../../domain/errors.ts';
 import type { Term } from '../../ports/leadership.ts';
 import type { Runtime } from '../../ports/runtime.ts';
 import type { NewEvent, Store } from '../../ports/store.ts';
+import { delegate } from '../runtime/delegate.ts';
 
 function current(term: () => Term | undefined): Term {
   const now = term();
@@ -44,17 +45,6 @@ export function fencedRuntime(runtime: Runtime, term: () => Term | undefined): R
     stop: async (id, options) => {
       await current(term).fence();
       return runtime.stop(id, options);
-    },
-  });
-}
-
-/** `target` with some methods replaced; the others called on it (its private fields intact). */
-function delegate<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(inner, property) {
-      if (Object.hasOwn(overrides, property)) return overrides[property as keyof T];
-      const value: unknown = Reflect.get(inner, property, inner);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;
     },
   });
 }
