@@ -16,6 +16,7 @@ import type {
   RuntimeEvent,
 } from '../../../ports/runtime.ts';
 import { operatorPath } from './operator-path.ts';
+import { isGone, readProcStat } from './proc-fs.ts';
 import { createProcessRuntime, findOwnedProcesses } from './process-runtime.ts';
 import { ownerMark } from './owner-mark.ts';
 import type { ProcessRuntime, ProcessRuntimeOptions } from './process-runtime.ts';
@@ -627,6 +628,12 @@ describe('process runtime', () => {
         );
         await s.die(first);
         process.kill(instance.pid!, 'SIGKILL');
+        // Its environment empties while the kernel tears it down, before it is a zombie: wait on its
+        // state, not on the owner scan, or the next control plane may still see it running.
+        await waitFor(async () => {
+          const stat = await readProcStat(instance.pid!);
+          return stat === undefined || isGone(stat);
+        }, 'the instance dead');
         await waitFor(async () => (await findOwnedProcesses(s.stateDir)).length === 1, 'only the child left');
 
         const second = await s.open();
