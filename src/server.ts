@@ -71,6 +71,8 @@ type ApiFetch = (request: Request, env?: unknown) => Response | Promise<Response
 export const RUNTIME_KINDS = ['process', 'docker', 'swarm', 'simulated'] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 export const DEFAULT_PORT = 7070;
+/** The longest a replica taking the lead keeps its gateways on the last leader's picture. */
+const HANDOVER_HOLD_MS = 30_000;
 
 export interface ControlPlaneConfig {
   readonly host: string;
@@ -375,6 +377,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
         },
       ])
       .catch((error: unknown) => logger.warn({ err: error, kind }, 'could not record a leadership change'));
+  let releaseHandover = (): void => {};
   const leader: LeaderRunner = new LeaderRunner({
     leadership,
     logger,
@@ -413,10 +416,14 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
             {
               name: 'registry replication',
               start: async (held: Term) => {
+                // Until the controller has adopted and checked what runs (below), gateways keep
+                // routing by the mirrored picture rather than the empty registry in between.
+                releaseHandover = traffic.hold(HANDOVER_HOLD_MS);
                 await replication.mirror.stop();
                 replication.epoch = held.epoch;
               },
               stop: async () => {
+                releaseHandover();
                 await replication.publisher.stop(replication.epoch);
                 await replication.mirror.start();
               },
@@ -440,6 +447,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
               .map((i) => i.id),
             15_000,
           );
+          releaseHandover();
           // The other replicas keep serving the last leader's picture (its instances still
           // serve) until this one's is as good: adopted instances checked, not all `starting`.
           const epoch = replication?.epoch;

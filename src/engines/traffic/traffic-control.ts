@@ -168,8 +168,28 @@ export class TrafficControl {
     return this.#warm;
   }
 
+  /**
+   * Holds snapshots from now until the returned function is called, or `maxMs` passed. A
+   * replica taking the lead empties the registry it mirrored before it has adopted what runs:
+   * a snapshot meanwhile would tell its gateways that nothing is healthy.
+   */
+  hold(maxMs: number): () => void {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const timer = this.#o.clock.setTimeout(release, maxMs);
+    function release(): void {
+      timer.cancel();
+      resolve();
+    }
+    this.#warm = promise;
+    return release;
+  }
+
   async snapshot(): Promise<GatewaySnapshot> {
-    await this.#warm;
+    // A hold may be replaced by a longer one while this waits (adopted instances to check).
+    for (let warm = this.#warm; ; warm = this.#warm) {
+      await warm;
+      if (warm === this.#warm) break;
+    }
     const latest = await this.#resolvedLatest();
     const services: Record<string, GatewaySnapshot['services'][string]> = {};
     if (latest) {
