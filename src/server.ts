@@ -332,7 +332,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       clock,
       logger,
       defaultBaseDir: baseDir,
-      traffic,
+      traffic: traffic.recordingThrough(leaderStore),
       leading: () => leader.leading,
     });
   let controller = newController();

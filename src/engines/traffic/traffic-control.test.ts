@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../adapters/clock/fake-clock.ts';
 import { openSqliteStore } from '../../adapters/store/sqlite/sqlite-store.ts';
+import { fencedStore } from '../leadership/fenced.ts';
 import { Registry } from '../registry/registry.ts';
 import { RevisionEngine } from '../revisions/revision-engine.ts';
 import { TrafficControl } from './traffic-control.ts';
@@ -14,7 +15,7 @@ async function harness() {
   const engine = new RevisionEngine({ store, clock });
   const traffic = new TrafficControl({ store, engine, registry, clock, newId: () => 'id', epoch: 'test' });
   await traffic.start();
-  return { clock, store, traffic };
+  return { clock, store, engine, traffic };
 }
 
 /** Whether the promise has settled after the pending callbacks ran. */
@@ -59,6 +60,26 @@ describe('traffic control: holding snapshots', () => {
     assert.equal(await settled(snapshot), false);
     await clock.advance(1);
     assert.equal(await settled(snapshot), true);
+    traffic.stop();
+    await store.close();
+  });
+});
+
+describe('traffic control: splits a rollout sets', () => {
+  it("refuses a leader's split once its term is gone, and still takes an operator's", async () => {
+    const { store, engine, traffic } = await harness();
+    await engine.apply(
+      { text: 'name: t\nservices:\n  api:\n    version: 1.0.0\n    tier: low\n    run: { command: node }\n' },
+      { author: 'test' },
+    );
+    // A leader paused past its lease: it holds no term when it wakes.
+    const rollout = traffic.recordingThrough(fencedStore(store, () => undefined, { stamp: false }));
+    await assert.rejects(rollout.setSplit('api', { '1.0.0': 100 }, 'canary'), { code: 'leadership-lost' });
+    assert.equal(traffic.split('api'), undefined, 'no split recorded');
+    const events = await store.readEvents({ kinds: ['traffic.split-set'] });
+    assert.equal(events.length, 0);
+    await traffic.setSplit('api', { '1.0.0': 100 }, 'alice');
+    assert.equal(traffic.split('api')?.setBy, 'alice');
     traffic.stop();
     await store.close();
   });

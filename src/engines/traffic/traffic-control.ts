@@ -290,7 +290,29 @@ export class TrafficControl {
     return [...this.#faults.values()].filter((f) => Date.parse(f.expiresAt) > now);
   }
 
-  async setSplit(service: string, weights: Record<string, number>, actor: string): Promise<TrafficSplit> {
+  /**
+   * Splits as the leader's rollouts set them: recorded through `store`, the leader's fenced
+   * one, so a leader paused past its lease moves no traffic when it wakes. An operator's split
+   * is accepted by any replica and goes through the plain store.
+   */
+  recordingThrough(store: Store): {
+    split: (service: string) => TrafficSplit | undefined;
+    setSplit: (service: string, weights: Record<string, number>, actor: string) => Promise<TrafficSplit>;
+    clearSplit: (service: string, actor: string) => Promise<void>;
+  } {
+    return {
+      split: (service) => this.split(service),
+      setSplit: (service, weights, actor) => this.setSplit(service, weights, actor, store),
+      clearSplit: (service, actor) => this.clearSplit(service, actor, store),
+    };
+  }
+
+  async setSplit(
+    service: string,
+    weights: Record<string, number>,
+    actor: string,
+    store = this.#o.store,
+  ): Promise<TrafficSplit> {
     await this.#requireService(service);
     const total = Object.values(weights).reduce((a, b) => a + b, 0);
     if (Object.keys(weights).length === 0 || Math.abs(total - 100) > 1e-9) {
@@ -302,16 +324,22 @@ export class TrafficControl {
     const described = Object.entries(weights)
       .map(([version, percent]) => `${version} ${percent}%`)
       .join(', ');
-    await this.#record('traffic.split-set', service, actor, `traffic of ${service}: ${described}`, {
+    await this.#record(store, 'traffic.split-set', service, actor, `traffic of ${service}: ${described}`, {
       split,
     });
     return split;
   }
 
-  async clearSplit(service: string, actor: string): Promise<void> {
+  async clearSplit(service: string, actor: string, store = this.#o.store): Promise<void> {
     // A service that is not there is a 404, not a quiet success: the name was probably mistyped.
     if (!this.#splits.has(service)) return this.#requireService(service);
-    await this.#record('traffic.split-cleared', service, actor, `traffic of ${service}: every version alike`);
+    await this.#record(
+      store,
+      'traffic.split-cleared',
+      service,
+      actor,
+      `traffic of ${service}: every version alike`,
+    );
   }
 
   async injectFault(request: FaultRequest, actor: string): Promise<FaultInjection> {
@@ -331,9 +359,16 @@ export class TrafficControl {
       expiresAt: new Date(now.getTime() + Math.min(request.durationMs, MAX_FAULT_MS)).toISOString(),
       createdBy: actor,
     };
-    await this.#record('fault.injected', fault.service, actor, `fault injected: ${describeFault(fault)}`, {
-      fault,
-    });
+    await this.#record(
+      this.#o.store,
+      'fault.injected',
+      fault.service,
+      actor,
+      `fault injected: ${describeFault(fault)}`,
+      {
+        fault,
+      },
+    );
     return fault;
   }
 
@@ -344,12 +379,20 @@ export class TrafficControl {
         hint: 'list them with `baton faults`',
       });
     }
-    await this.#record('fault.cleared', fault.service, actor, `fault cleared: ${describeFault(fault)}`, {
-      id,
-    });
+    await this.#record(
+      this.#o.store,
+      'fault.cleared',
+      fault.service,
+      actor,
+      `fault cleared: ${describeFault(fault)}`,
+      {
+        id,
+      },
+    );
   }
 
   async #record(
+    store: Store,
     kind: string,
     service: string,
     actor: string,
@@ -357,7 +400,7 @@ export class TrafficControl {
     data: Record<string, unknown> = {},
   ): Promise<void> {
     const time = this.#o.clock.now().toISOString();
-    await this.#o.store.appendEvents([{ kind, service, actor, message, data, time }]);
+    await store.appendEvents([{ kind, service, actor, message, data, time }]);
     // Apply at once rather than on the store's notification, so the caller's next read sees it.
     await this.#catchUp();
   }
