@@ -65,7 +65,7 @@ const get = async <T>(url: string): Promise<T> => {
   return (await response.json()) as T;
 };
 
-describe('three replicas over PostgreSQL', { timeout: 60_000 + ROUNDS * 20_000 }, () => {
+describe('three replicas over PostgreSQL', { timeout: (5 + ROUNDS) * 60_000 }, () => {
   let postgres: PrivatePostgres;
   let dir: { path: string; remove: () => Promise<void> };
   let state: string;

@@ -14,6 +14,11 @@ export interface SharedChanges {
   /** The sequence of the newest change read: where the next read goes on from. */
   readonly seq: number;
   readonly entries: readonly SharedEntry[];
+  /**
+   * The entries are the whole picture, not changes: what is not among them is gone. A read
+   * from 0 is one; so is a read from so far behind that the removals since have been pruned.
+   */
+  readonly complete?: boolean | undefined;
 }
 
 export interface SharedState {
@@ -22,7 +27,7 @@ export interface SharedState {
    * leader's first picture). Refused with `leadership-lost` unless `fence` holds the lease.
    */
   publish(entries: readonly SharedEntry[], options: { fence: number; replaceAll?: boolean }): Promise<void>;
-  /** The changes after `after`, oldest first; from 0, every live entry. */
+  /** The changes after `after`, oldest first; from 0 (or from before pruned removals), every live entry. */
   read(after: number): Promise<SharedChanges>;
   /** Called after every publish by any replica (and after a lost connection returns). */
   onPublish(listener: (seq: number) => void): () => void;

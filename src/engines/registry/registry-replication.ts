@@ -128,11 +128,9 @@ export class RegistryMirror {
     this.#running = true;
     this.#seq = 0;
     this.#unsubscribe = this.#o.shared.onPublish(() => this.#catchUp());
-    const known = new Set(this.#o.registry.instances().map((r) => r.id));
-    await this.#read((id) => known.delete(id)).catch((error: unknown) =>
+    await this.#read().catch((error: unknown) =>
       this.#o.logger.warn({ err: error }, 'could not read the shared registry yet'),
     );
-    for (const id of known) this.#o.registry.remove(id);
   }
 
   /** Stops following and empties the registry: a new leader builds its own from what runs. */
@@ -164,19 +162,23 @@ export class RegistryMirror {
     })();
   }
 
-  async #read(seen?: (id: string) => void): Promise<void> {
+  async #read(): Promise<void> {
     const changes = await this.#o.shared.read(this.#seq);
     if (!this.#running) return;
+    // The whole picture (the first read, or one from behind pruned removals): what this
+    // registry holds and the picture does not is gone.
+    const gone = new Set(changes.complete ? this.#o.registry.instances().map((r) => r.id) : []);
     for (const { key, value } of changes.entries) {
       if (key === STATES) this.#states = (value as ServiceState[] | undefined) ?? [];
       if (!key.startsWith(INSTANCE)) continue;
       const id = key.slice(INSTANCE.length);
       if (value === undefined) this.#o.registry.remove(id);
       else {
-        seen?.(id);
+        gone.delete(id);
         this.#o.registry.mirror(value as InstanceRecord);
       }
     }
+    for (const id of gone) this.#o.registry.remove(id);
     this.#seq = changes.seq;
   }
 }

@@ -4,6 +4,11 @@
 // late: only the leader publishes, one batch at a time, and its fence holds the lease row
 // FOR SHARE so that no election commits meanwhile; so sequences commit in order. Each
 // publish NOTIFYs on commit.
+//
+// Tombstones are pruned once they are far behind the newest sequence (KEEP_TOMBSTONES), and
+// the horizon row remembers how far: a reader that was further behind (a replica cut off for
+// long) cannot trust the changes after its sequence, so it gets the whole picture instead,
+// marked `complete`, and drops what is not in it.
 import pg from 'pg';
 import { BatonError } from '../../../domain/errors.ts';
 import type { SharedChanges, SharedEntry, SharedState } from '../../../ports/shared-state.ts';
@@ -11,6 +16,8 @@ import { listenForEvents, type EventListener } from './event-listener.ts';
 import { epochHolds, LEASE_TABLE } from './lease-table.ts';
 
 const TABLE = 'baton_shared_state';
+/** How far tombstones have been pruned: changes at or below it may have lost their removals. */
+const HORIZON = 'baton_shared_state_horizon';
 
 const DDL = `
   CREATE SEQUENCE IF NOT EXISTS ${TABLE}_seq;
@@ -20,11 +27,24 @@ const DDL = `
     seq     bigint NOT NULL,
     removed boolean NOT NULL DEFAULT false
   );
-  CREATE INDEX IF NOT EXISTS ${TABLE}_by_seq ON ${TABLE} (seq)`;
+  CREATE INDEX IF NOT EXISTS ${TABLE}_by_seq ON ${TABLE} (seq);
+  CREATE TABLE IF NOT EXISTS ${HORIZON} (
+    id  integer PRIMARY KEY CHECK (id = 1),
+    seq bigint NOT NULL
+  );
+  INSERT INTO ${HORIZON} (id, seq) VALUES (1, 0) ON CONFLICT DO NOTHING`;
+
+/** Removals a reader can still hear of as changes; one further behind reads everything again. */
+const KEEP_TOMBSTONES = 10_000;
+/** Publishes between two prunings: pruning is one indexed DELETE, rare enough to cost nothing. */
+const PRUNE_EVERY = 500;
 
 export async function openPostgresSharedState(options: {
   connectionString: string;
   schema?: string | undefined;
+  /** Tests: keep fewer tombstones, prune more often. */
+  keepTombstones?: number | undefined;
+  pruneEvery?: number | undefined;
 }): Promise<SharedState> {
   const { connectionString, schema } = options;
   const pool = new pg.Pool({
@@ -36,6 +56,10 @@ export async function openPostgresSharedState(options: {
   const state = new PostgresSharedState(
     pool,
     schema === undefined ? 'baton_shared' : `baton_shared_${schema}`,
+    {
+      keep: options.keepTombstones ?? KEEP_TOMBSTONES,
+      every: options.pruneEvery ?? PRUNE_EVERY,
+    },
   );
   try {
     await state.transaction(async (client) => {
@@ -64,10 +88,13 @@ class PostgresSharedState implements SharedState {
   readonly #channel: string;
   readonly #listeners = new Set<(seq: number) => void>();
   #listener: EventListener | undefined;
+  readonly #prune: { readonly keep: number; readonly every: number };
+  #publishes = 0;
 
-  constructor(pool: pg.Pool, channel: string) {
+  constructor(pool: pg.Pool, channel: string, prune: { keep: number; every: number }) {
     this.#pool = pool;
     this.#channel = channel;
+    this.#prune = prune;
   }
 
   async listen(connectionString: string): Promise<void> {
@@ -111,6 +138,21 @@ class PostgresSharedState implements SharedState {
       [options.fence, keys, values, this.#channel],
     );
     if (!rows[0]?.holds) throw stale(options.fence);
+    if (++this.#publishes % this.#prune.every === 0) await this.#pruneTombstones();
+  }
+
+  /** Drops the removals far behind the newest change, and moves the horizon past them, at once. */
+  async #pruneTombstones(): Promise<void> {
+    await this.transaction(async (client) => {
+      const { rows } = await client.query<{ cut: string }>(
+        `SELECT coalesce(max(seq), 0) - $1 AS cut FROM ${TABLE}`,
+        [this.#prune.keep],
+      );
+      const cut = Number(rows[0]!.cut);
+      if (cut <= 0) return;
+      await client.query(`DELETE FROM ${TABLE} WHERE removed AND seq <= $1`, [cut]);
+      await client.query(`UPDATE ${HORIZON} SET seq = greatest(seq, $1) WHERE id = 1`, [cut]);
+    });
   }
 
   /** A new leader's first picture: every entry it does not have is removed. */
@@ -136,15 +178,38 @@ class PostgresSharedState implements SharedState {
   }
 
   async read(after: number): Promise<SharedChanges> {
+    if (after === 0) return this.#readAll();
+    // The horizon and the changes in one statement, hence one snapshot: a pruning in between
+    // cannot hide a removal.
+    const { rows } = await this.#pool.query<{
+      key: string | null;
+      value: unknown;
+      seq: string;
+      removed: boolean;
+    }>(
+      `SELECT NULL AS key, NULL::jsonb AS value, seq, false AS removed, 0 AS part FROM ${HORIZON} WHERE id = 1
+       UNION ALL
+       SELECT key, value, seq, removed, 1 FROM ${TABLE} WHERE seq > $1
+       ORDER BY part, seq`,
+      [after],
+    );
+    const [horizon, ...changes] = rows;
+    if (horizon !== undefined && Number(horizon.seq) > after) return this.#readAll();
+    return {
+      seq: changes.length === 0 ? after : Number(changes.at(-1)!.seq),
+      entries: changes.map((r) => ({ key: r.key!, value: r.removed ? undefined : r.value })),
+    };
+  }
+
+  /** Every live entry, and the newest sequence (a tombstone's, maybe). */
+  async #readAll(): Promise<SharedChanges> {
     const { rows } = await this.#pool.query<{ key: string; value: unknown; seq: string; removed: boolean }>(
-      after === 0
-        ? `SELECT key, value, seq, removed FROM ${TABLE} WHERE NOT removed OR seq = (SELECT max(seq) FROM ${TABLE}) ORDER BY seq`
-        : `SELECT key, value, seq, removed FROM ${TABLE} WHERE seq > $1 ORDER BY seq`,
-      after === 0 ? [] : [after],
+      `SELECT key, value, seq, removed FROM ${TABLE} WHERE NOT removed OR seq = (SELECT max(seq) FROM ${TABLE}) ORDER BY seq`,
     );
     return {
-      seq: rows.length === 0 ? after : Number(rows.at(-1)!.seq),
-      entries: rows.map((r) => ({ key: r.key, value: r.removed ? undefined : r.value })),
+      seq: rows.length === 0 ? 0 : Number(rows.at(-1)!.seq),
+      entries: rows.filter((r) => !r.removed).map((r) => ({ key: r.key, value: r.value })),
+      complete: true,
     };
   }
 
