@@ -68,4 +68,16 @@ describe("baton up's gateway", () => {
     assert.equal(apply.status, 403);
     assert.equal((await fetch(`${up.url}/v1/revisions`, { headers: asGateway })).status, 403);
   });
+
+  it("records baton up's own apply in the audit trail, under the bootstrap admin", async () => {
+    const response = await fetch(`${up.url}/v1/audit?action=apply`, { headers: bearer(up.token) });
+    assert.equal(response.status, 200);
+    const { events } = (await response.json()) as {
+      events: { actor: string; data: { status: number; path: string } }[];
+    };
+    assert.deepEqual(
+      events.map((e) => [e.actor, e.data.path, e.data.status]),
+      [['admin', 'baton up', 201]],
+    );
+  });
 });

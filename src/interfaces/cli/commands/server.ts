@@ -12,6 +12,7 @@ import {
   type RuntimeKind,
 } from '../../../server.ts';
 import { BOOTSTRAP_ADMIN } from '../../../engines/identity/identities.ts';
+import { AUDIT_KIND } from '../../http/audit.ts';
 import { CliExit, EXIT } from '../exit-codes.ts';
 import { readManifestFile } from '../manifest-file.ts';
 import { parseListen } from '../listen-address.ts';
@@ -192,10 +193,24 @@ export function registerServerCommands(program: Command): void {
           });
         }
         const afterSeq = await plane.store.lastEventSeq();
-        const outcome = await plane.engine.apply(
-          { text, file: options.file, baseDir },
-          { author: BOOTSTRAP_ADMIN, message: options.message },
-        );
+        // In process, not through the API: the audit trail hears of it as of an API call.
+        const audited = (status: number) =>
+          plane.store.appendEvents([
+            {
+              kind: AUDIT_KIND,
+              actor: BOOTSTRAP_ADMIN,
+              message: `apply: baton up -f ${options.file} → ${status}`,
+              data: { action: 'apply', method: 'CLI', path: 'baton up', status, source: 'local' },
+              time: new Date().toISOString(),
+            },
+          ]);
+        const outcome = await plane.engine
+          .apply({ text, file: options.file, baseDir }, { author: BOOTSTRAP_ADMIN, message: options.message })
+          .catch(async (error: unknown) => {
+            await audited(error instanceof BatonError ? 422 : 500);
+            throw error;
+          });
+        await audited(201);
         printPlan(out, outcome.plan);
         out.line(`API: ${plane.url}`);
         if (gateway) out.line(`Gateway: ${gateway.url}`);
