@@ -210,6 +210,26 @@ describe('roles', () => {
     );
   });
 
+  it('finds an audit event however many came after it', async () => {
+    const event = (actor: string) => ({
+      kind: 'audit',
+      actor,
+      message: 'apply: POST /v1/apply → 201',
+      data: { action: 'apply', status: 201 },
+      time: new Date().toISOString(),
+    });
+    await store.appendEvents([event('archie')]);
+    for (let i = 0; i < 11; i++) await store.appendEvents(Array.from({ length: 1_000 }, () => event('bulk')));
+    const { events } = (await (await call(tokens.viewer, 'GET', '/v1/audit?actor=archie')).json()) as {
+      events: { actor: string }[];
+    };
+    assert.deepEqual(
+      events.map((e) => e.actor),
+      ['archie'],
+      'older than the newest 11,000',
+    );
+  });
+
   it('revokes a token for good, and no token may take a reserved name', async () => {
     const admin = (method: string, path: string, body?: unknown) => call(tokens.admin, method, path, body);
     assert.equal((await admin('DELETE', '/v1/tokens/vera')).status, 204);

@@ -327,6 +327,9 @@ export function storeContract(
           assert.deepEqual(await read({ newest: true, service: 'web', limit: 2 }), [seq[2], seq[4]]);
           assert.deepEqual(await read({ newest: true, after: seq[3] }), seq.slice(4));
           assert.deepEqual(await read({ newest: true, kinds: ['health.failed'], limit: 1 }), [seq[5]]);
+          // Paging back: the newest ones before a sequence.
+          assert.deepEqual(await read({ newest: true, before: seq[4], limit: 2 }), seq.slice(2, 4));
+          assert.deepEqual(await read({ before: seq[1] }), seq.slice(0, 1));
         }));
 
       it(

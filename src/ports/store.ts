@@ -25,6 +25,8 @@ export interface StoredEvent extends NewEvent {
 export interface EventQuery {
   /** Only events with a sequence number greater than this. */
   readonly after?: number | undefined;
+  /** Only events with a sequence number less than this: paging back through `newest`. */
+  readonly before?: number | undefined;
   readonly limit?: number | undefined;
   readonly service?: string | undefined;
   readonly kinds?: readonly string[] | undefined;

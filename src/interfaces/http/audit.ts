@@ -4,15 +4,15 @@
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Store } from '../../ports/store.ts';
+import type { StoredEvent, Store } from '../../ports/store.ts';
 import { actor, sourceOf } from './caller.ts';
 import { json, problems } from './responses.ts';
 import { route, type Route } from './route-table.ts';
 import { EventSchema } from './schemas.ts';
 
 export const AUDIT_KIND = 'audit';
-/** How far back a filtered search looks, newest first. */
-const SCAN_LIMIT = 10_000;
+/** Audit events read at a time while a filtered search pages back through the trail. */
+const PAGE = 1_000;
 
 export async function recordAudit(
   store: Store,
@@ -65,18 +65,26 @@ export function auditRoute(store: Store): Route {
       ...problems(400),
     },
     handler: async ({ query }) => {
-      const scanned = await store.readEvents({ kinds: [AUDIT_KIND], newest: true, limit: SCAN_LIMIT });
       const since = query.since === undefined ? undefined : Date.parse(query.since);
-      const events = scanned
-        .reverse()
-        .filter(
-          (e) =>
-            (query.actor === undefined || e.actor === query.actor) &&
-            (query.action === undefined || e.data?.['action'] === query.action) &&
-            (since === undefined || Date.parse(e.time) >= since),
-        )
-        .slice(0, query.limit);
-      return json({ events });
+      const matches = (e: StoredEvent) =>
+        (query.actor === undefined || e.actor === query.actor) &&
+        (query.action === undefined || e.data?.['action'] === query.action);
+      // Back through the whole trail a page at a time, newest first, until the limit is met,
+      // the trail ends, or the events are older than `since` (time grows with the sequence).
+      const events: StoredEvent[] = [];
+      let before: number | undefined;
+      for (;;) {
+        const page = (
+          await store.readEvents({ kinds: [AUDIT_KIND], newest: true, before, limit: PAGE })
+        ).reverse();
+        for (const e of page) {
+          if (since !== undefined && Date.parse(e.time) < since) return json({ events });
+          if (matches(e)) events.push(e);
+          if (events.length === query.limit) return json({ events });
+        }
+        if (page.length < PAGE) return json({ events });
+        before = page.at(-1)!.seq;
+      }
     },
   });
 }

@@ -347,6 +347,7 @@ class PostgresStore implements Store {
     const params: unknown[] = [];
     const where: string[] = [];
     if (query.after !== undefined) where.push(`seq > $${params.push(query.after)}`);
+    if (query.before !== undefined) where.push(`seq < $${params.push(query.before)}`);
     if (query.service !== undefined) where.push(`service = $${params.push(query.service)}`);
     if (kinds !== undefined) where.push(`kind = ANY($${params.push(kinds)}::text[])`);
     const rows = await this.#select<EventTableRow>(

@@ -216,6 +216,10 @@ class SqliteStore implements Store {
       where.push('seq > ?');
       params.push(query.after);
     }
+    if (query.before !== undefined) {
+      where.push('seq < ?');
+      params.push(query.before);
+    }
     if (query.service !== undefined) {
       where.push('service = ?');
       params.push(query.service);
