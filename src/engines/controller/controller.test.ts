@@ -10,6 +10,8 @@ import {
 } from '../../adapters/runtime/simulated/simulated-runtime.ts';
 import { openSqliteStore } from '../../adapters/store/sqlite/sqlite-store.ts';
 import type { Prober, ProbeTarget } from '../../ports/prober.ts';
+import type { InstanceSpec } from '../../ports/runtime.ts';
+import { BatonError } from '../../domain/errors.ts';
 import type { Store } from '../../ports/store.ts';
 import { Registry } from '../registry/registry.ts';
 import { RevisionEngine } from '../revisions/revision-engine.ts';
@@ -70,6 +72,8 @@ async function harness(
     prober?: (simulated: Prober) => Prober;
     /** Wraps the store (to make it fail). */
     store?: (store: Store) => Store;
+    /** Refuses starts, as the runtime's error says. */
+    failStart?: (spec: InstanceSpec) => BatonError | undefined;
   } = {},
 ): Promise<Harness> {
   const clock = new FakeClock();
@@ -80,6 +84,7 @@ async function harness(
     clock,
     startLatencyMs: 100,
     exitAfterMs: (spec) => (spec.version === crash?.version ? crash.afterMs : undefined),
+    failStart: options.failStart,
   });
   if (crash)
     runtime.subscribe((e) => {
@@ -469,6 +474,38 @@ describe('Controller: failures', () => {
       const alerts = await h.store.readEvents({ kinds: ['alert.restarts-exhausted'] });
       assert.equal(alerts.length, 1);
       assert.equal(alerts[0]!.service, 'inventory');
+    } finally {
+      await shutdown(h);
+      await h.store.close();
+    }
+  });
+
+  it('alerts once and leaves the service failed when a start is refused for good', async () => {
+    let refuse = false;
+    const h = await harness({
+      // As the swarm runtime refuses a pet whose volume is on a lost node.
+      failStart: (spec) =>
+        refuse && spec.service === 'inventory'
+          ? new BatonError('instance-unstartable', 'its data cannot follow it to another node')
+          : undefined,
+    });
+    try {
+      await h.engine.apply({ text: manifest() }, { author: 'test' });
+      await until(h, () => settledAll(h));
+      refuse = true;
+      for (const i of h.registry.instances('inventory')) h.runtime.kill(i.id);
+      await until(h, () => h.controller.state('inventory')?.phase === 'failed');
+      await h.clock.advance(60_000);
+      const alerts = await h.store.readEvents({ kinds: ['alert.cannot-start'] });
+      assert.deepEqual(
+        alerts.map((a) => [a.service, a.message]),
+        [
+          [
+            'inventory',
+            'inventory cannot start: its data cannot follow it to another node; left failed, a person must look',
+          ],
+        ],
+      );
     } finally {
       await shutdown(h);
       await h.store.close();

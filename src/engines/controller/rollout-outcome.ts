@@ -169,6 +169,19 @@ export class RolloutOutcome {
         time,
       });
     }
+    // A start refused for good (a pet whose data is on a lost node, a command that is not
+    // there): retrying cannot help, so a person is told, once.
+    if (failure === 'cannot-start' && status.phase === 'failed' && previous?.phase !== 'failed') {
+      events.push({
+        kind: 'alert.cannot-start',
+        service,
+        revision: revision?.number,
+        actor: 'controller',
+        message: `${service} cannot start: ${crashes?.cannotStart ?? 'refused'}; left failed, a person must look`,
+        data: { reason: crashes?.cannotStart ?? null },
+        time,
+      });
+    }
     // The revision converges with this service: said in the same write, so that no one sees
     // every service settled before the convergence is in the log.
     const converges =

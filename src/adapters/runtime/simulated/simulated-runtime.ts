@@ -30,8 +30,11 @@ export interface SimulatedRuntimeOptions {
   readonly stopLatencyMs?: number | undefined;
   /** Default `simulated`. */
   readonly node?: string | undefined;
-  /** An error message makes that start reject (after the start latency), as `instance-start-failed`. */
-  readonly failStart?: ((spec: InstanceSpec) => string | undefined) | undefined;
+  /**
+   * An error message makes that start reject (after the start latency), as
+   * `instance-start-failed`; a BatonError, as itself (e.g. a terminal `instance-unstartable`).
+   */
+  readonly failStart?: ((spec: InstanceSpec) => string | BatonError | undefined) | undefined;
   /** A number makes that instance crash that long after it started. */
   readonly exitAfterMs?: ((spec: InstanceSpec) => number | undefined) | undefined;
   /** The exit code of those crashes. Default 1. */
@@ -334,7 +337,10 @@ export class SimulatedRuntime implements Runtime {
     const failure = this.#options.failStart?.(instance.spec);
     if (failure !== undefined) {
       this.#instances.delete(id);
-      this.#settleStart(id, new BatonError('instance-start-failed', failure));
+      this.#settleStart(
+        id,
+        failure instanceof BatonError ? failure : new BatonError('instance-start-failed', failure),
+      );
       return;
     }
     instance.phase = Phase.running;
