@@ -32,7 +32,7 @@ services:
         required: [MODE]
 `;
 
-describe('config center', { timeout: 120_000 }, () => {
+describe('config center', { timeout: 600_000 }, () => {
   let dir: string;
   let plane: ControlPlane;
   const clients: Config[] = [];

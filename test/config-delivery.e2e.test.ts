@@ -16,7 +16,7 @@ interface Seen {
   file: { release: number; values: Record<string, unknown> } | null;
 }
 
-describe('config delivery to processes', { timeout: 120_000 }, () => {
+describe('config delivery to processes', { timeout: 600_000 }, () => {
   let dir: string;
   let plane: ControlPlane;
 

@@ -302,7 +302,7 @@ describe('an unmodified app through the data plane', { timeout: 600_000 }, () =>
   });
 });
 
-describe('range routing and the map, with no instrumentation anywhere', { timeout: 300_000 }, () => {
+describe('range routing and the map, with no instrumentation anywhere', { timeout: 600_000 }, () => {
   let state: { path: string; remove: () => Promise<void> };
   let server: ServerProcess;
   let gateway: GatewayProcess;

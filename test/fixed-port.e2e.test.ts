@@ -41,7 +41,7 @@ services:
     rollout: { deadline: 2m }
 `;
 
-describe('a fixed port, with real processes', { timeout: 120_000 }, () => {
+describe('a fixed port, with real processes', { timeout: 600_000 }, () => {
   let dir: { path: string; remove: () => Promise<void> };
   let plane: ControlPlane;
   let port: number;

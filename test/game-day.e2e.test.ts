@@ -10,7 +10,7 @@ import { authedFetch } from './support/api-token.ts';
 
 const SHOP = join(REPO, 'examples/shop/baton.yaml');
 
-describe("README's game day on the shop", { timeout: 240_000 }, () => {
+describe("README's game day on the shop", { timeout: 600_000 }, () => {
   let dir: { path: string; remove: () => Promise<void> };
   let up: UpProcess;
 

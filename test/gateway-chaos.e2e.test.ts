@@ -30,7 +30,7 @@ services:
     routes: [{ path: /echo, stripPrefix: true }]
 `;
 
-describe('gateway under chaos', { timeout: 120_000 }, () => {
+describe('gateway under chaos', { timeout: 600_000 }, () => {
   let plane: ControlPlane;
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   let state: Awaited<ReturnType<typeof tempDir>>;

@@ -293,7 +293,7 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-describe('a known secret never leaves in plain text', { timeout: 180_000 }, () => {
+describe('a known secret never leaves in plain text', { timeout: 600_000 }, () => {
   it('on SQLite: API, CLI, dashboard requests, events, logs, the database file and its WAL', () =>
     scenario('sqlite'));
   it('on PostgreSQL: the same, and a dump of the database', () => scenario('postgres'));

@@ -68,7 +68,7 @@ function start(name: ServiceName, env: Record<string, string>): Running {
 }
 
 /** Polls `check` until it returns something truthy; fails with `what` at the deadline. */
-function waitFor<T>(what: string, check: () => T | Promise<T>, deadlineMs = 5_000): Promise<T> {
+function waitFor<T>(what: string, check: () => T | Promise<T>, deadlineMs = 60_000): Promise<T> {
   return eventually(async () => (await check()) || undefined, { what, timeoutMs: deadlineMs });
 }
 
