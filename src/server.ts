@@ -27,6 +27,7 @@ import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
 import { jsonConfigFiles } from './adapters/config/json-config-files.ts';
 import { aesGcmSealer } from './adapters/secrets/aes-gcm-sealer.ts';
 import { loadSecretKey } from './adapters/secrets/secret-key.ts';
+import { openPostgresSpanStore } from './adapters/span-store/postgres-span-store.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
 import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
 import { openPostgresSharedState } from './adapters/store/postgres/postgres-shared-state.ts';
@@ -61,6 +62,7 @@ import type { Leadership, Term } from './ports/leadership.ts';
 import type { Prober } from './ports/prober.ts';
 import type { Runtime } from './ports/runtime.ts';
 import type { SharedState } from './ports/shared-state.ts';
+import type { SpanStore } from './ports/span-store.ts';
 import type { ServiceState } from './engines/controller/revision-progress.ts';
 import type { Store } from './ports/store.ts';
 import { BatonError } from './domain/errors.ts';
@@ -284,7 +286,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   // A file instances can read (BATON_CONFIG_FILE) where they share this machine's disk:
   // beside the state folder, never in it (instances get no path into it).
   const configFiles = local.name === 'process' ? jsonConfigFiles(`${resolve(stateDir)}.config`) : undefined;
-  const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
+  const spanStore = await openSpanStoreAt(location, stateDir);
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
     spanStore,
@@ -777,6 +779,16 @@ function openStoreAt(location: StoreLocation): Promise<Store> {
   return location.kind === 'postgres'
     ? openPostgresStore({ connectionString: location.url })
     : openSqliteStore({ path: location.path });
+}
+
+/**
+ * Spans live beside the state: in the state folder's own SQLite file, or, with PostgreSQL, in
+ * its `baton_traces` schema, so that a trace sent to one replica is found from every other.
+ */
+function openSpanStoreAt(location: StoreLocation, stateDir: string): Promise<SpanStore> {
+  return location.kind === 'postgres'
+    ? openPostgresSpanStore({ connectionString: location.url })
+    : openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
 }
 
 /**
