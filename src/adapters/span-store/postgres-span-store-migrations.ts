@@ -80,6 +80,12 @@ export const POSTGRES_SPAN_STORE_MIGRATIONS: readonly Migration[] = [
         bytes bigint NOT NULL
       );
       INSERT INTO stored_bytes (slot, bytes) SELECT generate_series(0, 7), 0;
+
+      -- Searches pick their plan (walk an index newest first, or sort every match) by the
+      -- row estimates: keep them fresh on tables that grow by thousands of rows a second,
+      -- not only after every 10 % (the default) of a table that may hold millions.
+      ALTER TABLE traces SET (autovacuum_analyze_threshold = 1000, autovacuum_analyze_scale_factor = 0.02);
+      ALTER TABLE trace_services SET (autovacuum_analyze_threshold = 1000, autovacuum_analyze_scale_factor = 0.02);
     `,
   },
 ];

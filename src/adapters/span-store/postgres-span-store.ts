@@ -369,6 +369,7 @@ class PostgresSpanStore implements SpanStore {
           [`baton:span-retention:${s}`],
         );
         if (!locked[0]!.ours) return { deletedTraces: 0, deletedSpans: 0, done: true };
+        await analyzeFirstSpans(client, s);
         let { rows: victims } = await client.query<{ trace_id: Buffer }>(
           `SELECT trace_id FROM ${s}.traces WHERE start_us < $1 ORDER BY start_us LIMIT $2`,
           [cutoffUs, chunk],
@@ -483,6 +484,23 @@ class PostgresSpanStore implements SpanStore {
  */
 function pgText(value: string): string {
   return value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
+}
+
+/**
+ * A search chooses between walking an index newest first (stopping at the limit) and sorting
+ * every match, by the planner's row estimates. Tables never analyzed estimate a service's
+ * traces at almost none, and a search by a common service then sorts all its traces (110 ms
+ * at 25,000 traces in the bench, and growing). Autovacuum analyzes within a minute or so of
+ * the first spans (the migration lowers its thresholds); retention does not wait for it.
+ */
+async function analyzeFirstSpans(client: pg.PoolClient, schema: string): Promise<void> {
+  const { rows } = await client.query<{ relname: string }>(
+    `SELECT relname FROM pg_stat_user_tables
+      WHERE schemaname = $1 AND relname IN ('traces', 'trace_services')
+        AND last_analyze IS NULL AND last_autoanalyze IS NULL AND n_mod_since_analyze > 0`,
+    [schema],
+  );
+  for (const { relname } of rows) await client.query(`ANALYZE ${schema}.${relname}`);
 }
 
 function compare(a: string, b: string): number {
