@@ -139,7 +139,7 @@ describe('PostgreSQL span store, shared by replicas', () => {
     }
   });
 
-  it('takes the strings PostgreSQL cannot index or hold: 8 KiB names and NUL characters', async () => {
+  it('takes the strings PostgreSQL cannot index or hold: 8 KiB names, NUL characters and lone surrogates', async () => {
     const { schema, drop } = await scratchSchema();
     const store = await openPostgresSpanStore({ connectionString: url, schema });
     try {
@@ -151,8 +151,9 @@ describe('PostgreSQL span store, shared by replicas', () => {
           id: 'nul',
           parent: 'root',
           service: 'web',
-          name: 'a\u0000b',
-          attributes: { k: 'v\u0000w' },
+          name: 'a\u0000b\ud800',
+          attributes: { k: 'v\u0000w', half: 'x\udc00' },
+          statusMessage: 'nul \u0000',
           at: 1,
         }),
       ];
@@ -161,8 +162,9 @@ describe('PostgreSQL span store, shared by replicas', () => {
       assert.equal(summary?.traceId, traceId(1));
       const back = await store.getTrace(traceId(1));
       const nul = back.find((s) => s.service === 'web');
-      assert.equal(nul?.name, 'a\ufffdb', 'NUL replaced in plain text');
-      assert.deepEqual(nul?.attributes, { k: 'v\u0000w' }, 'kept as sent in JSON');
+      assert.equal(nul?.name, 'a\ufffdb\ufffd', 'NUL and a lone surrogate replaced in plain text');
+      assert.deepEqual(nul?.attributes, { k: 'v\u0000w', half: 'x\udc00' }, 'kept as sent in JSON');
+      assert.equal(nul?.statusMessage, 'nul \u0000');
     } finally {
       await store.close();
       await drop();

@@ -479,8 +479,9 @@ class PostgresSpanStore implements SpanStore {
 }
 
 /**
- * PostgreSQL's text cannot hold U+0000, which OTLP strings may: it becomes U+FFFD, as an
- * undecodable byte would, rather than failing the whole request. (JSON columns escape it.)
+ * PostgreSQL's text cannot hold U+0000, which OTLP strings may: it becomes U+FFFD, as a lone
+ * surrogate does on its way to UTF-8, rather than failing the whole request. (The JSON
+ * columns keep both, escaped.)
  */
 function pgText(value: string): string {
   return value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value;
