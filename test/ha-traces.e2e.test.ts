@@ -5,6 +5,7 @@
 // the whole trace and the same search answers.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
@@ -19,7 +20,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import pg from 'pg';
 import { bearer } from './support/api-token.ts';
-import { startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
+import { runCli, startServer, tempDir, type ServerProcess } from './support/baton-process.ts';
 
 const PG_URL = process.env.BATON_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -98,13 +99,14 @@ describe('traces over two replicas sharing PostgreSQL', { timeout: 90_000 }, () 
   const database = `baton_ha_traces_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   let dir: { path: string; remove: () => Promise<void> };
+  let store: string;
   let a: ServerProcess;
   let b: ServerProcess;
 
   before(async () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
-    const store = PG_URL.replace(/\/[^/]*$/, `/${database}`);
+    store = PG_URL.replace(/\/[^/]*$/, `/${database}`);
     dir = await tempDir('ha-traces');
     // Own state folders, own admin tokens: only the database is shared.
     a = await startServer(join(dir.path, 'a'), ['--store', store]);
@@ -170,5 +172,38 @@ describe('traces over two replicas sharing PostgreSQL', { timeout: 90_000 }, () 
     const { status, body } = await get<TraceView>(a, `/v1/traces/${traceIds[1]}`);
     assert.equal(status, 200);
     assert.equal(body.spanCount, 2, 'each span once');
+  });
+
+  it('sends the spans of a control plane with --trace-store to that database, not beside its state', async () => {
+    // Its state in its own SQLite file; its spans in the replicas' database.
+    const state = join(dir.path, 'c');
+    const c = await startServer(state, ['--trace-store', store]);
+    try {
+      const { web, traceIds } = checkouts(1);
+      assert.equal((await exportTo(c, web)).code, ExportResultCode.SUCCESS);
+      const { status, body } = await get<TraceView>(a, `/v1/traces/${traceIds[0]}`);
+      assert.equal(status, 200, 'replica A finds it in the database');
+      assert.equal(body.spanCount, 2);
+      assert.equal(existsSync(join(state, 'traces.db')), false, 'no span file beside the state');
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('refuses a --trace-store that is the SQLite state database', async () => {
+    const file = join(dir.path, 'd', 'state.db');
+    const { code, stderr } = await runCli([
+      'server',
+      '--listen',
+      '127.0.0.1:0',
+      '--state-dir',
+      join(dir.path, 'd'),
+      '--store',
+      file,
+      '--trace-store',
+      file,
+    ]);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /--trace-store .* is the state database/);
   });
 });
