@@ -2,12 +2,18 @@
 // counts into RED) from OTLP/protobuf batches of 512 spans, and what CPU that costs it;
 // then how long a 1,000-span trace takes to show, and how much disk a million spans take.
 //
-//   node bench/otlp-ingest.ts [seconds per phase = 15] [senders = 4]
+//   node bench/otlp-ingest.ts [seconds per phase = 15] [senders = 4] [--store postgres://…]
 //
 // Three processes: `baton server` (the control plane, its CPU read from /proc), a load
 // generator (this file with --generate: several concurrent senders, each POSTing fresh
 // batches built with the official OTel serializer), and this one, which conducts. Phases:
 // as fast as the senders can go, then paced at the goal rate (30,000 spans/s).
+//
+// With --store, the same again on a control plane whose store (and so span store) is that
+// PostgreSQL server, in a scratch database created for the run and dropped after it: the
+// SQLite span store is the peer, measured in the same run. The database's CPU is counted
+// too (the backends serving the scratch database, read from /proc: the server must be on
+// this machine).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -15,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
@@ -365,7 +372,7 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime + stime
 }
 
-function startBaton(stateDir: string): Promise<{ child: ChildProcess; url: string }> {
+function startBaton(stateDir: string, store?: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [
@@ -377,6 +384,7 @@ function startBaton(stateDir: string): Promise<{ child: ChildProcess; url: strin
       stateDir,
       '--log-level',
       'warn',
+      ...(store === undefined ? [] : ['--store', store]),
     ],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -415,42 +423,135 @@ function runGenerator(
   );
 }
 
+/** Where the spans go: the embedded SQLite file, or a PostgreSQL database (and its backends' CPU). */
+interface SpanStoreUnderTest {
+  readonly name: string;
+  readonly store: string | undefined;
+  /** CPU seconds the database has spent for this control plane so far (0 for SQLite: it runs inside). */
+  databaseCpu(): Promise<number>;
+  /** Spans stored and the bytes they take. */
+  size(stateDir: string): Promise<{ spans: number; used: number; onDisk: number }>;
+  close(): Promise<void>;
+}
+
+function sqliteUnderTest(): SpanStoreUnderTest {
+  return {
+    name: 'SQLite',
+    store: undefined,
+    databaseCpu: async () => 0,
+    async size(stateDir) {
+      const path = join(stateDir, 'traces.db');
+      const db = new DatabaseSync(path, { readOnly: true });
+      const spans = (db.prepare('SELECT count(*) AS n FROM spans').get() as { n: number }).n;
+      const pragma = (name: string) => (db.prepare(`PRAGMA ${name}`).get() as Record<string, number>)[name]!;
+      const used = (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
+      db.close();
+      return { spans, used, onDisk: statSync(path).size };
+    },
+    close: async () => {},
+  };
+}
+
+async function postgresUnderTest(url: string): Promise<SpanStoreUnderTest> {
+  const database = `baton_otlp_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const store = url.replace(/\/[^/?]*(\?|$)/, `/${database}$1`);
+  // Backends come and go with the pool: a backend's CPU is remembered once seen, and added
+  // up with what every live one has spent.
+  const spent = new Map<number, number>();
+  return {
+    name: 'PostgreSQL',
+    store,
+    async databaseCpu() {
+      const { rows } = await admin.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE datname = $1',
+        [database],
+      );
+      for (const { pid } of rows) {
+        try {
+          spent.set(pid, cpuSeconds(pid));
+        } catch {
+          // ended meanwhile: its last reading stands
+        }
+      }
+      return [...spent.values()].reduce((a, b) => a + b, 0);
+    },
+    async size() {
+      // Rows and their indexes and TOAST, as pg_total_relation_size counts them; on a fresh
+      // database nothing was deleted, so that is also what the files hold.
+      const scratch = new pg.Client({ connectionString: store });
+      await scratch.connect();
+      try {
+        const { rows } = await scratch.query<{ spans: string; used: string }>(
+          `SELECT (SELECT count(*) FROM baton_traces.spans) AS spans,
+             (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'baton_traces' AND c.relkind = 'r') AS used`,
+        );
+        const used = Number(rows[0]!.used);
+        return { spans: Number(rows[0]!.spans), used, onDisk: used };
+      } finally {
+        await scratch.end();
+      }
+    },
+    async close() {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+interface PhaseResult {
+  readonly spansPerSecond: number;
+  readonly cores: number;
+  readonly databaseCores: number;
+  readonly spans: number;
+}
+
 async function phase(
   name: string,
   baton: { child: ChildProcess; url: string },
+  under: SpanStoreUnderTest,
   senders: number,
   seconds: number,
   rate: number,
-) {
+): Promise<PhaseResult> {
   const cpuBefore = cpuSeconds(baton.child.pid!);
+  const databaseBefore = await under.databaseCpu();
   const wallBefore = performance.now();
   const result = await runGenerator(`${baton.url}/v1/traces`, senders, seconds, rate);
   const wall = (performance.now() - wallBefore) / 1000;
   const cpu = cpuSeconds(baton.child.pid!) - cpuBefore;
+  const databaseCpu = (await under.databaseCpu()) - databaseBefore;
   // The generator process takes a moment to start and stop: CPU over the whole wall time.
   const spansPerSecond = result.spans / result.seconds;
   const cores = cpu / wall;
+  const database = under.store === undefined ? '' : `  database ${(databaseCpu / wall).toFixed(2)} cores`;
   console.log(
-    `${name.padEnd(26)} ${Math.round(spansPerSecond).toLocaleString('en').padStart(8)} spans/s  ` +
-      `control plane ${cores.toFixed(2)} cores  ${Math.round(result.spans / cpu)
+    `${`${under.name}: ${name}`.padEnd(38)} ${Math.round(spansPerSecond).toLocaleString('en').padStart(8)} spans/s  ` +
+      `control plane ${cores.toFixed(2)} cores${database}  ${Math.round(result.spans / (cpu + databaseCpu))
         .toLocaleString('en')
         .padStart(8)} spans per CPU-second  ` +
       `(${result.spans.toLocaleString('en')} spans, ${result.failed} failed batches)`,
   );
-  return { spansPerSecond, cores, spans: result.spans };
+  return { spansPerSecond, cores, databaseCores: databaseCpu / wall, spans: result.spans };
 }
 
-async function conduct(seconds: number, senders: number): Promise<void> {
+async function measure(under: SpanStoreUnderTest, seconds: number, senders: number): Promise<PhaseResult> {
   const dir = await mkdtemp(join(tmpdir(), 'baton-otlp-bench-'));
-  const baton = await startBaton(join(dir, 'state'));
-  token = await serverToken(join(dir, 'state'));
+  const stateDir = join(dir, 'state');
+  const baton = await startBaton(stateDir, under.store);
+  token = await serverToken(stateDir);
+  let fastest: PhaseResult;
   try {
-    console.log(`OTLP/protobuf batches of ${BATCH} spans, ${senders} senders, ${seconds}s per phase\n`);
-    await phase('warm-up', baton, senders, 3, 0);
-    await phase('as fast as possible', baton, senders, seconds, 0);
+    await phase('warm-up', baton, under, senders, 3, 0);
+    fastest = await phase('as fast as possible', baton, under, senders, seconds, 0);
     await phase(
       `paced at ${GOAL_SPANS_PER_SECOND.toLocaleString('en')}/s`,
       baton,
+      under,
       senders,
       seconds,
       GOAL_SPANS_PER_SECOND,
@@ -485,25 +586,36 @@ async function conduct(seconds: number, senders: number): Promise<void> {
       searches.push(performance.now() - started);
     }
     console.log(
-      `\nGET /v1/traces/{id}, 1,000 spans: median ${median(timings).toFixed(1)} ms (call tree + waterfall, JSON over HTTP)` +
-        `\nGET /v1/traces?service=payments&minDuration=30ms&limit=20: median ${median(searches).toFixed(1)} ms`,
+      `${under.name}: GET /v1/traces/{id}, 1,000 spans: median ${median(timings).toFixed(1)} ms (call tree + waterfall, JSON over HTTP)` +
+        `\n${under.name}: GET /v1/traces?service=payments&minDuration=30ms&limit=20: median ${median(searches).toFixed(1)} ms`,
     );
   } finally {
     baton.child.kill('SIGTERM');
     await new Promise((resolve) => baton.child.once('exit', resolve));
   }
-  const path = join(dir, 'state', 'traces.db');
-  const db = new DatabaseSync(path, { readOnly: true });
-  const spans = (db.prepare('SELECT count(*) AS n FROM spans').get() as { n: number }).n;
-  const pragma = (name: string) => (db.prepare(`PRAGMA ${name}`).get() as Record<string, number>)[name]!;
-  const used = (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
-  db.close();
-  const onDisk = statSync(path).size;
+  const { spans, used, onDisk } = await under.size(stateDir);
   console.log(
-    `\nstore: ${spans.toLocaleString('en')} spans in ${(used / 1024 / 1024).toFixed(1)} MiB of pages ` +
-      `(${(onDisk / 1024 / 1024).toFixed(1)} MiB file) → ${(((used / spans) * 1e6) / 1024 / 1024).toFixed(0)} MiB per million spans`,
+    `${under.name}: store: ${spans.toLocaleString('en')} spans in ${(used / 1024 / 1024).toFixed(1)} MiB ` +
+      `(${(onDisk / 1024 / 1024).toFixed(1)} MiB on disk) → ${(((used / spans) * 1e6) / 1024 / 1024).toFixed(0)} MiB per million spans\n`,
   );
   await rm(dir, { recursive: true, force: true });
+  return fastest;
+}
+
+async function conduct(seconds: number, senders: number, postgres: string | undefined): Promise<void> {
+  console.log(`OTLP/protobuf batches of ${BATCH} spans, ${senders} senders, ${seconds}s per phase\n`);
+  const sqlite = await measure(sqliteUnderTest(), seconds, senders);
+  if (postgres === undefined) return;
+  const under = await postgresUnderTest(postgres);
+  try {
+    const shared = await measure(under, seconds, senders);
+    console.log(
+      `PostgreSQL / SQLite, as fast as possible: ${(shared.spansPerSecond / sqlite.spansPerSecond).toFixed(2)}× the spans/s, ` +
+        `${((shared.cores + shared.databaseCores) / sqlite.cores).toFixed(2)}× the cores (control plane + database)`,
+    );
+  } finally {
+    await under.close();
+  }
 }
 
 const args = process.argv.slice(2);
@@ -512,5 +624,9 @@ if (process.argv[1] !== import.meta.filename) {
 } else if (args[0] === '--generate') {
   await generate(args[1]!, Number(args[2]), Number(args[3]), Number(args[4]));
 } else {
-  await conduct(Number(args[0] ?? 15), Number(args[1] ?? 4));
+  const at = args.indexOf('--store');
+  const store = at === -1 ? undefined : args.splice(at, 2)[1];
+  if (at !== -1 && !/^postgres(ql)?:\/\//.test(store ?? ''))
+    throw new Error('--store takes a postgres:// URL (SQLite is always measured, as the peer)');
+  await conduct(Number(args[0] ?? 15), Number(args[1] ?? 4), store);
 }

@@ -27,6 +27,7 @@ import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
 import { jsonConfigFiles } from './adapters/config/json-config-files.ts';
 import { aesGcmSealer } from './adapters/secrets/aes-gcm-sealer.ts';
 import { loadSecretKey } from './adapters/secrets/secret-key.ts';
+import { openPostgresSpanStore } from './adapters/span-store/postgres-span-store.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
 import { InstrumentedStore } from './adapters/store/instrumented-store.ts';
 import { openPostgresSharedState } from './adapters/store/postgres/postgres-shared-state.ts';
@@ -61,6 +62,7 @@ import type { Leadership, Term } from './ports/leadership.ts';
 import type { Prober } from './ports/prober.ts';
 import type { Runtime } from './ports/runtime.ts';
 import type { SharedState } from './ports/shared-state.ts';
+import type { SpanStore } from './ports/span-store.ts';
 import type { ServiceState } from './engines/controller/revision-progress.ts';
 import type { Store } from './ports/store.ts';
 import { BatonError } from './domain/errors.ts';
@@ -82,6 +84,12 @@ export interface ControlPlaneConfig {
   readonly stateDir: string;
   /** A SQLite file path, or a postgres:// URL. Defaults to `<stateDir>/state.db`. */
   readonly store?: string | undefined;
+  /**
+   * Where spans go, when not beside the state (a postgres:// URL, or a SQLite file): a
+   * database of their own keeps a flood of spans away from the store and the leader's lease.
+   * Replicas share traces when they name the same PostgreSQL here.
+   */
+  readonly traceStore?: string | undefined;
   /**
    * Serve every caller as an anonymous admin, without a token: for a throwaway machine only.
    * Refused beyond loopback. The Host and Origin checks stay on.
@@ -286,7 +294,10 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   // A file instances can read (BATON_CONFIG_FILE) where they share this machine's disk:
   // beside the state folder, never in it (instances get no path into it).
   const configFiles = local.name === 'process' ? jsonConfigFiles(`${resolve(stateDir)}.config`) : undefined;
-  const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
+  const spanStore =
+    config.traceStore === undefined
+      ? await openSpanStoreAt(location, stateDir)
+      : await openSpanStoreAt(traceStoreLocation(config.traceStore, location, stateDir), stateDir, true);
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({
     spanStore,
@@ -597,7 +608,7 @@ async function openRuntime(kind: RuntimeKind, options: RuntimeWiring): Promise<O
 export type StoreLocation =
   { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string };
 
-export function storeLocation(spec: string | undefined, stateDir: string): StoreLocation {
+export function storeLocation(spec: string | undefined, stateDir: string, flag = '--store'): StoreLocation {
   if (spec === undefined || spec === '') return { kind: 'sqlite', path: join(stateDir, 'state.db') };
   if (/^postgres(ql)?:\/\//.test(spec)) return { kind: 'postgres', url: spec };
   // `sqlite:relative/path`, `sqlite:/absolute/path` and `sqlite:///absolute/path` all name a file.
@@ -605,7 +616,7 @@ export function storeLocation(spec: string | undefined, stateDir: string): Store
   if (sqlite) return { kind: 'sqlite', path: sqlite[1] === ':memory:' ? ':memory:' : resolve(sqlite[1]!) };
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec);
   if (scheme)
-    throw new BatonError('bad-request', `--store ${scheme[1]}:// is not a store Baton knows`, {
+    throw new BatonError('bad-request', `${flag} ${scheme[1]}:// is not a store Baton knows`, {
       hint: 'give a SQLite file (a path or sqlite:PATH) or a postgres:// URL',
     });
   return { kind: 'sqlite', path: spec === ':memory:' ? spec : resolve(spec) };
@@ -785,6 +796,32 @@ function openStoreAt(location: StoreLocation): Promise<Store> {
   return location.kind === 'postgres'
     ? openPostgresStore({ connectionString: location.url })
     : openSqliteStore({ path: location.path });
+}
+
+/** `--trace-store` as given; never the SQLite state database itself (both keep their schema version there). */
+function traceStoreLocation(spec: string, state: StoreLocation, stateDir: string): StoreLocation {
+  const traces = storeLocation(spec, stateDir, '--trace-store');
+  if (
+    traces.kind === 'sqlite' &&
+    state.kind === 'sqlite' &&
+    traces.path === state.path &&
+    traces.path !== ':memory:'
+  )
+    throw new BatonError('bad-request', `--trace-store ${spec} is the state database`, {
+      hint: 'give spans a file of their own (or leave --trace-store out: they get traces.db beside the state)',
+    });
+  return traces;
+}
+
+/**
+ * Spans live beside the state unless `--trace-store` says otherwise: in the state folder's
+ * own SQLite file, or, with PostgreSQL, in its `baton_traces` schema, so that a trace sent to
+ * one replica is found from every other. A SQLite state store's file is never theirs: spans
+ * get `traces.db` beside it (a `--trace-store` SQLite file is taken as given).
+ */
+function openSpanStoreAt(location: StoreLocation, stateDir: string, given = false): Promise<SpanStore> {
+  if (location.kind === 'postgres') return openPostgresSpanStore({ connectionString: location.url });
+  return openSqliteSpanStore({ path: given ? location.path : join(stateDir, 'traces.db') });
 }
 
 /**

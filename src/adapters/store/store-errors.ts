@@ -2,17 +2,18 @@
 // (PostgreSQL restarting, a dropped connection, SQLite busy) is retryable, `store-failed`
 // (a damaged database, a bug) is not; a conflict stays a StoreConflictError, which callers
 // handle as the domain outcome it is. Each adapter says how to read its driver's errors;
-// the wrapper applies that to every asynchronous method, present and future.
+// the wrapper applies that to every asynchronous method, present and future (of the Store,
+// and of the PostgreSQL span store, whose outages are the same).
 import { BatonError } from '../../domain/errors.ts';
 import { StoreConflictError, type Store } from '../../ports/store.ts';
 
 export type Classification = 'retryable' | 'terminal';
 
-export function withCodedErrors(
-  store: Store,
+export function withCodedErrors<S extends object = Store>(
+  store: S,
   classify: (error: unknown) => Classification,
   name: string,
-): Store {
+): S {
   const coded = (error: unknown): unknown => {
     // A conflict is a domain outcome; a RangeError or TypeError is the caller's mistake.
     if (

@@ -27,6 +27,7 @@ import { fetchStatus, printStatus } from './status.ts';
 interface ServeOptions {
   listen: { host: string; port: number };
   store?: string;
+  traceStore?: string;
   stateDir: string;
   insecureNoAuth?: boolean;
   allowedHost: string[];
@@ -54,6 +55,10 @@ function serveOptions(command: Command): Command {
       port: DEFAULT_PORT,
     })
     .option('--store <path|url>', 'SQLite file or postgres:// URL (default: <state-dir>/state.db)')
+    .option(
+      '--trace-store <path|url>',
+      "where spans go instead: a postgres:// URL (a database of their own, so that a flood of spans never slows the store and the leader's lease) or a SQLite file (default: the --store database, else <state-dir>/traces.db)",
+    )
     .option(
       '--state-dir <dir>',
       'local state: database, API token',
@@ -268,6 +273,7 @@ async function start(
       port: options.listen.port,
       stateDir: options.stateDir,
       store: options.store,
+      traceStore: options.traceStore,
       insecureNoAuth: options.insecureNoAuth,
       allowedHosts: options.allowedHost,
       runtime: options.runtime,
