@@ -95,7 +95,7 @@ function exportTo(replica: ServerProcess, spans: ReadableSpan[]): Promise<Export
   );
 }
 
-describe('traces over two replicas sharing PostgreSQL', { timeout: 90_000 }, () => {
+describe('traces over two replicas sharing PostgreSQL', { timeout: 600_000 }, () => {
   const database = `baton_ha_traces_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   let dir: { path: string; remove: () => Promise<void> };
