@@ -54,6 +54,7 @@ import { TrafficControl } from './engines/traffic/traffic-control.ts';
 import { portIsFree } from './adapters/net/port-probe.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
 import { Identities } from './engines/identity/identities.ts';
+import { establishServerKeys } from './engines/identity/server-keys.ts';
 import { instanceFacing } from './interfaces/http/instance-facing.ts';
 import { limitServer } from './interfaces/http/server-limits.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -123,8 +124,11 @@ export interface ControlPlaneConfig {
 
 export interface ControlPlane {
   readonly url: string;
-  /** The bootstrap admin token (also in `<stateDir>/token`). */
-  readonly token: string;
+  /**
+   * The bootstrap admin token (also in `<stateDir>/token`); undefined on a replica whose state
+   * folder holds no copy (another replica made it).
+   */
+  readonly token: string | undefined;
   /** What a gateway of this control plane presents: snapshots, their watch and spans. */
   readonly gatewayToken: string;
   readonly identities: Identities;
@@ -195,12 +199,32 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
         hint: 'listen on 127.0.0.1 for a throwaway setup, or drop --insecure-no-auth and use the token',
       },
     );
-  const token = await loadOrCreateToken(stateDir);
+  // Sealed secrets and the service-token key in the store open with this key: replicas share it.
+  const secretsKey = await loadSecretKey({ stateDir, ...config.secretsKey });
+  logger.info({ key: secretsKey.source }, 'secrets key');
+  const sealer = aesGcmSealer(secretsKey.key);
+  const newSecret = () => randomBytes(32).toString('base64url');
+  // The keys every replica agrees on come from the store; the admin token stays in the folder.
+  const keys = await establishServerKeys({
+    store,
+    sealer,
+    localToken: await readToken(stateDir),
+    single: location.kind === 'sqlite',
+    newSecret,
+  });
+  const token =
+    keys.minted === undefined ? await readToken(stateDir) : await writeToken(stateDir, keys.minted);
+  if (keys.rotated) logger.warn('new service and gateway tokens: instances get theirs when they next start');
+  if (!keys.holdsAdminToken)
+    logger.info(
+      'this state folder holds no copy of the bootstrap admin token (another replica made it): use a named token, or copy its `token` file here',
+    );
   const identities = new Identities({
     store,
     clock,
-    adminToken: token,
-    newSecret: () => randomBytes(32).toString('base64url'),
+    adminDigest: keys.adminDigest,
+    serviceKey: keys.serviceKey,
+    newSecret,
   });
   // The leader's own writes carry its epoch and are refused once it is stale (fencing);
   // operators' writes (apply, scale, traffic) are accepted by any replica.
@@ -259,11 +283,9 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   // Large manifests are validated on a worker thread first: junk never stalls the API.
   const validation = workerPrecheck();
   opened.push(() => validation.close());
-  const secretsKey = await loadSecretKey({ stateDir, ...config.secretsKey });
-  logger.info({ key: secretsKey.source }, 'secrets key');
   const secrets: SecretVault = new SecretVault({
     store,
-    sealer: aesGcmSealer(secretsKey.key),
+    sealer,
     clock,
     current: async () => (await engine.newest())?.manifest,
     restart: (service, actor) => controller.restart(service, actor),
@@ -826,15 +848,18 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-export async function loadOrCreateToken(stateDir: string): Promise<string> {
-  const path = join(stateDir, 'token');
+/** The bootstrap admin token in `<stateDir>/token`, if there is one. */
+async function readToken(stateDir: string): Promise<string | undefined> {
   try {
-    return (await readFile(path, 'utf8')).trim();
+    return (await readFile(join(stateDir, 'token'), 'utf8')).trim() || undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return undefined;
   }
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const token = randomBytes(32).toString('base64url');
+}
+
+async function writeToken(stateDir: string, token: string): Promise<string> {
+  const path = join(stateDir, 'token');
   // `wx` fails if another process created it first; then theirs is the token.
   try {
     await writeFile(path, token + '\n', { mode: 0o600, flag: 'wx' });
