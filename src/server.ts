@@ -271,6 +271,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
+    serverUrls: () => replicaUrls(leadership, url),
     identities,
     fetch: (request, env) => fetch(request, env),
     dockerHost: config.dockerHost,
@@ -487,7 +488,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     ...(await leadership.observe()),
     self: { address: url, leading: leader.leading, epoch: leader.term?.epoch ?? null },
   });
-  const running = { registry, controller: controlling, runtime, cluster };
+  // Discovery's position: what this replica's registry shows, by the shared state's sequence.
+  const position = () =>
+    !replication ? registry.version : leader.leading ? replication.heard : replication.mirror.seq;
+  const positionScope = replication ? 'cluster' : `registry-${randomBytes(6).toString('hex')}`;
+  const running = { registry, controller: controlling, runtime, cluster, position, positionScope };
   const serveApi = () => {
     fetch = createHttpApp({
       engine,
@@ -563,6 +568,8 @@ interface RuntimeWiring {
   readonly stateDir: string;
   /** The API's URL on this machine. */
   readonly serverUrl: string;
+  /** Every replica's URL, this one first, comma-separated: what instances on this machine get. */
+  readonly serverUrls: () => Promise<string>;
   /** Instances get their service's own token from it, never the admin's. */
   readonly identities: Identities;
   /** The API itself, for the instance-facing listener to pass allowed requests to. */
@@ -595,7 +602,9 @@ async function openRuntime(kind: RuntimeKind, options: RuntimeWiring): Promise<O
     dataPlaneHost,
     runtime: await createProcessRuntime({
       stateDir: options.stateDir,
-      serverUrl: options.serverUrl,
+      // Instances share this machine with the replicas: each gets them all, to move to another
+      // when this one dies (the SDK's discovery watch, config stream and span export do).
+      serverUrl: options.serverUrls,
       // Each instance gets its own service's token: discovery and its own spans, nothing more.
       tokenFor: (service) => options.identities.serviceToken(service),
       dataPlaneHost,
@@ -605,6 +614,17 @@ async function openRuntime(kind: RuntimeKind, options: RuntimeWiring): Promise<O
     prober: new NetworkProber(),
     closeDoor: none,
   };
+}
+
+/**
+ * This replica's URL, then the other live replicas' (as they advertise themselves), comma-separated
+ * as BATON_SERVER takes them. Only this one when the leadership knows no others, or cannot say.
+ */
+async function replicaUrls(leadership: Leadership, self: string): Promise<string> {
+  if (leadership.name !== 'postgres-lease') return self;
+  const view = await leadership.observe().catch(() => undefined);
+  const others = (view?.replicas ?? []).flatMap((r) => (r.address && r.address !== self ? [r.address] : []));
+  return [self, ...new Set(others)].join(',');
 }
 
 /** Where the state lives: `--store` as given (a path, `sqlite:PATH`, `postgres://…`), or the default file. */
@@ -821,6 +841,8 @@ interface Replication {
   readonly shared: SharedState;
   readonly publisher: RegistryPublisher;
   readonly mirror: RegistryMirror;
+  /** The newest sequence any publish announced: where a leader's registry is at least. */
+  heard: number;
   /** The term the publisher publishes for, once the controller has rebuilt the registry. */
   epoch: number | undefined;
 }
@@ -832,12 +854,15 @@ async function openReplication(
 ): Promise<Replication | undefined> {
   if (location.kind !== 'postgres') return undefined;
   const shared = await openPostgresSharedState({ connectionString: location.url });
-  return {
+  const replication: Replication = {
     shared,
     publisher: new RegistryPublisher({ ...options, shared }),
     mirror: new RegistryMirror({ ...options, shared }),
+    heard: 0,
     epoch: undefined,
   };
+  shared.onPublish((seq) => (replication.heard = Math.max(replication.heard, seq)));
+  return replication;
 }
 
 function describeStore(location: StoreLocation): string {
