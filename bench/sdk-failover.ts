@@ -15,6 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
 import { watchDiscovery, type DiscoveryWatch } from '../packages/sdk/src/index.ts';
 import { REPO, startServer, type ServerProcess } from '../test/support/baton-process.ts';
 import { eventually } from '../test/support/eventually.ts';
@@ -117,21 +118,14 @@ try {
   console.log(row('change seen, watch that failed over', viaFailover));
   console.log(row('change seen, peer watch on the leader all along', direct));
 } finally {
-  // The replicas leave their instances running by design: stop the replicas, then the instances.
-  const live = servers.find((s) => s.child.exitCode === null && s.child.signalCode === null);
-  const pids = live
-    ? (
-        (await (
-          await fetch(`${live.url}/v1/instances`, { headers: { authorization: `Bearer ${live.token}` } })
-        ).json()) as { instances: { pid?: number }[] }
-      ).instances.flatMap((i) => (i.pid ? [i.pid] : []))
-    : [];
+  // The replicas leave their instances serving by design: stop them, then every process
+  // marked as this state folder's.
   for (const server of servers) await server.stop('SIGKILL');
-  for (const pid of pids) {
+  for (const { pid } of await findOwnedProcesses(state).catch(() => [])) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
-      // already gone
+      // gone meanwhile
     }
   }
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

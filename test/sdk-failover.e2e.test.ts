@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
 import { connectConfig, watchDiscovery, type Endpoint } from '../packages/sdk/src/index.ts';
 import { bearer } from './support/api-token.ts';
 import { REPO, startServer, type ServerProcess } from './support/baton-process.ts';
@@ -51,18 +52,16 @@ describe('the SDK moves to another replica', { timeout: 120_000 }, () => {
   });
   after(async () => {
     for (const close of closers) close();
-    // Stop the replicas first (the leader stops no instance on SIGTERM), then the instances.
-    const token = replicas[0]?.token;
-    const live = replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
-    if (live[0] && token) {
-      const status = (await (
-        await fetch(`${live[0].url}/v1/instances`, { headers: bearer(token) })
-      )
-        .json()
-        .catch(() => ({ instances: [] }))) as { instances: { pid?: number }[] };
-      for (const replica of replicas) await replica.stop('SIGKILL');
-      for (const { pid } of status.instances) if (pid) process.kill(pid, 'SIGKILL');
-    } else for (const replica of replicas) await replica.stop('SIGKILL');
+    // The replicas leave their instances serving by design: stop them, then every process
+    // marked as this state folder's.
+    for (const replica of replicas) await replica.stop('SIGKILL');
+    for (const { pid } of await findOwnedProcesses(join(dir, 'state')).catch(() => [])) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
     await rm(dir, { recursive: true, force: true });
@@ -221,15 +220,33 @@ describe('the SDK moves to another replica', { timeout: 120_000 }, () => {
       assert.equal(watch.endpoints().length, 2);
       const lastSeq = watch.seq;
       await leader.stop('SIGKILL');
-      // The successor leads, adopts the instances and publishes them: its picture moves on.
+      // The successor leads, has adopted and checked the instances (its own picture, built
+      // after the empty one it starts a term with), and the watch shows that picture.
       await eventually(
         async () => {
-          const cluster = (await (
-            await fetch(`${successor.url}/v1/cluster`, { headers: bearer(token) })
-          ).json()) as { self: { leading: boolean } };
-          return cluster.self.leading && watch.seq > lastSeq && watch.endpoints().length === 2;
+          const ask = async <T>(path: string) =>
+            (await (await fetch(`${successor.url}${path}`, { headers: bearer(token) })).json()) as T;
+          const cluster = await ask<{ self: { leading: boolean; epoch: number | null } }>('/v1/cluster');
+          if (!cluster.self.leading) return false;
+          // Its own term's picture: both instances checked running under its epoch.
+          const { events } = await ask<{ events: { data?: { instance?: string; epoch?: number } }[] }>(
+            '/v1/events?kind=instance.running',
+          );
+          const adopted = new Set(
+            events.filter((e) => e.data?.epoch === cluster.self.epoch).map((e) => e.data?.instance),
+          );
+          const { endpoints } = await ask<{ endpoints: Endpoint[] }>('/v1/discovery/api');
+          return (
+            adopted.size === 2 &&
+            endpoints.length === 2 &&
+            JSON.stringify(watch.endpoints()) === JSON.stringify(endpoints) &&
+            watch.seq >= lastSeq
+          );
         },
-        { timeoutMs: 30_000, what: 'the successor leads and the watch follows it' },
+        {
+          timeoutMs: 30_000,
+          what: 'the successor leads, has adopted the instances, and the watch follows it',
+        },
       );
       assert.deepEqual(connections, [
         { server: leader.url, resumeFrom: 0 },
