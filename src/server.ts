@@ -55,6 +55,7 @@ import { TrafficControl } from './engines/traffic/traffic-control.ts';
 import { portIsFree } from './adapters/net/port-probe.ts';
 import { createHttpApp } from './interfaces/http/app.ts';
 import { Identities } from './engines/identity/identities.ts';
+import { establishServerKeys } from './engines/identity/server-keys.ts';
 import { instanceFacing } from './interfaces/http/instance-facing.ts';
 import { limitServer } from './interfaces/http/server-limits.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -133,8 +134,11 @@ export interface ControlPlaneConfig {
 
 export interface ControlPlane {
   readonly url: string;
-  /** The bootstrap admin token (also in `<stateDir>/token`). */
-  readonly token: string;
+  /**
+   * The bootstrap admin token (also in `<stateDir>/token`); undefined on a replica whose state
+   * folder holds no copy (another replica made it).
+   */
+  readonly token: string | undefined;
   /** What a gateway of this control plane presents: snapshots, their watch and spans. */
   readonly gatewayToken: string;
   readonly identities: Identities;
@@ -205,12 +209,32 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
         hint: 'listen on 127.0.0.1 for a throwaway setup, or drop --insecure-no-auth and use the token',
       },
     );
-  const token = await loadOrCreateToken(stateDir);
+  // Sealed secrets and the service-token key in the store open with this key: replicas share it.
+  const secretsKey = await loadSecretKey({ stateDir, ...config.secretsKey });
+  logger.info({ key: secretsKey.source }, 'secrets key');
+  const sealer = aesGcmSealer(secretsKey.key);
+  const newSecret = () => randomBytes(32).toString('base64url');
+  // The keys every replica agrees on come from the store; the admin token stays in the folder.
+  const keys = await establishServerKeys({
+    store,
+    sealer,
+    localToken: await readToken(stateDir),
+    single: location.kind === 'sqlite',
+    newSecret,
+  });
+  const token =
+    keys.minted === undefined ? await readToken(stateDir) : await writeToken(stateDir, keys.minted);
+  if (keys.rotated) logger.warn('new service and gateway tokens: instances get theirs when they next start');
+  if (!keys.holdsAdminToken)
+    logger.info(
+      'this state folder holds no copy of the bootstrap admin token (another replica made it): use a named token, or copy its `token` file here',
+    );
   const identities = new Identities({
     store,
     clock,
-    adminToken: token,
-    newSecret: () => randomBytes(32).toString('base64url'),
+    adminDigest: keys.adminDigest,
+    serviceKey: keys.serviceKey,
+    newSecret,
   });
   // The leader's own writes carry its epoch and are refused once it is stale (fencing);
   // operators' writes (apply, scale, traffic) are accepted by any replica.
@@ -257,6 +281,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   } = await openRuntime(config.runtime ?? 'process', {
     stateDir,
     serverUrl: url,
+    serverUrls: () => replicaUrls(leadership, url),
     identities,
     fetch: (request, env) => fetch(request, env),
     dockerHost: config.dockerHost,
@@ -269,11 +294,9 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   // Large manifests are validated on a worker thread first: junk never stalls the API.
   const validation = workerPrecheck();
   opened.push(() => validation.close());
-  const secretsKey = await loadSecretKey({ stateDir, ...config.secretsKey });
-  logger.info({ key: secretsKey.source }, 'secrets key');
   const secrets: SecretVault = new SecretVault({
     store,
-    sealer: aesGcmSealer(secretsKey.key),
+    sealer,
     clock,
     current: async () => (await engine.newest())?.manifest,
     restart: (service, actor) => controller.restart(service, actor),
@@ -484,7 +507,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     ...(await leadership.observe()),
     self: { address: url, leading: leader.leading, epoch: leader.term?.epoch ?? null },
   });
-  const running = { registry, controller: controlling, runtime, cluster };
+  // Discovery's position: what this replica's registry shows, by the shared state's sequence.
+  const position = () =>
+    !replication ? registry.version : leader.leading ? replication.heard : replication.mirror.seq;
+  const positionScope = replication ? 'cluster' : `registry-${randomBytes(6).toString('hex')}`;
+  const running = { registry, controller: controlling, runtime, cluster, position, positionScope };
   const serveApi = () => {
     fetch = createHttpApp({
       engine,
@@ -560,6 +587,8 @@ interface RuntimeWiring {
   readonly stateDir: string;
   /** The API's URL on this machine. */
   readonly serverUrl: string;
+  /** Every replica's URL, this one first, comma-separated: what instances on this machine get. */
+  readonly serverUrls: () => Promise<string>;
   /** Instances get their service's own token from it, never the admin's. */
   readonly identities: Identities;
   /** The API itself, for the instance-facing listener to pass allowed requests to. */
@@ -592,7 +621,9 @@ async function openRuntime(kind: RuntimeKind, options: RuntimeWiring): Promise<O
     dataPlaneHost,
     runtime: await createProcessRuntime({
       stateDir: options.stateDir,
-      serverUrl: options.serverUrl,
+      // Instances share this machine with the replicas: each gets them all, to move to another
+      // when this one dies (the SDK's discovery watch, config stream and span export do).
+      serverUrl: options.serverUrls,
       // Each instance gets its own service's token: discovery and its own spans, nothing more.
       tokenFor: (service) => options.identities.serviceToken(service),
       dataPlaneHost,
@@ -602,6 +633,17 @@ async function openRuntime(kind: RuntimeKind, options: RuntimeWiring): Promise<O
     prober: new NetworkProber(),
     closeDoor: none,
   };
+}
+
+/**
+ * This replica's URL, then the other live replicas' (as they advertise themselves), comma-separated
+ * as BATON_SERVER takes them. Only this one when the leadership knows no others, or cannot say.
+ */
+async function replicaUrls(leadership: Leadership, self: string): Promise<string> {
+  if (leadership.name !== 'postgres-lease') return self;
+  const view = await leadership.observe().catch(() => undefined);
+  const others = (view?.replicas ?? []).flatMap((r) => (r.address && r.address !== self ? [r.address] : []));
+  return [self, ...new Set(others)].join(',');
 }
 
 /** Where the state lives: `--store` as given (a path, `sqlite:PATH`, `postgres://…`), or the default file. */
@@ -844,6 +886,8 @@ interface Replication {
   readonly shared: SharedState;
   readonly publisher: RegistryPublisher;
   readonly mirror: RegistryMirror;
+  /** The newest sequence any publish announced: where a leader's registry is at least. */
+  heard: number;
   /** The term the publisher publishes for, once the controller has rebuilt the registry. */
   epoch: number | undefined;
 }
@@ -855,12 +899,15 @@ async function openReplication(
 ): Promise<Replication | undefined> {
   if (location.kind !== 'postgres') return undefined;
   const shared = await openPostgresSharedState({ connectionString: location.url });
-  return {
+  const replication: Replication = {
     shared,
     publisher: new RegistryPublisher({ ...options, shared }),
     mirror: new RegistryMirror({ ...options, shared }),
+    heard: 0,
     epoch: undefined,
   };
+  shared.onPublish((seq) => (replication.heard = Math.max(replication.heard, seq)));
+  return replication;
 }
 
 function describeStore(location: StoreLocation): string {
@@ -871,15 +918,18 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-export async function loadOrCreateToken(stateDir: string): Promise<string> {
-  const path = join(stateDir, 'token');
+/** The bootstrap admin token in `<stateDir>/token`, if there is one. */
+async function readToken(stateDir: string): Promise<string | undefined> {
   try {
-    return (await readFile(path, 'utf8')).trim();
+    return (await readFile(join(stateDir, 'token'), 'utf8')).trim() || undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return undefined;
   }
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const token = randomBytes(32).toString('base64url');
+}
+
+async function writeToken(stateDir: string, token: string): Promise<string> {
+  const path = join(stateDir, 'token');
   // `wx` fails if another process created it first; then theirs is the token.
   try {
     await writeFile(path, token + '\n', { mode: 0o600, flag: 'wx' });

@@ -147,7 +147,7 @@ async function scenario(storeKind: 'sqlite' | 'postgres'): Promise<void> {
       logger: pino({ level: 'trace' }, pino.destination({ dest: logFile, sync: true })),
     });
     const { url } = plane;
-    token = plane.token;
+    token = plane.token ?? '';
     const hay = new Haystack();
     const api = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(url + path, {

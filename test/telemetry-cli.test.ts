@@ -22,7 +22,7 @@ catch (error) { process.exitCode = error instanceof CliExit ? error.code : error
 
 function baton(
   args: string[],
-  { url: server, token }: { url: string; token: string },
+  { url: server, token }: { url: string; token: string | undefined },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(

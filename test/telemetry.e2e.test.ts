@@ -189,7 +189,7 @@ describe('telemetry with the example shop on real processes', () => {
   it("roots a checkout that enters through the gateway at the gateway's own span", async () => {
     const logger = pino({ level: 'silent' });
     const spans = otlpSpanExport({
-      url: plane.url,
+      urls: [plane.url],
       token: plane.gatewayToken,
       logger,
       instanceId: 'gateway-test',

@@ -407,6 +407,23 @@ export function storeContract(
         }));
     });
 
+    describe('server keys', () => {
+      it('keeps the first value claimed, agrees on it under concurrent claims, and replaces on demand', () =>
+        withStore(async ({ store }) => {
+          const claims = await Promise.all(
+            Array.from({ length: 8 }, (_, i) => store.claimServerKey('service-token-key', `value-${i}`)),
+          );
+          assert.equal(new Set(claims).size, 1, `every claimant gets the same value: ${claims.join(', ')}`);
+          assert.match(claims[0]!, /^value-\d$/);
+          assert.equal(await store.claimServerKey('service-token-key', 'later'), claims[0]);
+          assert.equal(await store.claimServerKey('admin-token-digest', 'd1'), 'd1', 'names are apart');
+          await store.replaceServerKey('admin-token-digest', 'd2');
+          assert.equal(await store.claimServerKey('admin-token-digest', 'd3'), 'd2');
+          await store.replaceServerKey('fresh', 'f1');
+          assert.equal(await store.claimServerKey('fresh', 'f2'), 'f1');
+        }));
+    });
+
     describe('secrets', () => {
       const secret = (name: string, sealed: string, fields: Partial<StoredSecret> = {}): StoredSecret => ({
         name,

@@ -144,6 +144,15 @@ export interface Store {
   /** Revokes the named token; false when there is no such unrevoked token. */
   revokeToken(name: string, at: string): Promise<boolean>;
 
+  /**
+   * A value the whole control plane shares (the key service tokens derive from, the bootstrap
+   * admin token's digest), under `name`: stored unless one is already there, and the stored
+   * one returned either way, so that replicas starting at once all end up with the first.
+   */
+  claimServerKey(name: string, value: string): Promise<string>;
+  /** Replaces a shared value (a single control plane rotating its own). */
+  replaceServerKey(name: string, value: string): Promise<void>;
+
   /** Creates or replaces a secret, with its events, in one transaction. */
   putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void>;
   getSecret(name: string): Promise<StoredSecret | undefined>;

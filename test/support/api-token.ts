@@ -3,6 +3,7 @@
 // the one a control plane started in process holds.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tokenDigest } from '../../src/engines/identity/credentials.ts';
 import { Identities } from '../../src/engines/identity/identities.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
@@ -12,15 +13,23 @@ export async function serverToken(stateDir: string): Promise<string> {
   return (await readFile(join(stateDir, 'token'), 'utf8')).trim();
 }
 
-export function bearer(token: string): { authorization: string } {
-  return { authorization: `Bearer ${token}` };
+/** A control plane started in process has a token unless it joined a cluster without a copy. */
+function held(token: string | undefined): string {
+  if (token === undefined) throw new Error('this control plane holds no bootstrap admin token');
+  return token;
+}
+
+export function bearer(token: string | undefined): { authorization: string } {
+  return { authorization: `Bearer ${held(token)}` };
 }
 
 /** `fetch` with the token (unless the request brings its own). */
-export function authedFetch(token: string): (url: string, init?: RequestInit) => Promise<Response> {
+export function authedFetch(
+  token: string | undefined,
+): (url: string, init?: RequestInit) => Promise<Response> {
   return (url, init = {}) => {
     const headers = new Headers(init.headers);
-    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${held(token)}`);
     return fetch(url, { ...init, headers });
   };
 }
@@ -34,7 +43,9 @@ export function testIdentities(store: Store, adminToken = TEST_ADMIN_TOKEN): Ide
   return new Identities({
     store,
     clock: systemClock,
-    adminToken,
+    adminDigest: tokenDigest(adminToken),
+    // As a database from before the keys were stored: derived from the admin token.
+    serviceKey: adminToken,
     newSecret: () => `secret-${++n}-${Math.random().toString(36).slice(2)}`,
   });
 }

@@ -1,14 +1,19 @@
 // config.get / config.watch for a service Baton runs: its config pushed over a stream the
 // moment a release changes it, and a cache on disk that an instance starts from when the
-// control plane cannot be reached. Identity and address come from the BATON_* variables.
+// control plane cannot be reached. Identity and address come from the BATON_* variables; with
+// several replicas in BATON_SERVER the stream moves to the next when its replica dies (the
+// first message on any replica is the whole config, so nothing is missed).
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Replicas, serverList } from './servers.ts';
+import { sseMessages } from './sse.ts';
 
 export type ConfigValue = string | number | boolean;
 export type ConfigValues = Readonly<Record<string, ConfigValue>>;
 
 export interface ConfigOptions {
+  /** One URL or several replicas' comma-separated; default BATON_SERVER. */
   readonly server?: string | undefined;
   readonly token?: string | undefined;
   readonly service?: string | undefined;
@@ -34,7 +39,8 @@ const MAX_BACKOFF_MS = 30_000;
 
 export function connectConfig(options: ConfigOptions = {}): Config {
   const env = options.env ?? process.env;
-  const server = options.server ?? env['BATON_SERVER'];
+  const urls = serverList(options.server ?? env['BATON_SERVER']);
+  const replicas = urls.length > 0 ? new Replicas(urls) : undefined;
   const service = options.service ?? env['BATON_SERVICE'] ?? '';
   const version = options.version ?? env['BATON_VERSION'] ?? '';
   const instance = options.instance ?? env['BATON_INSTANCE'];
@@ -73,47 +79,39 @@ export function connectConfig(options: ConfigOptions = {}): Config {
     await rename(temporary, cacheFile);
   };
 
-  const follow = async () => {
+  let backoff = 500;
+  const follow = async (server: string) => {
     const query = new URLSearchParams({ service, version, ...(instance ? { instance } : {}) });
     const response = await fetch(`${server}/v1/config/effective?${query}`, {
       headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       signal: abort.signal,
     });
     if (!response.ok || !response.body) throw new Error(`config stream: ${response.status}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const message = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = message
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).trimStart())
-          .join('\n');
-        if (!/^event: ?config$/m.test(message) || data === '') continue;
-        const next = JSON.parse(data) as { release: number; values: ConfigValues };
-        apply(next, 'live');
-        await keep(next).catch(() => {}); // a read-only disk costs the cache, not the config
-      }
+    for await (const message of sseMessages(response.body as AsyncIterable<Uint8Array>)) {
+      if (message.event !== 'config') continue;
+      const next = JSON.parse(message.data) as { release: number; values: ConfigValues };
+      replicas?.succeeded();
+      backoff = 500;
+      apply(next, 'live');
+      await keep(next).catch(() => {}); // a read-only disk costs the cache, not the config
     }
   };
 
   void (async () => {
-    if (!server) return fromCache();
-    let backoff = 500;
+    if (!replicas) return fromCache();
     while (!abort.signal.aborted) {
       try {
-        await follow();
-        backoff = 500;
+        await follow(replicas.current);
       } catch {
         if (abort.signal.aborted) return;
         if (release === 0) await fromCache();
       }
-      await new Promise((resolve) => setTimeout(resolve, backoff).unref());
-      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      if (abort.signal.aborted) return;
+      // The next replica at once; after a whole round of them failed, a pause first.
+      if (replicas.failed()) {
+        await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
     }
   })();
 

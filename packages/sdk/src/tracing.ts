@@ -1,5 +1,6 @@
 // Turning tracing on for a service: its Baton identity from the environment as resource
-// attributes, W3C trace context, and spans exported as OTLP/protobuf to the control plane.
+// attributes, W3C trace context, and spans exported as OTLP/protobuf to the control plane
+// (with several replicas in BATON_SERVER, to the next when one does not take a batch).
 // Tracing must never break a service: without BATON_SERVER it stays off (the helpers then
 // pass requests through untouched), and an unreachable or old control plane only costs the
 // spans (the exporter's failures are swallowed, the queue is bounded).
@@ -9,6 +10,8 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { FailoverExporter } from './failover-exporter.ts';
+import { serverList } from './servers.ts';
 
 export interface TracingOptions {
   /** Defaults to process.env: BATON_SERVICE, BATON_INSTANCE, BATON_VERSION, BATON_SERVER, BATON_TOKEN. */
@@ -27,7 +30,7 @@ export interface TracingOptions {
 
 export interface Tracing {
   readonly enabled: boolean;
-  /** Where spans go: `${BATON_SERVER}/v1/traces`, or undefined when off or exporting elsewhere. */
+  /** Where spans go first: `${BATON_SERVER}/v1/traces` (its first replica), or undefined when off or exporting elsewhere. */
   readonly endpoint: string | undefined;
   /**
    * Settles once spans are being recorded (at once when off; never rejects). Requests served
@@ -54,11 +57,12 @@ let active: Tracing | undefined;
 export function startTracing(options: TracingOptions = {}): Tracing {
   if (active) return active;
   const env = options.env ?? process.env;
-  const server = env.BATON_SERVER?.replace(/\/+$/, '');
-  if (!server && !options.exporter) return (active = DISABLED);
-  const endpoint = options.exporter ? undefined : `${server}/v1/traces`;
+  const servers = serverList(env.BATON_SERVER);
+  if (servers.length === 0 && !options.exporter) return (active = DISABLED);
+  const endpoints = options.exporter ? [] : servers.map((server) => `${server}/v1/traces`);
+  const endpoint = endpoints[0];
   let provider: NodeTracerProvider | undefined;
-  const ready = start(options, env, endpoint).then(
+  const ready = start(options, env, endpoints).then(
     (started) => void (provider = started),
     (error: unknown) => options.onError?.(`tracing is off: ${(error as Error).message}`),
   );
@@ -87,7 +91,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
 async function start(
   options: TracingOptions,
   env: Readonly<Record<string, string | undefined>>,
-  endpoint: string | undefined,
+  endpoints: readonly string[],
 ): Promise<NodeTracerProvider> {
   const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor }, { NodeTracerProvider }] =
     await Promise.all([
@@ -97,13 +101,15 @@ async function start(
       import('@opentelemetry/sdk-trace-node'),
     ]);
   const token = env.BATON_TOKEN;
-  const exporter =
-    options.exporter ??
+  const toReplica = (url: string) =>
     new OTLPTraceExporter({
-      url: endpoint,
+      url,
       headers: token ? { authorization: `Bearer ${token}` } : {},
       timeoutMillis: 5_000,
     });
+  const exporter =
+    options.exporter ??
+    (endpoints.length === 1 ? toReplica(endpoints[0]!) : new FailoverExporter(endpoints.map(toReplica)));
   const attributes: Record<string, string> = {};
   const service = env.BATON_SERVICE ?? options.service;
   const version = env.BATON_VERSION ?? options.version;
@@ -120,7 +126,9 @@ async function start(
         scheduledDelayMillis: options.scheduledDelayMillis ?? 1_000,
         maxQueueSize: 2_048,
         maxExportBatchSize: 512,
-        exportTimeoutMillis: 5_000,
+        // Each replica has 5 s (its exporter retries a refused connection meanwhile) before the
+        // batch moves on to the next: the batch's own deadline covers every replica.
+        exportTimeoutMillis: 5_000 * Math.max(1, endpoints.length),
       }),
     ],
   });

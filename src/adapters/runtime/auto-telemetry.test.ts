@@ -31,4 +31,12 @@ describe('autoTelemetryEnvironment', () => {
     assert.equal(env['OTEL_SERVICE_NAME'], undefined);
     assert.equal(env['OTEL_TRACES_SAMPLER'], undefined);
   });
+
+  it("exports to the first of several replicas (the instance's own machine's)", () => {
+    const env = autoTelemetryEnvironment({
+      ...base,
+      BATON_SERVER: 'http://127.0.0.1:7070,http://127.0.0.1:7071',
+    });
+    assert.equal(env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'], 'http://127.0.0.1:7070/v1/traces');
+  });
 });

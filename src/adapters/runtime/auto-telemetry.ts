@@ -13,7 +13,9 @@ export function autoTelemetryEnvironment(env: Readonly<Record<string, string>>):
   const preset = (name: string, value: string | undefined) => {
     if (value !== undefined && env[name] === undefined) out[name] = value;
   };
-  const server = env['BATON_SERVER'];
+  // Several replicas (comma-separated): OTel's exporter takes one endpoint, so the first, this
+  // machine's own replica (the SDK's exporter moves on to the others; this one does not).
+  const server = env['BATON_SERVER']?.split(',')[0];
   preset('OTEL_SERVICE_NAME', env['BATON_SERVICE']);
   preset(
     'OTEL_RESOURCE_ATTRIBUTES',

@@ -93,6 +93,14 @@ export class InstrumentedStore implements Store {
     return this.#timed('revoke_token', () => this.#inner.revokeToken(name, at));
   }
 
+  claimServerKey(name: string, value: string): Promise<string> {
+    return this.#timed('claim_server_key', () => this.#inner.claimServerKey(name, value));
+  }
+
+  replaceServerKey(name: string, value: string): Promise<void> {
+    return this.#timed('replace_server_key', () => this.#inner.replaceServerKey(name, value));
+  }
+
   putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void> {
     return this.#timed('put_secret', () => this.#inner.putSecret(secret, events));
   }

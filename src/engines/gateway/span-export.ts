@@ -2,7 +2,8 @@
 // (JSON), so that a trace entering through the gateway has its real root: the services'
 // server spans name the gateway's span as their parent. Spans are batched once a second;
 // a full queue drops (and counts) rather than growing, and a failing receiver costs the
-// spans, never a request.
+// spans, never a request. With several control-plane replicas, a batch one refuses or does
+// not answer goes to the next at once, and later batches stay with the one that took it.
 import type { Logger } from 'pino';
 import { request } from 'undici';
 
@@ -41,8 +42,8 @@ export interface SpanExport {
 }
 
 export interface SpanExportOptions {
-  /** The control plane: spans go to `${url}/v1/traces`. */
-  readonly url: string;
+  /** The control plane's replicas, in order of preference: spans go to `${url}/v1/traces`. */
+  readonly urls: readonly string[];
   readonly token?: string | undefined;
   readonly logger: Logger;
   /** Names this gateway process in its spans' resource. */
@@ -56,7 +57,8 @@ const CLIENT = 3;
 const STATUS_ERROR = 2;
 
 export function otlpSpanExport(options: SpanExportOptions): SpanExport {
-  const endpoint = `${options.url.replace(/\/+$/, '')}/v1/traces`;
+  const endpoints = options.urls.map((url) => `${url.replace(/\/+$/, '')}/v1/traces`);
+  if (endpoints.length === 0) throw new RangeError('span export needs a control-plane URL');
   const maxQueue = options.maxQueue ?? 8_192;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.token) headers['authorization'] = `Bearer ${options.token}`;
@@ -64,26 +66,42 @@ export function otlpSpanExport(options: SpanExportOptions): SpanExport {
   let dropped = 0;
   let warned = false;
   let sending: Promise<void> | undefined;
+  /** The replica that took the last batch: the next one goes there first. */
+  let current = 0;
+
+  const send = async (endpoint: string, body: string): Promise<void> => {
+    const response = await request(endpoint, {
+      method: 'POST',
+      headers,
+      body,
+      headersTimeout: 5_000,
+      bodyTimeout: 5_000,
+    });
+    await response.body.dump();
+    if (response.statusCode >= 300) throw new Error(`the control plane answered ${response.statusCode}`);
+  };
 
   const flush = async (): Promise<void> => {
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
-    try {
-      const response = await request(endpoint, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(otlpRequest(batch, options.instanceId)),
-        headersTimeout: 5_000,
-        bodyTimeout: 5_000,
-      });
-      await response.body.dump();
-      if (response.statusCode >= 300) throw new Error(`the control plane answered ${response.statusCode}`);
-      warned = false;
-    } catch (error) {
-      if (!warned) options.logger.warn({ err: (error as Error).message }, 'gateway spans not exported');
-      warned = true;
+    const body = JSON.stringify(otlpRequest(batch, options.instanceId));
+    let failure: unknown;
+    // Each replica once, from the one that last worked: a dead replica costs one refused
+    // connection per batch until it is passed, never the batch.
+    for (let tried = 0; tried < endpoints.length; tried++) {
+      const at = (current + tried) % endpoints.length;
+      try {
+        await send(endpoints[at]!, body);
+        current = at;
+        warned = false;
+        return;
+      } catch (error) {
+        failure = error;
+      }
     }
+    if (!warned) options.logger.warn({ err: (failure as Error).message }, 'gateway spans not exported');
+    warned = true;
   };
   const timer = setInterval(() => {
     sending ??= flush().finally(() => (sending = undefined));

@@ -1,6 +1,7 @@
-// Who is calling: the bootstrap admin (the token in the state folder), named tokens with a
+// Who is calling: the bootstrap admin (its token's digest in the Store), named tokens with a
 // role (kept in the Store as digests), a service's instances (their service token) and
-// gateways (the gateway token). Named tokens are created, listed and revoked here; each
+// gateways (the gateway token), the last two MACs under the server key from the Store, so that
+// every replica accepts the same tokens. Named tokens are created, listed and revoked here; each
 // change is an event whose actor is the admin who made it.
 import { BatonError } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/identity/principal.ts';
@@ -24,8 +25,10 @@ export const BOOTSTRAP_ADMIN = 'admin';
 export interface IdentitiesOptions {
   readonly store: Store;
   readonly clock: Clock;
-  /** The bootstrap admin token (the state folder's `token` file); also the key service tokens derive from. */
-  readonly adminToken: string;
+  /** Hex SHA-256 of the bootstrap admin token (server-keys.ts). */
+  readonly adminDigest: string;
+  /** The key service and gateway tokens are MACs under (server-keys.ts). */
+  readonly serviceKey: string;
   /** 32 random bytes, base64url: the secret part of a new named token. */
   readonly newSecret: () => string;
 }
@@ -48,27 +51,29 @@ export class Identities {
   /** The principal a presented bearer token stands for, or undefined. */
   async authenticate(token: string | undefined): Promise<Principal | undefined> {
     if (token === undefined || token.length > 512) return undefined;
-    const key = this.#o.adminToken;
+    const key = this.#o.serviceKey;
     const service = claimedService(token);
     if (service !== undefined)
       return sameSecret(token, serviceToken(key, service)) ? { kind: 'service', service } : undefined;
     if (looksLikeGatewayToken(token))
       return sameSecret(token, gatewayToken(key)) ? { kind: 'gateway' } : undefined;
-    if (sameSecret(token, key)) return { kind: 'user', name: BOOTSTRAP_ADMIN, role: 'admin' };
+    const digest = tokenDigest(token);
+    if (sameSecret(digest, this.#o.adminDigest))
+      return { kind: 'user', name: BOOTSTRAP_ADMIN, role: 'admin' };
     if (!token.startsWith(NAMED_PREFIX)) return undefined;
-    const record = await this.#o.store.tokenByDigest(tokenDigest(token));
+    const record = await this.#o.store.tokenByDigest(digest);
     if (record === undefined || !isRole(record.role)) return undefined;
     return { kind: 'user', name: record.name, role: record.role };
   }
 
   /** What an instance of `service` is given as BATON_TOKEN. */
   serviceToken(service: string): string {
-    return serviceToken(this.#o.adminToken, service);
+    return serviceToken(this.#o.serviceKey, service);
   }
 
   /** What a gateway is given: snapshots, their watch and spans. */
   gatewayToken(): string {
-    return gatewayToken(this.#o.adminToken);
+    return gatewayToken(this.#o.serviceKey);
   }
 
   /** Creates a named token; the token itself is returned once and never kept. */

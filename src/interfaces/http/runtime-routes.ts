@@ -24,6 +24,18 @@ export interface RuntimeRouteDependencies {
   readonly runtime: Runtime;
   /** The replicas, the leader, its epoch and lease, and which this one is. */
   readonly cluster: () => Promise<ClusterStatus>;
+  /**
+   * Where this replica's registry stands, comparable across replicas (the shared state's
+   * sequence), so that a discovery watch that moves to another replica can tell an older
+   * picture from a newer one. The registry's own version when there is one control plane.
+   */
+  readonly position?: (() => number) | undefined;
+  /**
+   * What `position` counts: `cluster` for the shared state's sequence (the same on every
+   * replica, never reset); for one control plane's registry, a name of that process's own
+   * (its versions start again at a restart, so a client compares only like with like).
+   */
+  readonly positionScope?: string | undefined;
 }
 
 export interface ClusterStatus extends LeadershipView {
@@ -53,6 +65,8 @@ export function runtimeRoutes({
   controller,
   runtime,
   cluster,
+  position = () => registry.version,
+  positionScope = 'local',
 }: RuntimeRouteDependencies): Route[] {
   const requireService = async (name: string) => {
     const latest = await engine.latest();
@@ -106,23 +120,32 @@ export function runtimeRoutes({
       operationId: 'discover',
       tag: 'runtime',
       summary:
-        'Healthy endpoints of a service, optionally of versions in a range. With `Accept: text/event-stream`, a watch: the full list again after every change (the SSE id is the registry version).',
+        "Healthy endpoints of a service, optionally of versions in a range. With `Accept: text/event-stream`, a watch: the full list again after every change. The SSE id (and `version`) is the registry's position, comparable across replicas: a client that moves to another replica keeps the newer of two lists.",
       params: DiscoveryParams,
       query: DiscoveryQuery,
       responses: {
         200: {
           description: 'Endpoints',
-          schema: z.object({ service: z.string(), version: z.number(), endpoints: z.array(EndpointSchema) }),
+          schema: z.object({
+            service: z.string(),
+            version: z.number(),
+            scope: z.string(),
+            endpoints: z.array(EndpointSchema),
+          }),
         },
       },
       handler: ({ params, query, c }) => {
         const snapshot = () => ({
           service: params.service,
-          version: registry.version,
+          version: position(),
+          scope: positionScope,
           endpoints: registry.endpoints(params.service, query.version),
         });
         if (!(c.req.header('accept') ?? '').includes('text/event-stream')) return json(snapshot());
-        return watchDiscovery(c, registry, params.service, snapshot);
+        return watchDiscovery(c, registry, params.service, () => {
+          const now = snapshot();
+          return { id: String(now.version), data: JSON.stringify(now) };
+        });
       },
     }),
     route({
@@ -211,12 +234,20 @@ export function runtimeRoutes({
   ];
 }
 
-function watchDiscovery(c: Context, registry: Registry, service: string, snapshot: () => unknown): Response {
+function watchDiscovery(
+  c: Context,
+  registry: Registry,
+  service: string,
+  snapshot: () => { id: string; data: string },
+): Response {
   return streamWholeState(c, {
     subscribe: (changed) =>
       registry.subscribe((change) => {
         if (change.service === service) changed();
       }),
-    next: () => ({ id: String(registry.version), event: 'endpoints', data: JSON.stringify(snapshot()) }),
+    next: () => ({ event: 'endpoints', ...snapshot() }),
+    // A client whose replica vanished without closing the connection (a machine gone) finds
+    // out by the silence: comments every 15 s keep a live one talking.
+    heartbeatMs: 15_000,
   });
 }

@@ -68,8 +68,8 @@ export type { OwnedProcess } from './owned-processes.ts';
 export interface ProcessRuntimeOptions {
   /** Absolute: Baton's state folder. Instances live under `<stateDir>/instances/<id>/`. */
   readonly stateDir: string;
-  /** Given to instances as BATON_SERVER. */
-  readonly serverUrl?: string | undefined;
+  /** Given to instances as BATON_SERVER: one URL, or asked at each start (several replicas, comma-separated). */
+  readonly serverUrl?: string | (() => Promise<string>) | undefined;
   /** Each instance's BATON_TOKEN: its service's own token (discovery and its spans), never the admin token. */
   readonly tokenFor?: ((service: string) => string) | undefined;
   /** Where instances are reached; ports are allocated on it. Default 127.0.0.1. */
@@ -258,7 +258,10 @@ export class ProcessRuntime implements Runtime {
       ports,
       primaryPort,
       stateDir: this.#stateDir,
-      serverUrl: this.#options.serverUrl,
+      serverUrl:
+        typeof this.#options.serverUrl === 'function'
+          ? await this.#options.serverUrl()
+          : this.#options.serverUrl,
       tokenFor: this.#options.tokenFor,
       inherited: this.#inherited,
       dataPlaneHost: this.#options.dataPlaneHost ?? '127.0.0.1',

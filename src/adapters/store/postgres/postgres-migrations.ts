@@ -82,4 +82,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'server keys',
+    sql: `
+      -- What every replica must agree on: the service-token key (sealed by the control plane,
+      -- like secrets) and the bootstrap admin token's digest. Written once, by the first.
+      CREATE TABLE server_keys (
+        name       text PRIMARY KEY,
+        value      text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

@@ -416,6 +416,28 @@ class PostgresStore implements Store {
     return (rowCount ?? 0) > 0;
   }
 
+  async claimServerKey(name: string, value: string): Promise<string> {
+    // Two statements, not one with a CTE: an insert that lost the race waits for the winner to
+    // commit, but a SELECT in the same statement would still read the snapshot from before it.
+    await this.#pool.query(
+      'INSERT INTO server_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
+      [name, value],
+    );
+    const { rows } = await this.#pool.query<{ value: string }>(
+      'SELECT value FROM server_keys WHERE name = $1',
+      [name],
+    );
+    return rows[0]!.value;
+  }
+
+  async replaceServerKey(name: string, value: string): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO server_keys (name, value) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value, created_at = now()`,
+      [name, value],
+    );
+  }
+
   async putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void> {
     const updatedAt = isoTime(secret.updatedAt, 'secret updatedAt');
     const rows = events.map(eventRow);

@@ -81,4 +81,17 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: 'server keys',
+    sql: `
+      -- What every replica must agree on: the service-token key (sealed by the control plane,
+      -- like secrets) and the bootstrap admin token's digest. Written once, by the first.
+      CREATE TABLE server_keys (
+        name       TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      ) STRICT;
+    `,
+  },
 ];

@@ -281,6 +281,24 @@ class SqliteStore implements Store {
     return Number(changes) > 0;
   }
 
+  async claimServerKey(name: string, value: string): Promise<string> {
+    return inTransaction(this.#db, () => {
+      this.#statement(
+        'INSERT INTO server_keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
+      ).run(name, value);
+      return (this.#statement('SELECT value FROM server_keys WHERE name = ?').get(name) as { value: string })
+        .value;
+    });
+  }
+
+  async replaceServerKey(name: string, value: string): Promise<void> {
+    this.#statement(
+      `INSERT INTO server_keys (name, value) VALUES (?, ?)
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value,
+         created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+    ).run(name, value);
+  }
+
   async putSecret(secret: StoredSecret, events: readonly NewEvent[]): Promise<void> {
     const updatedAt = isoTime(secret.updatedAt, 'secret updatedAt');
     const rows = events.map(eventRow);

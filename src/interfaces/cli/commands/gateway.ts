@@ -107,7 +107,7 @@ Examples:
       const token = resolveToken(replicas[0]!);
       // The gateway's span of each request roots the traces that enter through it.
       const spans = options.traces
-        ? otlpSpanExport({ url: replicas[0]!, token, logger, instanceId: `gateway-${process.pid}` })
+        ? otlpSpanExport({ urls: replicas, token, logger, instanceId: `gateway-${process.pid}` })
         : undefined;
       const common = {
         spans,

@@ -116,7 +116,7 @@ export function registerServerCommands(program: Command): void {
     // Instances of a container runtime reach the data plane on their network's gateway, not loopback.
     if (plane.dataPlaneHost !== undefined && plane.dataPlaneHost !== '127.0.0.1')
       out.line(`Data plane: run \`baton gateway --east-west ${plane.dataPlaneHost}\` beside it`);
-    announceToken(out, options);
+    announceToken(out, options, plane.token !== undefined);
     const lost = await Promise.race([untilSignal().then(() => undefined), plane.leadershipLost]);
     await plane.close();
     if (lost !== undefined) exitLost(out, lost);
@@ -219,7 +219,7 @@ export function registerServerCommands(program: Command): void {
         printPlan(out, outcome.plan);
         out.line(`API: ${plane.url}`);
         if (gateway) out.line(`Gateway: ${gateway.url}`);
-        announceToken(out, options);
+        announceToken(out, options, plane.token !== undefined);
         const client = new ApiClient({ server: plane.url, token: plane.token, out });
         // Ctrl-C while following stops the following first, then everything, quietly.
         const interrupted = new AbortController();
@@ -239,7 +239,7 @@ export function registerServerCommands(program: Command): void {
         // The token rides in the fragment, which the browser never sends: the console takes it
         // from there and wipes it from the address bar (see web/src/main.tsx).
         out.line(
-          `\nDashboard: ${plane.url}/${options.insecureNoAuth ? '' : `#token=${encodeURIComponent(plane.token)}`}`,
+          `\nDashboard: ${plane.url}/${options.insecureNoAuth || plane.token === undefined ? '' : `#token=${encodeURIComponent(plane.token)}`}`,
         );
         out.line(`API: ${plane.url}   (try: npx baton status -w, npx baton logs web -f, npx baton graph)`);
         if (gateway) out.line(`Gateway: ${gateway.url}   (try: curl ${gateway.url}/)`);
@@ -300,7 +300,7 @@ async function start(
   }
 }
 
-function announceToken(out: Output, options: ServeOptions): void {
+function announceToken(out: Output, options: ServeOptions, held: boolean): void {
   if (options.insecureNoAuth) {
     out.error(
       out.style(
@@ -310,6 +310,13 @@ function announceToken(out: Output, options: ServeOptions): void {
     );
     return;
   }
+  if (!held)
+    return out.line(
+      out.style(
+        'gray',
+        `Admin token: held by the replica that made it (not in ${options.stateDir}); use a named token (baton tokens create), or copy its token file here.`,
+      ),
+    );
   out.line(
     out.style(
       'gray',
