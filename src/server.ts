@@ -450,9 +450,14 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
             {
               name: 'registry replication',
               start: async (held: Term) => {
-                // Until the controller has adopted and checked what runs (below), gateways keep
-                // routing by the mirrored picture rather than the empty registry in between.
-                releaseHandover = traffic.hold(HANDOVER_HOLD_MS);
+                // Until the controller has adopted and checked what runs (below), discovery and
+                // gateways keep the mirrored picture rather than the empty registry in between.
+                const releaseSnapshots = traffic.hold(HANDOVER_HOLD_MS);
+                const releaseEndpoints = registry.holdEndpoints(HANDOVER_HOLD_MS);
+                releaseHandover = () => {
+                  releaseEndpoints();
+                  releaseSnapshots();
+                };
                 await replication.mirror.stop();
                 replication.epoch = held.epoch;
               },
@@ -481,7 +486,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
               .map((i) => i.id),
             15_000,
           );
-          releaseHandover();
+          void checked.finally(() => releaseHandover());
           // The other replicas keep serving the last leader's picture (its instances still
           // serve) until this one's is as good: adopted instances checked, not all `starting`.
           const epoch = replication?.epoch;

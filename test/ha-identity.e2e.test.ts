@@ -17,7 +17,7 @@ import { bearer } from './support/api-token.ts';
 
 const url = process.env.BATON_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-describe('tokens on every replica', { timeout: 60_000 }, () => {
+describe('tokens on every replica', { timeout: 600_000 }, () => {
   const database = `baton_haid_${randomBytes(5).toString('hex')}`;
   const databaseUrl = (() => {
     const u = new URL(url);

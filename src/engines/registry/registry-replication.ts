@@ -45,6 +45,8 @@ export class RegistryPublisher {
     const { promise: first, resolve: published } = Promise.withResolvers<void>();
     this.#flushing = first.then(() => this.#flush());
     this.#unsubscribe = this.#o.registry.subscribe((change) => {
+      // A change of no instance (held endpoints released) has nothing to publish.
+      if (change.instance === '') return;
       this.#dirty.add(change.instance);
       this.#flushing ??= this.#flush();
     });

@@ -53,6 +53,7 @@ export interface RegistryChange {
   /** Strictly increasing; the resume point of discovery watches. */
   readonly version: number;
   readonly service: string;
+  /** Empty when the service's answers changed as a whole (held endpoints released). */
   readonly instance: string;
 }
 
@@ -89,6 +90,8 @@ export class Registry {
   readonly #handOvers = new Map<string, Endpoint>();
   readonly #options: RegistryOptions;
   #version = 0;
+  /** Discovery's records while its answers are held (`holdEndpoints`), by service. */
+  #held: ReadonlyMap<string, readonly InstanceRecord[]> | undefined;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -241,9 +244,32 @@ export class Registry {
     return [...this.#byService].filter(([, ids]) => ids.size > 0).map(([name]) => name);
   }
 
+  /**
+   * Discovery answers as they are now, until the returned function is called or `maxMs`
+   * passed. A replica taking the lead empties the registry it mirrored and rebuilds it from
+   * what runs, checking each adopted instance again; meanwhile its clients (SDK watches, the
+   * gateway) must keep the last leader's endpoints, whose instances still serve, rather than
+   * an empty list. Changes are still announced; endpoints read the held records.
+   */
+  holdEndpoints(maxMs: number): () => void {
+    const held = new Map<string, readonly InstanceRecord[]>();
+    for (const [service, records] of this.#byService) held.set(service, [...records.values()]);
+    this.#held = held;
+    const release = (): void => {
+      timer.cancel();
+      if (this.#held !== held) return;
+      this.#held = undefined;
+      // Every watcher reads again: the live answers may differ from the held ones.
+      for (const service of new Set([...held.keys(), ...this.#byService.keys()])) this.#changed(service, '');
+    };
+    const timer = this.#options.clock.setTimeout(release, maxMs);
+    return release;
+  }
+
   /** What discovery returns: only instances that are registered and healthy (and a fixed address in a hand-over). */
   endpoints(service: string, range?: string): Endpoint[] {
-    const endpoints = this.instances(service)
+    const records = this.#held === undefined ? this.instances(service) : (this.#held.get(service) ?? []);
+    const endpoints = records
       .filter((r) => r.phase === 'running' && r.address !== undefined && r.port !== undefined)
       .filter((r) => range === undefined || semver.satisfies(r.version, range))
       .sort((a, b) => a.id.localeCompare(b.id))
