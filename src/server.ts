@@ -19,6 +19,7 @@ import { checkEngine, connectEngine } from './adapters/runtime/docker/docker-eng
 import { createDockerRuntime } from './adapters/runtime/docker/docker-runtime.ts';
 import { ImageBuilder } from './adapters/runtime/docker/image-builder.ts';
 import { ensureOwnerNetwork } from './adapters/runtime/docker/owner-network.ts';
+import { runtimeOwnerId } from './adapters/runtime/owner-id.ts';
 import { createProcessRuntime } from './adapters/runtime/process/process-runtime.ts';
 import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.ts';
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
@@ -288,6 +289,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     mainPort: port,
     logger,
     dataPlaneHost: eastWest?.host,
+    owner: () => runtimeOwnerId({ stateDir, store, shared: location.kind === 'postgres' }),
   });
   opened.push(() => local.close(), closeDoor);
   const baseDir = config.baseDir ?? process.cwd();
@@ -603,6 +605,8 @@ interface RuntimeWiring {
   readonly logger: Logger;
   /** Where instances reach the east-west data plane on this machine, when the operator says; else the runtime's choice. */
   readonly dataPlaneHost: string | undefined;
+  /** What marks the control plane's containers, volumes and network as its own (container runtimes). */
+  readonly owner: () => Promise<string>;
 }
 
 interface OpenedRuntime {
@@ -678,7 +682,7 @@ async function openDockerRuntime(options: RuntimeWiring): Promise<OpenedRuntime>
   const { stateDir, logger } = options;
   const docker = connectEngine(options.dockerHost);
   const engine = await checkEngine(docker);
-  const owner = await loadOrCreateOwnerId(stateDir);
+  const owner = await options.owner();
   const network = await ensureOwnerNetwork(docker, owner);
   const door = await listenDoor(instanceFacing(options.fetch, options.identities), network.gateway, {
     stateDir,
@@ -731,7 +735,7 @@ async function openSwarmRuntime(options: RuntimeWiring): Promise<OpenedRuntime> 
   const { stateDir, logger } = options;
   const docker = connectEngine(options.dockerHost);
   const engine = await checkEngine(docker);
-  const owner = await loadOrCreateOwnerId(stateDir);
+  const owner = await options.owner();
   const managerAddress = ((await docker.info()) as { Swarm?: { NodeAddr?: string } }).Swarm?.NodeAddr;
   const dataPlaneHost =
     options.dataPlaneHost ?? (managerAddress ? await localAddressToward(managerAddress) : '127.0.0.1');
@@ -807,25 +811,6 @@ async function listenDoor(
     }
   }
   throw new Error('unreachable: port 0 always binds or throws');
-}
-
-/** Opaque and stable: what marks this state's containers, volumes and network as its own. */
-export async function loadOrCreateOwnerId(stateDir: string): Promise<string> {
-  const path = join(stateDir, 'owner');
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const owner = randomBytes(6).toString('hex');
-  try {
-    await writeFile(path, owner + '\n', { flag: 'wx' });
-    return owner;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
-    throw error;
-  }
 }
 
 /** Builds services' images with the engine on this machine (`baton build`, `baton up --runtime docker`). */
