@@ -36,6 +36,7 @@ import { workerPrecheck } from './adapters/validation/worker-precheck.ts';
 import { AlertEngine } from './engines/alerts/alert-engine.ts';
 import { ConfigCenter } from './engines/config/config-center.ts';
 import { ConfigFileKeeper, withConfig } from './engines/config/config-delivery.ts';
+import { GrayWatch } from './engines/config/gray-watch.ts';
 import { Controller } from './engines/controller/controller.ts';
 import { fencedRuntime, fencedStore } from './engines/leadership/fenced.ts';
 import { LeaderRunner } from './engines/leadership/leader-runner.ts';
@@ -142,6 +143,7 @@ export interface ControlPlane {
   readonly dataPlaneHost: string | undefined;
   readonly telemetry: Telemetry;
   readonly configCenter: ConfigCenter;
+  readonly grayWatch: GrayWatch;
   /** Runs the controller and alerts while this control plane leads; its `term` has the epoch. */
   readonly leader: LeaderRunner;
   readonly leadership: Leadership;
@@ -354,6 +356,16 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     slotMs: red.slotSeconds * 1000,
     abortRollout: (service, reason) => controller.abortRollout(service, reason),
   });
+  // A gray config release is held to the same gates as a version's canary, on its own instances.
+  const grayWatch = new GrayWatch({
+    center: configCenter,
+    clock,
+    logger,
+    current: async () => (await engine.newest())?.manifest,
+    instances: () => registry.instances().filter((i) => i.phase !== 'stopped' && i.phase !== 'failed'),
+    series: (ids) => telemetry.instanceSeries(ids),
+    slotMs: red.slotSeconds * 1000,
+  });
   // Replicas over a shared store: the leader publishes its registry, the others mirror it.
   const replication = await openReplication(location, {
     registry,
@@ -453,6 +465,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
           controller.stop({ stopInstances: reason === 'shutdown' && (config.stopInstancesOnClose ?? false) }),
       },
       { name: 'alerts', start: () => alerts.start(), stop: () => alerts.stop() },
+      { name: 'gray-watch', start: async () => grayWatch.start(), stop: () => grayWatch.stop() },
     ],
   });
   // The API's view of the controller: on a replica that does not lead, the leader's published states.
@@ -511,6 +524,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     dataPlaneHost: eastWest && eastWestHost,
     telemetry,
     configCenter,
+    grayWatch,
     leader,
     leadership,
     leadershipLost,

@@ -13,7 +13,7 @@ import {
   type ConfigSet,
 } from '../../domain/config/config-set.ts';
 import type { ConfigValues } from '../../domain/config/config-schema.ts';
-import { inGray, type GraySelector } from '../../domain/config/gray.ts';
+import { describeGray, inGray, type GraySelector } from '../../domain/config/gray.ts';
 import { checkRelease, restartKeys } from '../../domain/config/release-check.ts';
 import type { Manifest } from '../../domain/manifest/model.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -48,6 +48,13 @@ export interface ConfigCenterOptions {
   readonly current: () => Promise<Manifest | undefined>;
   /** `restart: true` keys that change reach instances by a rolling restart of their service. */
   readonly restart?: ((service: string, actor: string) => Promise<void>) | undefined;
+}
+
+export interface EndGrayOptions {
+  /** The gray release meant; refused if another one (or none) is gray now. */
+  readonly release?: number | undefined;
+  /** Why, for the event: the gate that rolled it back, the watch it passed. */
+  readonly reason?: string | undefined;
 }
 
 export interface ReleaseOutcome {
@@ -183,12 +190,16 @@ export class ConfigCenter {
     });
   }
 
-  async promote(author: string): Promise<ConfigRelease> {
-    return this.#endGray('stable', author);
+  /**
+   * `release`: only if that is still the gray one (the gray watch decides on a release it
+   * read earlier; a person may have ended it, and released another, meanwhile).
+   */
+  async promote(author: string, options: EndGrayOptions = {}): Promise<ConfigRelease> {
+    return this.#endGray('stable', author, options);
   }
 
-  async abort(author: string): Promise<ConfigRelease> {
-    return this.#endGray('abandoned', author);
+  async abort(author: string, options: EndGrayOptions = {}): Promise<ConfigRelease> {
+    return this.#endGray('abandoned', author, options);
   }
 
   async get(number: number): Promise<ConfigRelease> {
@@ -209,16 +220,30 @@ export class ConfigCenter {
     return { from, to, changes: diffConfigSets(a?.content ?? EMPTY_CONFIG_SET, b.content) };
   }
 
-  async #endGray(status: 'stable' | 'abandoned', author: string): Promise<ConfigRelease> {
+  async #endGray(
+    status: 'stable' | 'abandoned',
+    author: string,
+    options: EndGrayOptions,
+  ): Promise<ConfigRelease> {
     await this.#refresh();
     const gray = this.#state.gray;
-    if (!gray) throw new BatonError('no-gray-release', 'no gray config release is in progress');
+    if (!gray || (options.release !== undefined && gray.number !== options.release))
+      throw new BatonError(
+        'no-gray-release',
+        options.release === undefined
+          ? 'no gray config release is in progress'
+          : `config release ${options.release} is no longer gray`,
+      );
     const time = this.#o.clock.now().toISOString();
     const kind = status === 'stable' ? 'config.promoted' : 'config.abandoned';
+    const what =
+      status === 'stable'
+        ? 'promoted to every instance'
+        : 'rolled back: every instance returns to the stable release';
     await this.#o.store.setConfigReleaseStatus(gray.number, status, [
       this.#event(kind, author, time, {
-        message: `config release ${gray.number} ${status === 'stable' ? 'promoted to every instance' : 'rolled back: every instance returns to the stable release'}`,
-        data: { release: gray.number },
+        message: `config release ${gray.number} ${what}${options.reason ? ` (${options.reason})` : ''}`,
+        data: { release: gray.number, ...(options.reason ? { reason: options.reason } : {}) },
       }),
     ]);
     await this.#refresh();
@@ -311,8 +336,4 @@ function scopeValues(content: ConfigSet, scope: string): Record<string, ConfigVa
   if (scope === 'global') return mutable.global;
   const holder = scope.includes('@') ? mutable.versions : mutable.services;
   return (holder[scope] ??= {});
-}
-
-function describeGray(gray: GraySelector): string {
-  return 'share' in gray ? `${gray.share}% of instances` : `version ${gray.version}`;
 }

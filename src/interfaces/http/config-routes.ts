@@ -23,9 +23,17 @@ export interface ConfigRouteDependencies {
 const HEARTBEAT_MS = 15_000;
 
 const message = z.string().max(2000).optional();
+// How long a gray release is watched, and whether it is then promoted by itself.
+const watching = {
+  watch: z
+    .string()
+    .regex(/^\d{1,7}(ms|s|m|h)$/, { error: 'watch must be a duration such as 30s, 5m or 1h' })
+    .optional(),
+  autoPromote: z.boolean().optional(),
+};
 const Gray = z.union([
-  z.strictObject({ share: z.number().int().min(1).max(99) }),
-  z.strictObject({ version: z.string().min(1).max(256) }),
+  z.strictObject({ share: z.number().int().min(1).max(99), ...watching }),
+  z.strictObject({ version: z.string().min(1).max(256), ...watching }),
 ]);
 const NumberParam = z.coerce.number().int().min(0);
 const TargetQuery = z.strictObject({
@@ -51,7 +59,7 @@ export function configRoutes({ config, instances }: ConfigRouteDependencies): Ro
       operationId: 'releaseConfig',
       tag: 'config',
       summary:
-        "Release a whole config set; refused (422) when it breaks a consuming service's schema. With `gray`, only a share of instances or one version get it until promoted.",
+        "Release a whole config set; refused (422) when it breaks a consuming service's schema. With `gray`, only a share of instances or one version get it until promoted; meanwhile its instances are held to their services' gating SLOs for `watch` (default 5m): a breach rolls it back, and with `autoPromote` a healthy watch promotes it.",
       body: z.strictObject({ content: ConfigSetSchema, message, gray: Gray.optional() }),
       responses: { 201: { description: 'Released' }, ...problems(400, 409, 422) },
       handler: async ({ body, c }) =>
