@@ -34,7 +34,7 @@ import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
 import { workerPrecheck } from './adapters/validation/worker-precheck.ts';
 import { AlertEngine } from './engines/alerts/alert-engine.ts';
-import { ConfigCenter } from './engines/config/config-center.ts';
+import { ConfigCenter, type ConfigInstance } from './engines/config/config-center.ts';
 import { ConfigFileKeeper, withConfig } from './engines/config/config-delivery.ts';
 import { GrayWatch } from './engines/config/gray-watch.ts';
 import { Controller } from './engines/controller/controller.ts';
@@ -478,7 +478,13 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     ...(await leadership.observe()),
     self: { address: url, leading: leader.leading, epoch: leader.term?.epoch ?? null },
   });
-  const running = { registry, controller: controlling, runtime, cluster };
+  const running = {
+    registry,
+    controller: controlling,
+    runtime,
+    cluster,
+    configOf: (instance: ConfigInstance) => configCenter.releaseOf(instance),
+  };
   const serveApi = () => {
     fetch = createHttpApp({
       engine,

@@ -95,6 +95,13 @@ export class ConfigCenter {
     return () => void this.#listeners.delete(listener);
   }
 
+  /** Which release an instance runs (0: none yet), and whether it is the gray one: for the registry's answers. */
+  releaseOf(instance: ConfigInstance): { readonly release: number; readonly gray: boolean } {
+    const { stable, gray } = this.#state;
+    if (gray?.gray && inGray(gray.gray, instance)) return { release: gray.number, gray: true };
+    return { release: stable?.number ?? 0, gray: false };
+  }
+
   configFor(instance: ConfigInstance): InstanceConfig {
     const { stable, gray } = this.#state;
     const release = gray?.gray && inGray(gray.gray, instance) ? gray : stable;

@@ -177,7 +177,7 @@ export function configRoutes({ config, instances }: ConfigRouteDependencies): Ro
             instance: i.id,
             service: i.service,
             version: i.version,
-            release: config.configFor(i).release,
+            ...config.releaseOf(i),
           })),
         }),
     }),

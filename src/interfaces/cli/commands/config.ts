@@ -249,13 +249,13 @@ export function registerConfigCommands(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const { out, client } = contextOf(command);
       const { instances } = await client.get<{
-        instances: { instance: string; service: string; version: string; release: number }[];
+        instances: { instance: string; service: string; version: string; release: number; gray?: boolean }[];
       }>('/v1/config/instances');
       if (out.json) return out.printJson(instances);
       table(
         out,
         ['INSTANCE', 'SERVICE', 'VERSION', 'CONFIG'],
-        instances.map((i) => [i.instance, i.service, i.version, String(i.release)]),
+        instances.map((i) => [i.instance, i.service, i.version, `${i.release}${i.gray ? ' (gray)' : ''}`]),
       );
     });
 }
