@@ -269,6 +269,8 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     clock,
     current: async () => (await engine.newest())?.manifest,
     restart: (service, actor) => controller.restart(service, actor),
+    // `config.secrets: push` reaches instances through their config file, where they have one.
+    canPush: local.name === 'process',
   });
   const engine = new RevisionEngine({
     store,
@@ -317,6 +319,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       withSecrets(eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local, secrets),
       configCenter,
       configFiles,
+      secrets,
     ),
     term,
   );
@@ -342,6 +345,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     new ConfigFileKeeper({
       center: configCenter,
       files: configFiles,
+      secrets,
       instances: () => registry.instances(),
     });
   fileKeeper?.start();

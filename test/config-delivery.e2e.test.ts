@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
+import { authedFetch } from './support/api-token.ts';
 
 interface Seen {
   instance: string;
@@ -99,5 +100,111 @@ describe('config delivery to processes', { timeout: 120_000 }, () => {
       { what: 'a new instance starts with POOL=5', timeoutMs: 30_000 },
     );
     assert.deepEqual(restarted.env, { MODE: 'new', POOL: '5', release: '3' });
+  });
+});
+
+// A rotated secret reaches the instances of the services that refer to it as each declares:
+// by a rolling restart (the default: the environment is read once), or pushed into the config
+// file of the same instances (`config.secrets: push`).
+describe('secret rotation to processes', { timeout: 120_000 }, () => {
+  let dir: string;
+  let plane: ControlPlane;
+
+  before(async () => {
+    dir = (await tempDir('secret-rotation')).path;
+    plane = await startControlPlane({
+      host: '127.0.0.1',
+      port: 0,
+      stateDir: join(dir, 'state'),
+      baseDir: REPO,
+      stopInstancesOnClose: true,
+      eastWest: false,
+      logger: pino({ level: 'silent' }),
+    });
+  });
+  after(async () => {
+    await plane?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  type SeenWithSecret = Omit<Seen, 'env' | 'file'> & {
+    env: { secret?: string };
+    file: { release: number; values: Record<string, unknown>; secrets?: Record<string, string> } | null;
+  };
+  const seen = async (service: string): Promise<SeenWithSecret | undefined> => {
+    const [endpoint] = plane.registry.endpoints(service, undefined);
+    if (!endpoint) return undefined;
+    return (await (
+      await fetch(`http://${endpoint.address}:${endpoint.port}/config`)
+    ).json()) as SeenWithSecret;
+  };
+  const setSecret = async (value: string) => {
+    const response = await authedFetch(plane.token)(`${plane.url}/v1/secrets/DB_PASSWORD`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value }),
+    });
+    assert.ok(response.ok, `${response.status} ${await response.clone().text()}`);
+    return (await response.json()) as { restarted: string[]; pushed: string[] };
+  };
+
+  it('restarts the services that read it at start, pushes it to those that declare push', async () => {
+    await setSecret('first-value-1');
+    const service = (name: string, push: boolean) => [
+      `  ${name}:`,
+      '    version: 1.0.0',
+      '    tier: high',
+      `    run: { command: ${process.execPath}, args: [${join(REPO, 'test/fixtures/config-service.ts')}] }`,
+      '    health: { http: { path: /healthz }, interval: 200ms }',
+      '    env: { DB_PASSWORD: "${secret:DB_PASSWORD}" }',
+      ...(push ? ['    config: { secrets: push }'] : []),
+    ];
+    const manifest = [
+      'name: rotation',
+      'services:',
+      ...service('pushed', true),
+      ...service('plain', false),
+    ].join('\n');
+    await plane.engine.apply({ text: manifest }, { author: 'ana', message: 'two services' });
+    const [pushed, plain] = await eventually(
+      async () => {
+        const both = [await seen('pushed'), await seen('plain')];
+        return both.every((s) => s !== undefined) ? (both as SeenWithSecret[]) : undefined;
+      },
+      { what: 'both services answer', timeoutMs: 30_000 },
+    );
+    assert.equal(pushed!.env.secret, 'first-value-1');
+    assert.deepEqual(pushed!.file?.secrets, { DB_PASSWORD: 'first-value-1' });
+    assert.equal(plain!.env.secret, 'first-value-1');
+    assert.equal(
+      plain!.file?.secrets,
+      undefined,
+      'a service that does not declare push gets no secret in its file',
+    );
+
+    const rotation = await setSecret('second-value-2');
+    assert.deepEqual(rotation.pushed, ['pushed']);
+    assert.deepEqual(rotation.restarted, ['plain']);
+    const afterPush = await eventually(
+      async () => {
+        const now = await seen('pushed');
+        return now?.file?.secrets?.['DB_PASSWORD'] === 'second-value-2' ? now : undefined;
+      },
+      { what: "the new value in pushed's file" },
+    );
+    assert.equal(afterPush.instance, pushed!.instance, 'a push restarts nothing');
+    assert.equal(afterPush.env.secret, 'first-value-1', 'the environment it started with is as it was');
+    const restarted = await eventually(
+      async () => {
+        const now = await seen('plain');
+        return now && now.instance !== plain!.instance && now.env.secret === 'second-value-2'
+          ? now
+          : undefined;
+      },
+      { what: 'a new instance of plain starts with the new value', timeoutMs: 30_000 },
+    );
+    assert.equal(restarted.file?.secrets, undefined);
+    // Pushed never restarted meanwhile.
+    assert.equal((await seen('pushed'))?.instance, pushed!.instance);
   });
 });

@@ -4,6 +4,11 @@
 export interface ConfigFileContent {
   readonly release: number;
   readonly values: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * For a service that declares `config.secrets: push`: the secrets its env refers to, by
+   * name, so that a rotation reaches it without a restart.
+   */
+  readonly secrets?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ConfigFiles {
