@@ -24,7 +24,7 @@ import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.t
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
 import { SwarmProber } from './adapters/runtime/swarm/swarm-prober.ts';
 import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
-import { jsonConfigFiles } from './adapters/config/json-config-files.ts';
+import { CONTAINER_CONFIG_DIR, jsonConfigFiles } from './adapters/config/json-config-files.ts';
 import { aesGcmSealer } from './adapters/secrets/aes-gcm-sealer.ts';
 import { loadSecretKey } from './adapters/secrets/secret-key.ts';
 import { openSqliteSpanStore } from './adapters/span-store/sqlite-span-store.ts';
@@ -287,7 +287,14 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   opened.push(() => configCenter.stop());
   // A file instances can read (BATON_CONFIG_FILE) where they share this machine's disk:
   // beside the state folder, never in it (instances get no path into it).
-  const configFiles = local.name === 'process' ? jsonConfigFiles(`${resolve(stateDir)}.config`) : undefined;
+  // Containers on this machine's engine get its folder bound read-only instead (swarm's run
+  // on other nodes: none).
+  const configFiles =
+    local.name === 'process'
+      ? jsonConfigFiles(`${resolve(stateDir)}.config`)
+      : local.name === 'docker'
+        ? jsonConfigFiles(`${resolve(stateDir)}.config`, { containerDir: CONTAINER_CONFIG_DIR })
+        : undefined;
   const spanStore = await openSqliteSpanStore({ path: join(stateDir, 'traces.db') });
   opened.push(() => spanStore.close());
   const telemetry = await createTelemetry({

@@ -50,7 +50,9 @@ export function withConfig(
         version: spec.version,
       });
       await files.write(spec.id, file.content, spec.workload.user);
-      env['BATON_CONFIG_FILE'] = files.path(spec.id);
+      const mount = files.mount?.(spec.id);
+      env['BATON_CONFIG_FILE'] = mount ? mount.file : files.path(spec.id);
+      if (mount) return { ...spec, env, configMount: { source: mount.source, target: mount.target } };
     }
     return { ...spec, env };
   });
