@@ -509,7 +509,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       allowedHosts: config.allowedHosts,
       telemetry,
       secrets,
-      config: { config: configCenter, instances: () => registry.instances() },
+      config: { config: configCenter, instances: () => registry.instances(), secrets },
       metrics: [telemetry.metrics, controller.metrics, storeMetrics, leadershipMetrics(leadership)],
     }).fetch;
   };

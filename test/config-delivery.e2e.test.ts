@@ -2,10 +2,11 @@
 // current on every release (a push: same instance), and by a rolling restart when a key the
 // service marks `restart: true` changes (a new instance, started with the new value).
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { connectConfig } from '../packages/sdk/src/config.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
 import { REPO, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
@@ -182,29 +183,72 @@ describe('secret rotation to processes', { timeout: 120_000 }, () => {
       'a service that does not declare push gets no secret in its file',
     );
 
-    const rotation = await setSecret('second-value-2');
-    assert.deepEqual(rotation.pushed, ['pushed']);
-    assert.deepEqual(rotation.restarted, ['plain']);
-    const afterPush = await eventually(
-      async () => {
-        const now = await seen('pushed');
-        return now?.file?.secrets?.['DB_PASSWORD'] === 'second-value-2' ? now : undefined;
-      },
-      { what: "the new value in pushed's file" },
-    );
-    assert.equal(afterPush.instance, pushed!.instance, 'a push restarts nothing');
-    assert.equal(afterPush.env.secret, 'first-value-1', 'the environment it started with is as it was');
-    const restarted = await eventually(
-      async () => {
-        const now = await seen('plain');
-        return now && now.instance !== plain!.instance && now.env.secret === 'second-value-2'
-          ? now
-          : undefined;
-      },
-      { what: 'a new instance of plain starts with the new value', timeoutMs: 30_000 },
-    );
-    assert.equal(restarted.file?.secrets, undefined);
-    // Pushed never restarted meanwhile.
-    assert.equal((await seen('pushed'))?.instance, pushed!.instance);
+    // The SDK of a pushed service's instance gets it too, on its own token only.
+    const cacheFile = join(dir, 'sdk-cache.json');
+    const sdk = connectConfig({
+      server: plane.url,
+      token: plane.identities.serviceToken('pushed'),
+      service: 'pushed',
+      version: '1.0.0',
+      instance: pushed!.instance,
+      cacheFile,
+    });
+    const watched: (string | undefined)[] = [];
+    sdk.watch(() => watched.push(sdk.secret('DB_PASSWORD')));
+    try {
+      assert.equal(await sdk.ready, 'live');
+      await eventually(() => sdk.secret('DB_PASSWORD') === 'first-value-1' || undefined, {
+        what: 'the SDK has the secret',
+      });
+      const asAdmin = await authedFetch(plane.token)(
+        `${plane.url}/v1/config/effective?service=pushed&version=1.0.0`,
+      );
+      assert.equal(asAdmin.status, 200);
+      assert.doesNotMatch(await asAdmin.text(), /first-value-1|secrets/, 'an admin reads no secret');
+      const plainSdk = await authedFetch(plane.identities.serviceToken('plain'))(
+        `${plane.url}/v1/config/effective?service=plain&version=1.0.0`,
+      );
+      assert.doesNotMatch(
+        await plainSdk.text(),
+        /first-value-1|secrets/,
+        'nor a service that does not declare push',
+      );
+
+      const rotation = await setSecret('second-value-2');
+      await eventually(() => sdk.secret('DB_PASSWORD') === 'second-value-2' || undefined, {
+        what: 'the SDK gets the rotated secret',
+      });
+      assert.equal(watched.at(-1), 'second-value-2', 'its watchers are told');
+      const cached = await eventually(() => readFile(cacheFile, 'utf8').catch(() => undefined), {
+        what: 'the SDK writes its cache',
+      });
+      assert.match(cached, /"release"/);
+      assert.doesNotMatch(cached, /value-/, 'the cache on disk holds no secret');
+      assert.deepEqual(rotation.pushed, ['pushed']);
+      assert.deepEqual(rotation.restarted, ['plain']);
+      const afterPush = await eventually(
+        async () => {
+          const now = await seen('pushed');
+          return now?.file?.secrets?.['DB_PASSWORD'] === 'second-value-2' ? now : undefined;
+        },
+        { what: "the new value in pushed's file" },
+      );
+      assert.equal(afterPush.instance, pushed!.instance, 'a push restarts nothing');
+      assert.equal(afterPush.env.secret, 'first-value-1', 'the environment it started with is as it was');
+      const restarted = await eventually(
+        async () => {
+          const now = await seen('plain');
+          return now && now.instance !== plain!.instance && now.env.secret === 'second-value-2'
+            ? now
+            : undefined;
+        },
+        { what: 'a new instance of plain starts with the new value', timeoutMs: 30_000 },
+      );
+      assert.equal(restarted.file?.secrets, undefined);
+      // Pushed never restarted meanwhile.
+      assert.equal((await seen('pushed'))?.instance, pushed!.instance);
+    } finally {
+      sdk.close();
+    }
   });
 });

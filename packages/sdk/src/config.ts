@@ -25,6 +25,11 @@ export interface Config {
   readonly release: number;
   get(key: string): ConfigValue | undefined;
   all(): ConfigValues;
+  /**
+   * A secret the service's env refers to, when the service declares `config.secrets: push`:
+   * the value now, rotations included (watch listeners are called on each). Never cached on disk.
+   */
+  secret(name: string): string | undefined;
   /** Called with every new config (not with the current one); returns the unsubscribe. */
   watch(listener: (values: ConfigValues, release: number) => void): () => void;
   close(): void;
@@ -44,12 +49,18 @@ export function connectConfig(options: ConfigOptions = {}): Config {
   const listeners = new Set<(values: ConfigValues, release: number) => void>();
   const abort = new AbortController();
   let values: ConfigValues = {};
+  let secrets: Readonly<Record<string, string>> = {};
   let release = 0;
   const { promise: ready, resolve: settle } = Promise.withResolvers<'live' | 'cache' | 'empty'>();
 
-  const apply = (next: { release: number; values: ConfigValues }, from: 'live' | 'cache') => {
-    const changed = next.release !== release;
+  const apply = (
+    next: { release: number; values: ConfigValues; secrets?: Record<string, string> },
+    from: 'live' | 'cache',
+  ) => {
+    const nextSecrets = next.secrets ?? (from === 'cache' ? secrets : {});
+    const changed = next.release !== release || JSON.stringify(nextSecrets) !== JSON.stringify(secrets);
     values = next.values;
+    secrets = nextSecrets;
     release = next.release;
     settle(from);
     if (changed) for (const listener of listeners) listener(values, release);
@@ -94,9 +105,14 @@ export function connectConfig(options: ConfigOptions = {}): Config {
           .map((line) => line.slice(5).trimStart())
           .join('\n');
         if (!/^event: ?config$/m.test(message) || data === '') continue;
-        const next = JSON.parse(data) as { release: number; values: ConfigValues };
+        const next = JSON.parse(data) as {
+          release: number;
+          values: ConfigValues;
+          secrets?: Record<string, string>;
+        };
         apply(next, 'live');
-        await keep(next).catch(() => {}); // a read-only disk costs the cache, not the config
+        // Secrets never touch the disk: the cache keeps the config alone.
+        await keep({ release: next.release, values: next.values }).catch(() => {}); // a read-only disk costs the cache, not the config
       }
     }
   };
@@ -124,6 +140,7 @@ export function connectConfig(options: ConfigOptions = {}): Config {
     },
     get: (key) => values[key],
     all: () => values,
+    secret: (name) => secrets[name],
     watch(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

@@ -169,12 +169,13 @@ export class SecretVault {
   /**
    * The secrets a service's env refers to, opened, when it declares `config.secrets: push`;
    * undefined otherwise (its instances get secrets in their environment only). For the
-   * config file of its instances: never for an API answer.
+   * config file of its instances and the SDK stream of its own token: never for anyone else.
    */
   async pushedTo(service: string): Promise<PushedSecrets | undefined> {
+    if (!this.#o.canPush) return undefined;
     const manifest = await this.#o.current();
     const spec = manifest?.services[service];
-    if (!spec || !this.#o.canPush || !declaresPush(manifest, service)) return undefined;
+    if (!spec || !declaresPush(manifest, service)) return undefined;
     const names = referencedSecrets(spec.env)
       .filter((name) => SECRET_NAME.test(name))
       .sort();
