@@ -4,7 +4,7 @@
 // itself, saying why, and those instances return to the stable release (their file says so,
 // and they answer again). The instances outside the gray share never see the bad value.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -14,7 +14,7 @@ import { startGateway, type GatewayHandle } from '../src/engines/gateway/gateway
 import { otlpSpanExport } from '../src/engines/gateway/span-export.ts';
 import { GRAY_WATCH_ACTOR } from '../src/engines/config/gray-watch.ts';
 import { startControlPlane, type ControlPlane } from '../src/server.ts';
-import { REPO, tempDir } from './support/baton-process.ts';
+import { REPO, runCli, tempDir } from './support/baton-process.ts';
 import { eventually } from './support/eventually.ts';
 
 const REPLICAS = 4;
@@ -169,5 +169,45 @@ describe('a gray config release that breaks its instances', { timeout: 180_000 }
       answers.filter((a) => !gray.has(a.instance)).length > 0,
       'the instances outside the share served meanwhile',
     );
+  });
+  it('promotes by itself, through the CLI, a gray release that stays within the gate for its watch', async () => {
+    const env = { BATON_SERVER: plane.url, BATON_TOKEN: plane.token };
+    const file = join(dir, 'good.yaml');
+    await writeFile(file, 'services:\n  app: { MODE: fine }\n');
+    const misuse = await runCli(['config', 'apply', '-f', file, '--watch', '1m'], env);
+    assert.notEqual(misuse.code, 0);
+    assert.match(misuse.stderr, /--watch and --auto-promote go with --gray or --gray-version/);
+
+    const applied = await runCli(
+      ['config', 'apply', '-f', file, '--gray', '50', '--watch', '1s', '--auto-promote', '-m', 'fine'],
+      env,
+    );
+    assert.equal(applied.code, 0, applied.stderr);
+    const number = Number(/config release (\d+) gray to 50% of instances/.exec(applied.stdout)?.[1]);
+    assert.ok(number > 0, applied.stdout);
+    assert.match(
+      applied.stdout,
+      /watched for 1s against the services' gating SLOs .*promoted by itself if it stays healthy/,
+    );
+    const listed = await runCli(['config', 'instances'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    const grayRows = listed.stdout.split('\n').filter((line) => line.includes(`${number} (gray)`));
+    const expected = plane.registry
+      .instances('app')
+      .filter((i) => i.phase === 'running' && plane.configCenter.releaseOf(i).gray).length;
+    assert.equal(grayRows.length, expected, listed.stdout);
+
+    // Never before the gate's `for` (10 s) and one slot have passed, whatever `watch` says.
+    const promoted = await eventually(
+      async () =>
+        (await plane.store.readEvents({ kinds: ['config.promoted'] })).find(
+          (e) => (e.data as { release?: number }).release === number,
+        ),
+      { what: 'the gray watch promotes it', timeoutMs: 60_000, intervalMs: 200 },
+    );
+    assert.equal(promoted.actor, GRAY_WATCH_ACTOR);
+    assert.match(promoted.message, /promoted to every instance \(within 1 gating objective\(s\) for 20 s\)/);
+    const createdAt = Date.parse((await plane.configCenter.get(number)).createdAt);
+    assert.ok(Date.parse(promoted.time) - createdAt >= 20_000, 'not before the watch the gate needs');
   });
 });

@@ -146,12 +146,20 @@ export function registerConfigCommands(program: Command): void {
         out.error(`baton: cannot read ${options.file}: ${(error as Error).message}`);
         throw new CliExit(EXIT.invalid);
       }
+      let selector: ReturnType<typeof gray>;
+      try {
+        selector = gray(options);
+      } catch (error) {
+        // Thrown in an action, commander would not print it (it prints its own parsing errors).
+        out.error(`baton: ${(error as Error).message}`);
+        throw new CliExit(EXIT.usage);
+      }
       printOutcome(
         out,
         await client.post<Outcome>('/v1/config/releases', {
           content,
           message: options.message,
-          ...(gray(options) ? { gray: gray(options) } : {}),
+          ...(selector ? { gray: selector } : {}),
         }),
       );
     });
