@@ -271,6 +271,11 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     restart: (service, actor) => controller.restart(service, actor),
     // `config.secrets: push` reaches instances through their config file, where they have one.
     canPush: local.name === 'process',
+    // Declared below; asked only once requests come.
+    config: {
+      servicesGivenSecret: (secret, services) => configCenter.servicesGivenSecret(secret, services),
+      secretsGivenTo: (service) => configCenter.secretsGivenTo(service),
+    },
   });
   const engine = new RevisionEngine({
     store,

@@ -151,13 +151,21 @@ describe('secret rotation to processes', { timeout: 120_000 }, () => {
 
   it('restarts the services that read it at start, pushes it to those that declare push', async () => {
     await setSecret('first-value-1');
-    const service = (name: string, push: boolean) => [
+    // A third service gets it from the config set, not from its env.
+    await plane.configCenter.set(
+      [{ scope: 'configured', key: 'DB_PASSWORD', value: '${secret:DB_PASSWORD}' }],
+      {
+        author: 'ana',
+        message: 'configured reads the secret through its config',
+      },
+    );
+    const service = (name: string, push: boolean, env = true) => [
       `  ${name}:`,
       '    version: 1.0.0',
       '    tier: high',
       `    run: { command: ${process.execPath}, args: [${join(REPO, 'test/fixtures/config-service.ts')}] }`,
       '    health: { http: { path: /healthz }, interval: 200ms }',
-      '    env: { DB_PASSWORD: "${secret:DB_PASSWORD}" }',
+      ...(env ? ['    env: { DB_PASSWORD: "${secret:DB_PASSWORD}" }'] : []),
       ...(push ? ['    config: { secrets: push }'] : []),
     ];
     const manifest = [
@@ -165,14 +173,21 @@ describe('secret rotation to processes', { timeout: 120_000 }, () => {
       'services:',
       ...service('pushed', true),
       ...service('plain', false),
+      ...service('configured', false, false),
     ].join('\n');
     await plane.engine.apply({ text: manifest }, { author: 'ana', message: 'two services' });
-    const [pushed, plain] = await eventually(
+    const [pushed, plain, configured] = await eventually(
       async () => {
-        const both = [await seen('pushed'), await seen('plain')];
-        return both.every((s) => s !== undefined) ? (both as SeenWithSecret[]) : undefined;
+        const all = [await seen('pushed'), await seen('plain'), await seen('configured')];
+        return all.every((s) => s !== undefined) ? (all as SeenWithSecret[]) : undefined;
       },
-      { what: 'both services answer', timeoutMs: 30_000 },
+      { what: 'the three services answer', timeoutMs: 30_000 },
+    );
+    assert.equal(configured!.env.secret, 'first-value-1', 'resolved from its config at start');
+    assert.equal(
+      configured!.file?.values['DB_PASSWORD'],
+      '${secret:DB_PASSWORD}',
+      'its file keeps the reference',
     );
     assert.equal(pushed!.env.secret, 'first-value-1');
     assert.deepEqual(pushed!.file?.secrets, { DB_PASSWORD: 'first-value-1' });
@@ -225,7 +240,7 @@ describe('secret rotation to processes', { timeout: 120_000 }, () => {
       assert.match(cached, /"release"/);
       assert.doesNotMatch(cached, /value-/, 'the cache on disk holds no secret');
       assert.deepEqual(rotation.pushed, ['pushed']);
-      assert.deepEqual(rotation.restarted, ['plain']);
+      assert.deepEqual(rotation.restarted, ['configured', 'plain']);
       const afterPush = await eventually(
         async () => {
           const now = await seen('pushed');
@@ -245,6 +260,13 @@ describe('secret rotation to processes', { timeout: 120_000 }, () => {
         { what: 'a new instance of plain starts with the new value', timeoutMs: 30_000 },
       );
       assert.equal(restarted.file?.secrets, undefined);
+      await eventually(
+        async () => {
+          const now = await seen('configured');
+          return now && now.instance !== configured!.instance && now.env.secret === 'second-value-2';
+        },
+        { what: 'a new instance of configured starts with the new value', timeoutMs: 30_000 },
+      );
       // Pushed never restarted meanwhile.
       assert.equal((await seen('pushed'))?.instance, pushed!.instance);
     } finally {

@@ -15,6 +15,7 @@ import {
 import type { ConfigValues } from '../../domain/config/config-schema.ts';
 import { describeGray, inGray, type GraySelector } from '../../domain/config/gray.ts';
 import { checkRelease, restartKeys } from '../../domain/config/release-check.ts';
+import { secretsGivenTo, servicesGivenSecret } from '../../domain/config/secret-uses.ts';
 import type { Manifest } from '../../domain/manifest/model.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ConfigRelease, NewConfigRelease, NewEvent, Store } from '../../ports/store.ts';
@@ -100,6 +101,23 @@ export class ConfigCenter {
     const { stable, gray } = this.#state;
     if (gray?.gray && inGray(gray.gray, instance)) return { release: gray.number, gray: true };
     return { release: stable?.number ?? 0, gray: false };
+  }
+
+  /** The services the releases in force (stable and gray) hand a secret to, of these. */
+  servicesGivenSecret(secret: string, services: readonly string[]): string[] {
+    const given = new Set<string>();
+    for (const release of [this.#state.stable, this.#state.gray])
+      if (release)
+        for (const service of servicesGivenSecret(release.content, services, secret)) given.add(service);
+    return [...given].sort();
+  }
+
+  /** The secrets the releases in force refer to for a service. */
+  secretsGivenTo(service: string): string[] {
+    const names = new Set<string>();
+    for (const release of [this.#state.stable, this.#state.gray])
+      if (release) for (const name of secretsGivenTo(release.content, service)) names.add(name);
+    return [...names].sort();
   }
 
   configFor(instance: ConfigInstance): InstanceConfig {

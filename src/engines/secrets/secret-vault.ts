@@ -55,6 +55,16 @@ export interface SecretVaultOptions {
    * `config.secrets: push` cannot reach them and a rotation restarts them as for everyone.
    */
   readonly canPush?: boolean | undefined;
+  /**
+   * Config values may refer to secrets too (`${secret:NAME}` in a config set): who the config
+   * in force hands one to, and which ones it hands a service. Those services use it as well.
+   */
+  readonly config?:
+    | {
+        servicesGivenSecret(secret: string, services: readonly string[]): string[];
+        secretsGivenTo(service: string): string[];
+      }
+    | undefined;
 }
 
 export class SecretVault {
@@ -116,10 +126,7 @@ export class SecretVault {
 
   async list(): Promise<SecretSummary[]> {
     const [secrets, manifest] = await Promise.all([this.#o.store.listSecrets(), this.#o.current()]);
-    return secrets.map((s) => ({
-      ...summary(s),
-      usedBy: manifest ? servicesReferencing(manifest, s.name) : [],
-    }));
+    return secrets.map((s) => ({ ...summary(s), usedBy: this.#users(manifest, s.name) }));
   }
 
   /** Refused while the current revision refers to it: its instances could not start again. */
@@ -127,7 +134,7 @@ export class SecretVault {
     const usedBy = await this.#usedBy(name);
     if (usedBy.length > 0) {
       throw new BatonError('secret-in-use', `secret ${name} is referenced by ${usedBy.join(', ')}`, {
-        hint: `remove \`\${secret:${name}}\` from their env and apply first`,
+        hint: `remove \`\${secret:${name}}\` from their env (and apply) or from the config set first`,
         details: { usedBy },
       });
     }
@@ -176,7 +183,9 @@ export class SecretVault {
     const manifest = await this.#o.current();
     const spec = manifest?.services[service];
     if (!spec || !declaresPush(manifest, service)) return undefined;
-    const names = referencedSecrets(spec.env)
+    const names = [
+      ...new Set([...referencedSecrets(spec.env), ...(this.#o.config?.secretsGivenTo(service) ?? [])]),
+    ]
       .filter((name) => SECRET_NAME.test(name))
       .sort();
     if (names.length === 0) return undefined;
@@ -198,8 +207,14 @@ export class SecretVault {
   }
 
   async #usedBy(name: string): Promise<string[]> {
-    const manifest = await this.#o.current();
-    return manifest ? servicesReferencing(manifest, name) : [];
+    return this.#users(await this.#o.current(), name);
+  }
+
+  /** Services whose env refers to it, and those the config in force hands it to. */
+  #users(manifest: Manifest | undefined, name: string): string[] {
+    if (!manifest) return [];
+    const byConfig = this.#o.config?.servicesGivenSecret(name, Object.keys(manifest.services)) ?? [];
+    return [...new Set([...servicesReferencing(manifest, name), ...byConfig])].sort();
   }
 }
 
