@@ -25,7 +25,7 @@ import { SimulatedProber } from './adapters/runtime/simulated/simulated-prober.t
 import { createSimulatedRuntime } from './adapters/runtime/simulated/simulated-runtime.ts';
 import { SwarmProber } from './adapters/runtime/swarm/swarm-prober.ts';
 import { createSwarmRuntime } from './adapters/runtime/swarm/swarm-runtime.ts';
-import { jsonConfigFiles } from './adapters/config/json-config-files.ts';
+import { CONTAINER_CONFIG_DIR, jsonConfigFiles } from './adapters/config/json-config-files.ts';
 import { aesGcmSealer } from './adapters/secrets/aes-gcm-sealer.ts';
 import { loadSecretKey } from './adapters/secrets/secret-key.ts';
 import { openPostgresSpanStore } from './adapters/span-store/postgres-span-store.ts';
@@ -36,8 +36,9 @@ import { openPostgresStore } from './adapters/store/postgres/postgres-store.ts';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.ts';
 import { workerPrecheck } from './adapters/validation/worker-precheck.ts';
 import { AlertEngine } from './engines/alerts/alert-engine.ts';
-import { ConfigCenter } from './engines/config/config-center.ts';
+import { ConfigCenter, type ConfigInstance } from './engines/config/config-center.ts';
 import { ConfigFileKeeper, withConfig } from './engines/config/config-delivery.ts';
+import { GrayWatch } from './engines/config/gray-watch.ts';
 import { Controller } from './engines/controller/controller.ts';
 import { fencedRuntime, fencedStore } from './engines/leadership/fenced.ts';
 import { LeaderRunner } from './engines/leadership/leader-runner.ts';
@@ -157,6 +158,7 @@ export interface ControlPlane {
   readonly dataPlaneHost: string | undefined;
   readonly telemetry: Telemetry;
   readonly configCenter: ConfigCenter;
+  readonly grayWatch: GrayWatch;
   /** Runs the controller and alerts while this control plane leads; its `term` has the epoch. */
   readonly leader: LeaderRunner;
   readonly leadership: Leadership;
@@ -302,6 +304,13 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     clock,
     current: async () => (await engine.newest())?.manifest,
     restart: (service, actor) => controller.restart(service, actor),
+    // `config.secrets: push` reaches instances through their config file, where they have one.
+    canPush: local.name === 'process',
+    // Declared below; asked only once requests come.
+    config: {
+      servicesGivenSecret: (secret, services) => configCenter.servicesGivenSecret(secret, services),
+      secretsGivenTo: (service) => configCenter.secretsGivenTo(service),
+    },
   });
   const engine = new RevisionEngine({
     store,
@@ -318,7 +327,14 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   opened.push(() => configCenter.stop());
   // A file instances can read (BATON_CONFIG_FILE) where they share this machine's disk:
   // beside the state folder, never in it (instances get no path into it).
-  const configFiles = local.name === 'process' ? jsonConfigFiles(`${resolve(stateDir)}.config`) : undefined;
+  // Containers on this machine's engine get its folder bound read-only instead (swarm's run
+  // on other nodes: none).
+  const configFiles =
+    local.name === 'process'
+      ? jsonConfigFiles(`${resolve(stateDir)}.config`)
+      : local.name === 'docker'
+        ? jsonConfigFiles(`${resolve(stateDir)}.config`, { containerDir: CONTAINER_CONFIG_DIR })
+        : undefined;
   const spanStore =
     config.traceStore === undefined
       ? await openSpanStoreAt(location, stateDir)
@@ -353,6 +369,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       withSecrets(eastWest ? withDataPlaneAddresses(local, traffic.listenerPorts) : local, secrets),
       configCenter,
       configFiles,
+      secrets,
     ),
     term,
   );
@@ -378,6 +395,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     new ConfigFileKeeper({
       center: configCenter,
       files: configFiles,
+      secrets,
       instances: () => registry.instances(),
     });
   fileKeeper?.start();
@@ -391,6 +409,16 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     slots: (service) => telemetry.red(service).services[0]?.series ?? [],
     slotMs: red.slotSeconds * 1000,
     abortRollout: (service, reason) => controller.abortRollout(service, reason),
+  });
+  // A gray config release is held to the same gates as a version's canary, on its own instances.
+  const grayWatch = new GrayWatch({
+    center: configCenter,
+    clock,
+    logger,
+    current: async () => (await engine.newest())?.manifest,
+    instances: () => registry.instances().filter((i) => i.phase !== 'stopped' && i.phase !== 'failed'),
+    series: (ids) => telemetry.instanceSeries(ids),
+    slotMs: red.slotSeconds * 1000,
   });
   // Replicas over a shared store: the leader publishes its registry, the others mirror it.
   const replication = await openReplication(location, {
@@ -502,6 +530,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
           controller.stop({ stopInstances: reason === 'shutdown' && (config.stopInstancesOnClose ?? false) }),
       },
       { name: 'alerts', start: () => alerts.start(), stop: () => alerts.stop() },
+      { name: 'gray-watch', start: async () => grayWatch.start(), stop: () => grayWatch.stop() },
     ],
   });
   // The API's view of the controller: on a replica that does not lead, the leader's published states.
@@ -518,7 +547,15 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
   const position = () =>
     !replication ? registry.version : leader.leading ? replication.heard : replication.mirror.seq;
   const positionScope = replication ? 'cluster' : `registry-${randomBytes(6).toString('hex')}`;
-  const running = { registry, controller: controlling, runtime, cluster, position, positionScope };
+  const running = {
+    registry,
+    controller: controlling,
+    runtime,
+    cluster,
+    position,
+    positionScope,
+    configOf: (instance: ConfigInstance) => configCenter.releaseOf(instance),
+  };
   const serveApi = () => {
     fetch = createHttpApp({
       engine,
@@ -532,7 +569,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
       allowedHosts: config.allowedHosts,
       telemetry,
       secrets,
-      config: { config: configCenter, instances: () => registry.instances() },
+      config: { config: configCenter, instances: () => registry.instances(), secrets },
       metrics: [telemetry.metrics, controller.metrics, storeMetrics, leadershipMetrics(leadership)],
     }).fetch;
   };
@@ -564,6 +601,7 @@ async function wire(config: ControlPlaneConfig, wiring: Wiring): Promise<Control
     dataPlaneHost: eastWest && eastWestHost,
     telemetry,
     configCenter,
+    grayWatch,
     leader,
     leadership,
     leadershipLost,

@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { parse } from 'yaml';
+import { bucket } from '../src/domain/config/gray.ts';
 import { authedFetch } from './support/api-token.ts';
 import { REPO, runCli, tempDir } from './support/baton-process.ts';
 import { DIST_WEB, ensureWebBuilt, startUp, type UpProcess } from './support/baton-up.ts';
@@ -300,6 +301,67 @@ describe('the web console on the example shop', () => {
     await page.goto(`${shop.url}/services/ledger`);
     await page.locator('ol.timeline li', { hasText: 'instance.running' }).first().waitFor(WAIT);
     assert.equal(await page.getByText('None yet.').count(), 0);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  it('shows which config release each instance runs, the gray one marked, live', async () => {
+    const { page, errors, close } = await newPage();
+    await page.goto(`${shop.url}/services/orders`);
+    await page.locator('tr[data-instance][data-phase="running"]').nth(1).waitFor(WAIT);
+    const post = async (path: string, body: unknown) => {
+      const response = await authedFetch(shop.token)(`${shop.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
+      return (await response.json()) as { release: { number: number } };
+    };
+    const stable = (await post('/v1/config/set', { changes: [{ scope: 'orders', key: 'MODE', value: 'a' }] }))
+      .release.number;
+    const { instances } = await getJson<{ instances: InstanceJson[] }>(
+      `${shop.url}/v1/instances?service=orders`,
+    );
+    const ids = instances.filter((i) => i.phase === 'running').map((i) => i.id);
+    // The share that takes in the instances of the lowest hash bucket only: one, not both.
+    const share = Math.min(...ids.map(bucket)) + 1;
+    const inGray = ids.filter((id) => bucket(id) < share);
+    assert.ok(inGray.length > 0 && inGray.length < ids.length, 'one instance in the gray share');
+    const gray = (
+      await post('/v1/config/releases', {
+        content: { services: { orders: { MODE: 'b' } } },
+        gray: { share, watch: '1h' },
+      })
+    ).release.number;
+    // Without a reload: the release's event refreshes the page.
+    for (const id of ids) {
+      const cell = page.locator(`tr[data-instance="${id}"] td[data-label="Config"]`);
+      if (inGray.includes(id)) {
+        await cell.locator(`[data-config-release="${gray}"][data-config-gray="true"]`).waitFor(WAIT);
+        assert.match(await cell.innerText(), new RegExp(`#${gray}\\s+gray`));
+      } else {
+        await cell.locator(`[data-config-release="${stable}"]`).waitFor(WAIT);
+        assert.equal((await cell.innerText()).trim(), `#${stable}`);
+      }
+    }
+    // The registry's answer says the same.
+    const listed = await getJson<{
+      instances: (InstanceJson & { config?: { release: number; gray: boolean } })[];
+    }>(`${shop.url}/v1/instances?service=orders`);
+    for (const i of listed.instances.filter((i) => ids.includes(i.id)))
+      assert.deepEqual(
+        i.config,
+        inGray.includes(i.id) ? { release: gray, gray: true } : { release: stable, gray: false },
+      );
+    // Rolled back, the mark goes: every instance is on the stable release again.
+    await post('/v1/config/abort', {});
+    for (const id of inGray)
+      await page
+        .locator(
+          `tr[data-instance="${id}"] td[data-label="Config"] [data-config-release="${stable}"]:not([data-config-gray])`,
+        )
+        .waitFor(WAIT);
     assert.deepEqual(errors, []);
     await close();
   });

@@ -253,6 +253,93 @@ require('node:http').createServer((req, res) => {
   });
 });
 
+describe('config in a container', () => {
+  const architecture = `cfg-t${randomBytes(3).toString('hex')}`;
+  let dir: { path: string; remove: () => Promise<void> };
+
+  before(async () => (dir = await tempDir('docker-config')));
+  after(async () => {
+    await removeEverything(join(dir.path, 'state'), architecture);
+    await dir.remove();
+  });
+
+  it('reads BATON_CONFIG_FILE from a read-only folder the control plane keeps current', async () => {
+    const app = join(dir.path, 'app');
+    await mkdir(app);
+    await writeFile(
+      join(app, 'app.js'),
+      String.raw`
+const { readFileSync, writeFileSync } = require('node:fs');
+const file = process.env.BATON_CONFIG_FILE;
+require('node:http').createServer((req, res) => {
+  if (req.url === '/config')
+    return res.end(JSON.stringify({ file, instance: process.env.BATON_INSTANCE, now: JSON.parse(readFileSync(file, 'utf8')) }));
+  if (req.url === '/write') {
+    try { writeFileSync(file, '{}'); return res.end('written'); } catch (error) { return res.end(error.code); }
+  }
+  res.end('ok');
+}).listen(Number(process.env.PORT));
+`,
+    );
+    await writeFile(
+      join(app, 'Dockerfile'),
+      `FROM ${nodeBaseTags(process.version).major}\nCOPY app.js /app/\nCMD ["app.js"]\n`,
+    );
+    const manifest = join(dir.path, 'baton.yaml');
+    await writeFile(
+      manifest,
+      [
+        `name: ${architecture}`,
+        'services:',
+        '  app:',
+        '    version: 1.0.0',
+        '    tier: low',
+        '    build: { context: app }',
+        '    health: { http: { path: /healthz }, interval: 1s }',
+        '',
+      ].join('\n'),
+    );
+    const up = await startUp(
+      manifest,
+      join(dir.path, 'state'),
+      ['--runtime', 'docker', '--log-level', 'warn', '--no-gateway'],
+      120_000,
+    );
+    tokens.set(up.url, up.token);
+    try {
+      await waitFor('the app to run', async () => /converged/.test(up.output()));
+      const [instance] = running(await instancesOf(up.url, 'app'));
+      assert.ok(instance?.address);
+      type Seen = { file: string; instance: string; now: { release: number; values: { MODE?: string } } };
+      const seen = async () => (await (await fetch(`http://${instance.address}:8080/config`)).json()) as Seen;
+      const first = await seen();
+      assert.equal(first.file, '/run/baton/config/config.json');
+      assert.deepEqual(first.now, { release: 0, values: {} });
+      for (const [number, mode] of [
+        [1, 'one'],
+        [2, 'two'],
+      ] as const) {
+        const response = await fetch(`${up.url}/v1/config/set`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...bearer(up.token) },
+          body: JSON.stringify({ changes: [{ scope: 'app', key: 'MODE', value: mode }] }),
+        });
+        assert.equal(response.status, 201, await response.text());
+        const now = await waitFor(`release ${number} in the container`, async () => {
+          const s = await seen();
+          return s.now.release === number ? s : undefined;
+        });
+        assert.equal(now.now.values.MODE, mode);
+        assert.equal(now.instance, instance.id, 'pushed into the same container: no restart');
+      }
+      assert.equal(await (await fetch(`http://${instance.address}:8080/write`)).text(), 'EROFS');
+      assert.equal(running(await instancesOf(up.url, 'app'))[0]?.restarts, 0);
+    } finally {
+      await up.stop();
+    }
+  });
+});
+
 describe('a control plane killed with -9', () => {
   const architecture = `adopt-t${randomBytes(3).toString('hex')}`;
   let dir: { path: string; remove: () => Promise<void> };

@@ -51,6 +51,8 @@ export interface InstanceSpec {
   readonly egressPort?: number | undefined;
   /** `auto`: a Node service is traced from inside (OpenTelemetry's auto-instrumentation). */
   readonly telemetry?: 'auto' | 'off' | undefined;
+  /** A host folder holding its config file, for a container runtime to bind read-only (BATON_CONFIG_FILE is inside). */
+  readonly configMount?: { readonly source: string; readonly target: string } | undefined;
 }
 
 export interface DependencyAddress {

@@ -30,6 +30,11 @@ export interface Config {
   readonly release: number;
   get(key: string): ConfigValue | undefined;
   all(): ConfigValues;
+  /**
+   * A secret the service's env refers to, when the service declares `config.secrets: push`:
+   * the value now, rotations included (watch listeners are called on each). Never cached on disk.
+   */
+  secret(name: string): string | undefined;
   /** Called with every new config (not with the current one); returns the unsubscribe. */
   watch(listener: (values: ConfigValues, release: number) => void): () => void;
   close(): void;
@@ -50,12 +55,18 @@ export function connectConfig(options: ConfigOptions = {}): Config {
   const listeners = new Set<(values: ConfigValues, release: number) => void>();
   const abort = new AbortController();
   let values: ConfigValues = {};
+  let secrets: Readonly<Record<string, string>> = {};
   let release = 0;
   const { promise: ready, resolve: settle } = Promise.withResolvers<'live' | 'cache' | 'empty'>();
 
-  const apply = (next: { release: number; values: ConfigValues }, from: 'live' | 'cache') => {
-    const changed = next.release !== release;
+  const apply = (
+    next: { release: number; values: ConfigValues; secrets?: Record<string, string> },
+    from: 'live' | 'cache',
+  ) => {
+    const nextSecrets = next.secrets ?? (from === 'cache' ? secrets : {});
+    const changed = next.release !== release || JSON.stringify(nextSecrets) !== JSON.stringify(secrets);
     values = next.values;
+    secrets = nextSecrets;
     release = next.release;
     settle(from);
     if (changed) for (const listener of listeners) listener(values, release);
@@ -89,11 +100,16 @@ export function connectConfig(options: ConfigOptions = {}): Config {
     if (!response.ok || !response.body) throw new Error(`config stream: ${response.status}`);
     for await (const message of sseMessages(response.body as AsyncIterable<Uint8Array>)) {
       if (message.event !== 'config') continue;
-      const next = JSON.parse(message.data) as { release: number; values: ConfigValues };
+      const next = JSON.parse(message.data) as {
+        release: number;
+        values: ConfigValues;
+        secrets?: Record<string, string>;
+      };
       replicas?.succeeded();
       backoff = 500;
       apply(next, 'live');
-      await keep(next).catch(() => {}); // a read-only disk costs the cache, not the config
+      // Secrets never touch the disk: the cache keeps the config alone.
+      await keep({ release: next.release, values: next.values }).catch(() => {}); // a read-only disk costs the cache, not the config
     }
   };
 
@@ -122,6 +138,7 @@ export function connectConfig(options: ConfigOptions = {}): Config {
     },
     get: (key) => values[key],
     all: () => values,
+    secret: (name) => secrets[name],
     watch(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

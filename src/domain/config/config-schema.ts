@@ -43,6 +43,12 @@ export const ServiceConfigSchema = z
           .describe('false: a release giving this service a key the schema does not list is refused.'),
       })
       .optional(),
+    secrets: z
+      .enum(['restart', 'push'])
+      .default('restart')
+      .describe(
+        'How a rotated secret its env refers to reaches its instances: `restart` (rolling; the environment is read once) or `push` (the new value in its config file, `secrets`, with no restart).',
+      ),
   })
   .describe('The config this service reads (see docs/config.md): a release breaking its schema is refused.');
 

@@ -1,7 +1,17 @@
 // A gray release goes first to a share of instances or to one version. The share is decided
 // per instance id by a stable hash, so an instance is in or out for the whole gray release
 // (it never flaps), and a rollback leaves exactly the instances that were out untouched.
-export type GraySelector = { readonly share: number } | { readonly version: string };
+// While it is gray it is watched like a canary (gray-verdict.ts): `watch` is how long, and
+// `autoPromote` whether a gray release that stayed healthy that long is promoted by itself.
+export type GrayTarget = { readonly share: number } | { readonly version: string };
+
+export type GraySelector = GrayTarget & {
+  /** A duration (`5m`); DEFAULT_GRAY_WATCH when absent. */
+  readonly watch?: string | undefined;
+  readonly autoPromote?: boolean | undefined;
+};
+
+export const DEFAULT_GRAY_WATCH = '5m';
 
 export function inGray(selector: GraySelector, instance: { id: string; version: string }): boolean {
   if ('version' in selector) return instance.version === selector.version;
@@ -16,4 +26,8 @@ export function bucket(id: string): number {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash % 100;
+}
+
+export function describeGray(gray: GraySelector): string {
+  return 'share' in gray ? `${gray.share}% of instances` : `version ${gray.version}`;
 }

@@ -13,8 +13,9 @@ import {
   type ConfigSet,
 } from '../../domain/config/config-set.ts';
 import type { ConfigValues } from '../../domain/config/config-schema.ts';
-import { inGray, type GraySelector } from '../../domain/config/gray.ts';
+import { describeGray, inGray, type GraySelector } from '../../domain/config/gray.ts';
 import { checkRelease, restartKeys } from '../../domain/config/release-check.ts';
+import { secretsGivenTo, servicesGivenSecret } from '../../domain/config/secret-uses.ts';
 import type { Manifest } from '../../domain/manifest/model.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ConfigRelease, NewConfigRelease, NewEvent, Store } from '../../ports/store.ts';
@@ -48,6 +49,13 @@ export interface ConfigCenterOptions {
   readonly current: () => Promise<Manifest | undefined>;
   /** `restart: true` keys that change reach instances by a rolling restart of their service. */
   readonly restart?: ((service: string, actor: string) => Promise<void>) | undefined;
+}
+
+export interface EndGrayOptions {
+  /** The gray release meant; refused if another one (or none) is gray now. */
+  readonly release?: number | undefined;
+  /** Why, for the event: the gate that rolled it back, the watch it passed. */
+  readonly reason?: string | undefined;
 }
 
 export interface ReleaseOutcome {
@@ -86,6 +94,30 @@ export class ConfigCenter {
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
+  }
+
+  /** Which release an instance runs (0: none yet), and whether it is the gray one: for the registry's answers. */
+  releaseOf(instance: ConfigInstance): { readonly release: number; readonly gray: boolean } {
+    const { stable, gray } = this.#state;
+    if (gray?.gray && inGray(gray.gray, instance)) return { release: gray.number, gray: true };
+    return { release: stable?.number ?? 0, gray: false };
+  }
+
+  /** The services the releases in force (stable and gray) hand a secret to, of these. */
+  servicesGivenSecret(secret: string, services: readonly string[]): string[] {
+    const given = new Set<string>();
+    for (const release of [this.#state.stable, this.#state.gray])
+      if (release)
+        for (const service of servicesGivenSecret(release.content, services, secret)) given.add(service);
+    return [...given].sort();
+  }
+
+  /** The secrets the releases in force refer to for a service. */
+  secretsGivenTo(service: string): string[] {
+    const names = new Set<string>();
+    for (const release of [this.#state.stable, this.#state.gray])
+      if (release) for (const name of secretsGivenTo(release.content, service)) names.add(name);
+    return [...names].sort();
   }
 
   configFor(instance: ConfigInstance): InstanceConfig {
@@ -183,12 +215,16 @@ export class ConfigCenter {
     });
   }
 
-  async promote(author: string): Promise<ConfigRelease> {
-    return this.#endGray('stable', author);
+  /**
+   * `release`: only if that is still the gray one (the gray watch decides on a release it
+   * read earlier; a person may have ended it, and released another, meanwhile).
+   */
+  async promote(author: string, options: EndGrayOptions = {}): Promise<ConfigRelease> {
+    return this.#endGray('stable', author, options);
   }
 
-  async abort(author: string): Promise<ConfigRelease> {
-    return this.#endGray('abandoned', author);
+  async abort(author: string, options: EndGrayOptions = {}): Promise<ConfigRelease> {
+    return this.#endGray('abandoned', author, options);
   }
 
   async get(number: number): Promise<ConfigRelease> {
@@ -209,16 +245,30 @@ export class ConfigCenter {
     return { from, to, changes: diffConfigSets(a?.content ?? EMPTY_CONFIG_SET, b.content) };
   }
 
-  async #endGray(status: 'stable' | 'abandoned', author: string): Promise<ConfigRelease> {
+  async #endGray(
+    status: 'stable' | 'abandoned',
+    author: string,
+    options: EndGrayOptions,
+  ): Promise<ConfigRelease> {
     await this.#refresh();
     const gray = this.#state.gray;
-    if (!gray) throw new BatonError('no-gray-release', 'no gray config release is in progress');
+    if (!gray || (options.release !== undefined && gray.number !== options.release))
+      throw new BatonError(
+        'no-gray-release',
+        options.release === undefined
+          ? 'no gray config release is in progress'
+          : `config release ${options.release} is no longer gray`,
+      );
     const time = this.#o.clock.now().toISOString();
     const kind = status === 'stable' ? 'config.promoted' : 'config.abandoned';
+    const what =
+      status === 'stable'
+        ? 'promoted to every instance'
+        : 'rolled back: every instance returns to the stable release';
     await this.#o.store.setConfigReleaseStatus(gray.number, status, [
       this.#event(kind, author, time, {
-        message: `config release ${gray.number} ${status === 'stable' ? 'promoted to every instance' : 'rolled back: every instance returns to the stable release'}`,
-        data: { release: gray.number },
+        message: `config release ${gray.number} ${what}${options.reason ? ` (${options.reason})` : ''}`,
+        data: { release: gray.number, ...(options.reason ? { reason: options.reason } : {}) },
       }),
     ]);
     await this.#refresh();
@@ -311,8 +361,4 @@ function scopeValues(content: ConfigSet, scope: string): Record<string, ConfigVa
   if (scope === 'global') return mutable.global;
   const holder = scope.includes('@') ? mutable.versions : mutable.services;
   return (holder[scope] ??= {});
-}
-
-function describeGray(gray: GraySelector): string {
-  return 'share' in gray ? `${gray.share}% of instances` : `version ${gray.version}`;
 }

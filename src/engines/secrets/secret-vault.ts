@@ -3,7 +3,11 @@
 // value to an API caller: `valuesFor` serves the runtime alone.
 import { BatonError } from '../../domain/errors.ts';
 import type { Manifest } from '../../domain/manifest/model.ts';
-import { SECRET_NAME, servicesReferencing } from '../../domain/secrets/secret-references.ts';
+import {
+  SECRET_NAME,
+  referencedSecrets,
+  servicesReferencing,
+} from '../../domain/secrets/secret-references.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { SecretSealer } from '../../ports/secret-sealer.ts';
 import type { Store } from '../../ports/store.ts';
@@ -27,6 +31,15 @@ export interface SecretChange {
   readonly created: boolean;
   /** Services restarted so that their instances get the new value. */
   readonly restarted: readonly string[];
+  /** Services that declare `config.secrets: push`: the new value goes to their config files. */
+  readonly pushed: readonly string[];
+}
+
+/** What a `config.secrets: push` service's instances get beside their config. */
+export interface PushedSecrets {
+  readonly values: Readonly<Record<string, string>>;
+  /** Names and fingerprints: changes exactly when a value changes (no value in it). */
+  readonly version: string;
 }
 
 export interface SecretVaultOptions {
@@ -37,10 +50,26 @@ export interface SecretVaultOptions {
   readonly current: () => Promise<Manifest | undefined>;
   /** A rotated secret reaches running instances by a rolling restart of each service using it. */
   readonly restart?: ((service: string, actor: string) => Promise<void>) | undefined;
+  /**
+   * Whether instances have a config file kept current (ConfigFileKeeper): where they do not,
+   * `config.secrets: push` cannot reach them and a rotation restarts them as for everyone.
+   */
+  readonly canPush?: boolean | undefined;
+  /**
+   * Config values may refer to secrets too (`${secret:NAME}` in a config set): who the config
+   * in force hands one to, and which ones it hands a service. Those services use it as well.
+   */
+  readonly config?:
+    | {
+        servicesGivenSecret(secret: string, services: readonly string[]): string[];
+        secretsGivenTo(service: string): string[];
+      }
+    | undefined;
 }
 
 export class SecretVault {
   readonly #o: SecretVaultOptions;
+  readonly #rotated = new Set<(name: string) => void>();
 
   constructor(options: SecretVaultOptions) {
     this.#o = options;
@@ -54,7 +83,13 @@ export class SecretVault {
     const fingerprint = sealer.fingerprint(value);
     const usedBy = await this.#usedBy(name);
     if (before?.fingerprint === fingerprint) {
-      return { secret: { ...summary(before), usedBy }, changed: false, created: false, restarted: [] };
+      return {
+        secret: { ...summary(before), usedBy },
+        changed: false,
+        created: false,
+        restarted: [],
+        pushed: [],
+      };
     }
     const time = this.#o.clock.now().toISOString();
     const stored = { name, sealed: sealer.seal(name, value), fingerprint, updatedAt: time, updatedBy: actor };
@@ -68,23 +103,30 @@ export class SecretVault {
         data: { secret: name, fingerprint, usedBy },
       },
     ]);
-    // A new secret reaches instances as they start; a rotated one needs them to restart.
-    const restarted = before !== undefined && this.#o.restart ? usedBy : [];
+    // A new secret reaches instances as they start. A rotated one is pushed to the services
+    // that declare it (their config files are rewritten) and restarts the others: their
+    // environment is read once.
+    const manifest = await this.#o.current();
+    const pushed =
+      before === undefined || !this.#o.canPush
+        ? []
+        : usedBy.filter((service) => declaresPush(manifest, service));
+    for (const listener of this.#rotated) listener(name);
+    const restarted =
+      before !== undefined && this.#o.restart ? usedBy.filter((service) => !pushed.includes(service)) : [];
     for (const service of restarted) await this.#o.restart!(service, actor);
     return {
       secret: { ...summary(stored), usedBy },
       changed: true,
       created: before === undefined,
       restarted,
+      pushed,
     };
   }
 
   async list(): Promise<SecretSummary[]> {
     const [secrets, manifest] = await Promise.all([this.#o.store.listSecrets(), this.#o.current()]);
-    return secrets.map((s) => ({
-      ...summary(s),
-      usedBy: manifest ? servicesReferencing(manifest, s.name) : [],
-    }));
+    return secrets.map((s) => ({ ...summary(s), usedBy: this.#users(manifest, s.name) }));
   }
 
   /** Refused while the current revision refers to it: its instances could not start again. */
@@ -92,7 +134,7 @@ export class SecretVault {
     const usedBy = await this.#usedBy(name);
     if (usedBy.length > 0) {
       throw new BatonError('secret-in-use', `secret ${name} is referenced by ${usedBy.join(', ')}`, {
-        hint: `remove \`\${secret:${name}}\` from their env and apply first`,
+        hint: `remove \`\${secret:${name}}\` from their env (and apply) or from the config set first`,
         details: { usedBy },
       });
     }
@@ -125,15 +167,59 @@ export class SecretVault {
     return values;
   }
 
+  /** Called after a secret's value changed (set here: other replicas' changes are not heard). */
+  onRotated(listener: (name: string) => void): () => void {
+    this.#rotated.add(listener);
+    return () => void this.#rotated.delete(listener);
+  }
+
+  /**
+   * The secrets a service's env refers to, opened, when it declares `config.secrets: push`;
+   * undefined otherwise (its instances get secrets in their environment only). For the
+   * config file of its instances and the SDK stream of its own token: never for anyone else.
+   */
+  async pushedTo(service: string): Promise<PushedSecrets | undefined> {
+    if (!this.#o.canPush) return undefined;
+    const manifest = await this.#o.current();
+    const spec = manifest?.services[service];
+    if (!spec || !declaresPush(manifest, service)) return undefined;
+    const names = [
+      ...new Set([...referencedSecrets(spec.env), ...(this.#o.config?.secretsGivenTo(service) ?? [])]),
+    ]
+      .filter((name) => SECRET_NAME.test(name))
+      .sort();
+    if (names.length === 0) return undefined;
+    const values: Record<string, string> = {};
+    const versions: string[] = [];
+    for (const name of names) {
+      const stored = await this.#o.store.getSecret(name);
+      // Not set yet: its instances cannot start (valuesFor says so); nothing to push.
+      if (stored === undefined) continue;
+      values[name] = this.#o.sealer.open(name, stored.sealed);
+      versions.push(`${name}=${stored.fingerprint}`);
+    }
+    return { values, version: versions.join(',') };
+  }
+
   /** The names that exist, for plan-time checks. */
   async names(): Promise<Set<string>> {
     return new Set((await this.#o.store.listSecrets()).map((s) => s.name));
   }
 
   async #usedBy(name: string): Promise<string[]> {
-    const manifest = await this.#o.current();
-    return manifest ? servicesReferencing(manifest, name) : [];
+    return this.#users(await this.#o.current(), name);
   }
+
+  /** Services whose env refers to it, and those the config in force hands it to. */
+  #users(manifest: Manifest | undefined, name: string): string[] {
+    if (!manifest) return [];
+    const byConfig = this.#o.config?.servicesGivenSecret(name, Object.keys(manifest.services)) ?? [];
+    return [...new Set([...servicesReferencing(manifest, name), ...byConfig])].sort();
+  }
+}
+
+function declaresPush(manifest: Manifest | undefined, service: string): boolean {
+  return manifest?.services[service]?.config?.secrets === 'push';
 }
 
 function summary(s: { name: string; fingerprint: string; updatedAt: string; updatedBy: string }) {

@@ -13,7 +13,9 @@ import {
   redSampleOf,
   type RedReport,
 } from '../../domain/telemetry/red.ts';
+import { InstanceRed } from '../../domain/telemetry/instance-red.ts';
 import type { SpanRecord } from '../../domain/telemetry/span.ts';
+import type { SeriesPoint } from '../../domain/telemetry/windowed-stats.ts';
 import type { Clock, Timer } from '../../ports/clock.ts';
 import type { RetentionPolicy, SpanStore } from '../../ports/span-store.ts';
 import { OtlpForwarder } from './forwarder.ts';
@@ -69,6 +71,8 @@ export interface Telemetry {
   ingest(request: IngestRequest): Promise<IngestOutcome>;
   map(): Promise<LiveMapSnapshot>;
   red(service?: string): RedReport;
+  /** The figures of these instances together, one point per 10-second slot, oldest first. */
+  instanceSeries(instances: readonly string[]): SeriesPoint[];
   /** Telemetry's Prometheus registry (RED, edges, ingest health), for /metrics. */
   readonly metrics: Registry;
   /** Counts a refused request that never reached `ingest` (auth, body limit). */
@@ -85,6 +89,8 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
   const red = new RedAggregator(DEFAULT_RED_OPTIONS);
   // What the data plane saw services answer: the figures of services that send no spans.
   const observedRed = new RedAggregator(DEFAULT_RED_OPTIONS);
+  // Per instance: what a gray config release's instances answered, apart from the others.
+  const instanceRed = new InstanceRed();
   let liveMap: LiveMap | undefined = undefined;
   const metrics = new TelemetryMetrics({
     storeBytes: () => store.sizeBytes(),
@@ -118,6 +124,7 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
     pruneTimer = clock.setTimeout(() => {
       red.prune(clock.now().getTime());
       observedRed.prune(clock.now().getTime());
+      instanceRed.prune(clock.now().getTime());
       schedulePrune();
     }, PRUNE_EVERY_MS);
   };
@@ -131,6 +138,7 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       if (sample) metrics.served(sample, red.record(sample, now));
       const observed = dataPlaneSampleOf(span);
       if (observed) observedRed.record(observed, now);
+      instanceRed.observe(span, now);
     }
   };
 
@@ -174,6 +182,7 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       const now = clock.now().getTime();
       return mergeReports(red.report(now, service), observedRed.report(now, service));
     },
+    instanceSeries: (instances) => instanceRed.series(instances, clock.now().getTime()),
     metrics: metrics.registry,
     rejected: (reason) => metrics.rejected(reason),
     async close() {

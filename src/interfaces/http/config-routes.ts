@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigKey, ConfigValue } from '../../domain/config/config-schema.ts';
 import { ConfigSetSchema } from '../../domain/config/config-set.ts';
 import type { ConfigCenter, ConfigInstance } from '../../engines/config/config-center.ts';
+import type { FileSecrets } from '../../engines/config/config-delivery.ts';
 import { BatonError } from '../../domain/errors.ts';
 import { actor, callerOf } from './caller.ts';
 import { route, type Route } from './route-table.ts';
@@ -17,15 +18,28 @@ export interface ConfigRouteDependencies {
   readonly config: ConfigCenter;
   /** Live instances, to show which release each runs; absent in a revisions-only API. */
   readonly instances?: (() => readonly ConfigInstance[]) | undefined;
+  /**
+   * The secrets a `config.secrets: push` service gets beside its config: only ever in an
+   * answer to that service's own token (an admin reads no secret through the API).
+   */
+  readonly secrets?: FileSecrets | undefined;
 }
 
 /** Keeps idle streams alive through proxies that close silent connections. */
 const HEARTBEAT_MS = 15_000;
 
 const message = z.string().max(2000).optional();
+// How long a gray release is watched, and whether it is then promoted by itself.
+const watching = {
+  watch: z
+    .string()
+    .regex(/^\d{1,7}(ms|s|m|h)$/, { error: 'watch must be a duration such as 30s, 5m or 1h' })
+    .optional(),
+  autoPromote: z.boolean().optional(),
+};
 const Gray = z.union([
-  z.strictObject({ share: z.number().int().min(1).max(99) }),
-  z.strictObject({ version: z.string().min(1).max(256) }),
+  z.strictObject({ share: z.number().int().min(1).max(99), ...watching }),
+  z.strictObject({ version: z.string().min(1).max(256), ...watching }),
 ]);
 const NumberParam = z.coerce.number().int().min(0);
 const TargetQuery = z.strictObject({
@@ -34,7 +48,7 @@ const TargetQuery = z.strictObject({
   instance: z.string().min(1).max(200).optional(),
 });
 
-export function configRoutes({ config, instances }: ConfigRouteDependencies): Route[] {
+export function configRoutes({ config, instances, secrets }: ConfigRouteDependencies): Route[] {
   return [
     route({
       method: 'get',
@@ -51,7 +65,7 @@ export function configRoutes({ config, instances }: ConfigRouteDependencies): Ro
       operationId: 'releaseConfig',
       tag: 'config',
       summary:
-        "Release a whole config set; refused (422) when it breaks a consuming service's schema. With `gray`, only a share of instances or one version get it until promoted.",
+        "Release a whole config set; refused (422) when it breaks a consuming service's schema. With `gray`, only a share of instances or one version get it until promoted; meanwhile its instances are held to their services' gating SLOs for `watch` (default 5m): a breach rolls it back, and with `autoPromote` a healthy watch promotes it.",
       body: z.strictObject({ content: ConfigSetSchema, message, gray: Gray.optional() }),
       responses: { 201: { description: 'Released' }, ...problems(400, 409, 422) },
       handler: async ({ body, c }) =>
@@ -169,7 +183,7 @@ export function configRoutes({ config, instances }: ConfigRouteDependencies): Ro
             instance: i.id,
             service: i.service,
             version: i.version,
-            release: config.configFor(i).release,
+            ...config.releaseOf(i),
           })),
         }),
     }),
@@ -185,31 +199,55 @@ export function configRoutes({ config, instances }: ConfigRouteDependencies): Ro
         200: { description: 'The release number and the merged values' },
         ...problems(400),
       },
-      handler: ({ query, c }) => {
+      handler: async ({ query, c }) => {
         const caller = callerOf(c);
         if (caller.kind === 'service' && caller.service !== query.service)
           throw new BatonError('forbidden', `a token of ${caller.service} reads only its own config`, {
             hint: `ask for service=${caller.service}`,
           });
         const target = { id: query.instance ?? '', service: query.service, version: query.version };
+        const own = caller.kind === 'service' ? secrets : undefined;
         if (!(c.req.header('accept') ?? '').includes('text/event-stream'))
-          return json(config.configFor(target));
-        return watchConfig(c, config, target);
+          return json((await effective(config, own, target)).body);
+        return watchConfig(c, config, own, target);
       },
     }),
   ];
 }
 
-function watchConfig(c: Context, config: ConfigCenter, target: ConfigInstance): Response {
-  let sent = -1;
+/** What an instance gets: its config, and its pushed secrets when its own token asks. */
+async function effective(
+  config: ConfigCenter,
+  secrets: FileSecrets | undefined,
+  target: ConfigInstance,
+): Promise<{ body: Record<string, unknown>; version: string }> {
+  const current = config.configFor(target);
+  const pushed = await secrets?.pushedTo(target.service);
+  return {
+    body: pushed ? { ...current, secrets: pushed.values } : { ...current },
+    version: `${current.release}|${pushed?.version ?? ''}`,
+  };
+}
+
+function watchConfig(
+  c: Context,
+  config: ConfigCenter,
+  secrets: FileSecrets | undefined,
+  target: ConfigInstance,
+): Response {
+  let sent = '';
   return streamWholeState(c, {
-    subscribe: (changed) => config.subscribe(changed),
+    subscribe: (changed) => {
+      const unsubscribe = [config.subscribe(changed), ...(secrets ? [secrets.onRotated(changed)] : [])];
+      return () => unsubscribe.forEach((u) => u());
+    },
     heartbeatMs: HEARTBEAT_MS,
-    next: () => {
-      const current = config.configFor(target);
-      if (current.release === sent) return undefined; // another release, same config here
-      sent = current.release;
-      return { id: String(current.release), event: 'config', data: JSON.stringify(current) };
+    next: async () => {
+      const current = await effective(config, secrets, target);
+      if (current.version === sent) return undefined; // another release, same config here
+      sent = current.version;
+      const release = (current.body as { release: number }).release;
+      return { id: String(release), event: 'config', data: JSON.stringify(current.body) };
     },
   });
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { BatonError } from '../../domain/errors.ts';
 import { LIMITS, NAME_PATTERN } from '../../domain/manifest/schema.ts';
 import type { Controller } from '../../engines/controller/controller.ts';
-import type { Registry } from '../../engines/registry/registry.ts';
+import type { InstanceRecord, Registry } from '../../engines/registry/registry.ts';
 import type { RevisionEngine } from '../../engines/revisions/revision-engine.ts';
 import type { LeadershipView } from '../../ports/leadership.ts';
 import type { Runtime } from '../../ports/runtime.ts';
@@ -36,6 +36,13 @@ export interface RuntimeRouteDependencies {
    * (its versions start again at a restart, so a client compares only like with like).
    */
   readonly positionScope?: string | undefined;
+  /** Which config release an instance runs, and whether it is a gray one (the config center). */
+  readonly configOf?: ((instance: InstanceRecord) => InstanceConfigRelease) | undefined;
+}
+
+export interface InstanceConfigRelease {
+  readonly release: number;
+  readonly gray: boolean;
 }
 
 export interface ClusterStatus extends LeadershipView {
@@ -67,7 +74,11 @@ export function runtimeRoutes({
   cluster,
   position = () => registry.version,
   positionScope = 'local',
+  configOf,
 }: RuntimeRouteDependencies): Route[] {
+  // Each instance with the config release it runs: what `baton status` and the dashboard show.
+  const withConfig = (instances: readonly InstanceRecord[]) =>
+    configOf ? instances.map((i) => ({ ...i, config: configOf(i) })) : instances;
   const requireService = async (name: string) => {
     const latest = await engine.latest();
     const spec = serviceOf(latest?.manifest, name);
@@ -99,7 +110,7 @@ export function runtimeRoutes({
         return json({
           revision: latest?.number ?? null,
           services,
-          instances: registry.instances(),
+          instances: withConfig(registry.instances()),
           ...(replicas ? { cluster: replicas } : {}),
         });
       },
@@ -153,10 +164,10 @@ export function runtimeRoutes({
       path: '/v1/instances',
       operationId: 'instances',
       tag: 'runtime',
-      summary: 'Every instance the registry knows, in every phase.',
+      summary: 'Every instance the registry knows, in every phase, with the config release it runs.',
       query: z.strictObject({ service: z.string().max(LIMITS.nameLength).optional() }),
       responses: { 200: { description: 'Instances' } },
-      handler: ({ query }) => json({ instances: registry.instances(query.service) }),
+      handler: ({ query }) => json({ instances: withConfig(registry.instances(query.service)) }),
     }),
     route({
       method: 'post',

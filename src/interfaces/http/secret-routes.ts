@@ -41,7 +41,7 @@ export function secretRoutes({ secrets }: SecretRouteDependencies): Route[] {
       operationId: 'setSecret',
       tag: 'secrets',
       summary:
-        'Create or rotate a secret. Services whose env refers to it are restarted (rolling) when it changes.',
+        'Create or rotate a secret. Services whose env refers to it are restarted (rolling) when it changes, or, if they declare `config.secrets: push`, get it in their config file without a restart.',
       params: NameParams,
       body: z.strictObject({ value: z.string() }),
       responses: {

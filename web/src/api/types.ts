@@ -85,6 +85,8 @@ export interface Instance {
   readonly restarts: number;
   readonly health: string;
   readonly lastExit?: ExitFact | undefined;
+  /** The config release it runs (0: none released yet); `gray` while that release is gray. */
+  readonly config?: { readonly release: number; readonly gray: boolean } | undefined;
 }
 
 export interface StatusResponse {

@@ -140,6 +140,7 @@ export function ServicePage({ name }: { name: string }) {
               <tr>
                 <th scope="col">Instance</th>
                 <th scope="col">Version</th>
+                <th scope="col">Config</th>
                 <th scope="col">Node</th>
                 <th scope="col">Address</th>
                 <th scope="col">State</th>
@@ -210,6 +211,9 @@ function InstanceRow({ instance: i, now }: { instance: Instance; now: number }) 
       <td data-label="Version">
         <code>{i.version}</code>
       </td>
+      <td data-label="Config">
+        <ConfigRelease config={i.config} />
+      </td>
       <td data-label="Node">{i.node ?? '—'}</td>
       <td data-label="Address">{i.address && i.port ? <code>{`${i.address}:${i.port}`}</code> : '—'}</td>
       <td data-label="State">
@@ -221,6 +225,27 @@ function InstanceRow({ instance: i, now }: { instance: Instance; now: number }) 
       <td data-label="Uptime">{up}</td>
       <td data-label="Last exit">{i.lastExit ? <LastExit exit={i.lastExit} now={now} /> : '—'}</td>
     </tr>
+  );
+}
+
+/** The config release an instance runs; a gray one marked, since only part of the service has it. */
+function ConfigRelease({ config }: { config: Instance['config'] }) {
+  if (!config || config.release === 0) return <>—</>;
+  return (
+    <span data-config-release={config.release} data-config-gray={config.gray ? 'true' : undefined}>
+      <code>#{config.release}</code>
+      {config.gray ? (
+        <>
+          {' '}
+          <span
+            className="tag tag-gray"
+            title="A gray config release: only some instances have it until it is promoted"
+          >
+            gray
+          </span>
+        </>
+      ) : null}
+    </span>
   );
 }
 

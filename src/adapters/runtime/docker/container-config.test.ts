@@ -132,6 +132,25 @@ describe('container configuration', () => {
     });
   });
 
+  it("binds its config file's folder read-only, after its volumes", () => {
+    const config = containerConfig(
+      {
+        ...spec,
+        configMount: { source: '/var/lib/baton.config/orders-k3x9f2', target: '/run/baton/config' },
+      },
+      context,
+    );
+    assert.deepEqual(config.HostConfig?.Mounts, [
+      { Type: 'volume', Source: 'baton-abcdef12-orders-data', Target: '/data', ReadOnly: false },
+      {
+        Type: 'bind',
+        Source: '/var/lib/baton.config/orders-k3x9f2',
+        Target: '/run/baton/config',
+        ReadOnly: true,
+      },
+    ]);
+  });
+
   it('hashes the configuration, so that a pet is restarted in place only into the same one', () => {
     const hash = (s: InstanceSpec) => containerConfig(s, context).Labels?.[LABEL.config];
     assert.equal(hash(spec), hash({ ...spec }));

@@ -143,6 +143,18 @@ export function containerConfig(
     Target: volume.path,
     ReadOnly: volume.readOnly,
   }));
+  // Its config file's folder, kept current by the control plane: read-only, the instance
+  // reads it and never writes it.
+  const configMounts = spec.configMount
+    ? [
+        {
+          Type: 'bind' as const,
+          Source: spec.configMount.source,
+          Target: spec.configMount.target,
+          ReadOnly: true,
+        },
+      ]
+    : [];
   const config: ContainerCreateOptions = {
     name: containerName(context.owner, spec.id),
     Image: workload.image,
@@ -158,7 +170,7 @@ export function containerConfig(
       // Baton is the controller: the engine restarting instances by itself would be a second one.
       RestartPolicy: { Name: 'no' },
       SecurityOpt: ['no-new-privileges'],
-      Mounts: mounts,
+      Mounts: [...mounts, ...configMounts],
       LogConfig: {
         Type: 'json-file',
         Config: { 'max-size': String(context.logMaxBytes), 'max-file': String(context.logFiles) },

@@ -10,7 +10,7 @@ import { relativeTime, table } from '../output.ts';
 interface Release {
   number: number;
   status: string;
-  gray?: { share: number } | { version: string };
+  gray?: ({ share: number } | { version: string }) & { watch?: string; autoPromote?: boolean };
   author: string;
   message: string;
   createdAt: string;
@@ -35,13 +35,28 @@ function assignment(text: string): { key: string; value: string | number | boole
   return { key: match[1]!, value };
 }
 
-function gray(options: { gray?: string; grayVersion?: string }) {
-  if (options.grayVersion) return { version: options.grayVersion };
-  if (options.gray === undefined) return undefined;
+interface GrayOptions {
+  gray?: string;
+  grayVersion?: string;
+  watch?: string;
+  autoPromote?: boolean;
+}
+
+function gray(options: GrayOptions) {
+  const watching = {
+    ...(options.watch ? { watch: options.watch } : {}),
+    ...(options.autoPromote ? { autoPromote: true } : {}),
+  };
+  if (options.grayVersion) return { version: options.grayVersion, ...watching };
+  if (options.gray === undefined) {
+    if (options.watch || options.autoPromote)
+      throw new InvalidArgumentError('--watch and --auto-promote go with --gray or --gray-version');
+    return undefined;
+  }
   const share = Number(options.gray.replace(/%$/, ''));
   if (!Number.isInteger(share) || share < 1 || share > 99)
     throw new InvalidArgumentError('--gray is a share of instances from 1 to 99 (percent)');
-  return { share };
+  return { share, ...watching };
 }
 
 function printOutcome(out: ReturnType<typeof contextOf>['out'], outcome: Outcome): void {
@@ -55,7 +70,13 @@ function printOutcome(out: ReturnType<typeof contextOf>['out'], outcome: Outcome
     out.line(`  ${c.key}: ${JSON.stringify(c.from) ?? '(none)'} → ${JSON.stringify(c.to) ?? '(removed)'}`);
   if (outcome.restarted.length > 0)
     out.line(`  restart: true keys changed: rolling restart of ${outcome.restarted.join(', ')}`);
-  if (r.gray) out.line('  watch it, then `baton config promote` or `baton config abort`');
+  if (r.gray)
+    out.line(
+      `  watched for ${r.gray.watch ?? '5m'} against the services' gating SLOs (a breach rolls it back); ` +
+        (r.gray.autoPromote
+          ? 'promoted by itself if it stays healthy'
+          : 'then `baton config promote` (or `baton config abort`)'),
+    );
 }
 
 export function registerConfigCommands(program: Command): void {
@@ -111,29 +132,37 @@ export function registerConfigCommands(program: Command): void {
     .option('-m, --message <text>', 'why', '')
     .option('--gray <percent>', 'release to this share of instances first')
     .option('--gray-version <version>', 'release to the instances of this version first')
-    .action(
-      async (
-        options: { file: string; message: string; gray?: string; grayVersion?: string },
-        command: Command,
-      ) => {
-        const { out, client } = contextOf(command);
-        let content: unknown;
-        try {
-          content = parse(await readFile(options.file, 'utf8')) ?? {};
-        } catch (error) {
-          out.error(`baton: cannot read ${options.file}: ${(error as Error).message}`);
-          throw new CliExit(EXIT.invalid);
-        }
-        printOutcome(
-          out,
-          await client.post<Outcome>('/v1/config/releases', {
-            content,
-            message: options.message,
-            ...(gray(options) ? { gray: gray(options) } : {}),
-          }),
-        );
-      },
-    );
+    .option(
+      '--watch <duration>',
+      'with a gray release: how long its instances are held to the SLO gates (default 5m)',
+    )
+    .option('--auto-promote', 'with a gray release: promote it when it stays healthy for its watch')
+    .action(async (options: { file: string; message: string } & GrayOptions, command: Command) => {
+      const { out, client } = contextOf(command);
+      let content: unknown;
+      try {
+        content = parse(await readFile(options.file, 'utf8')) ?? {};
+      } catch (error) {
+        out.error(`baton: cannot read ${options.file}: ${(error as Error).message}`);
+        throw new CliExit(EXIT.invalid);
+      }
+      let selector: ReturnType<typeof gray>;
+      try {
+        selector = gray(options);
+      } catch (error) {
+        // Thrown in an action, commander would not print it (it prints its own parsing errors).
+        out.error(`baton: ${(error as Error).message}`);
+        throw new CliExit(EXIT.usage);
+      }
+      printOutcome(
+        out,
+        await client.post<Outcome>('/v1/config/releases', {
+          content,
+          message: options.message,
+          ...(selector ? { gray: selector } : {}),
+        }),
+      );
+    });
 
   config
     .command('history')
@@ -228,13 +257,13 @@ export function registerConfigCommands(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const { out, client } = contextOf(command);
       const { instances } = await client.get<{
-        instances: { instance: string; service: string; version: string; release: number }[];
+        instances: { instance: string; service: string; version: string; release: number; gray?: boolean }[];
       }>('/v1/config/instances');
       if (out.json) return out.printJson(instances);
       table(
         out,
         ['INSTANCE', 'SERVICE', 'VERSION', 'CONFIG'],
-        instances.map((i) => [i.instance, i.service, i.version, String(i.release)]),
+        instances.map((i) => [i.instance, i.service, i.version, `${i.release}${i.gray ? ' (gray)' : ''}`]),
       );
     });
 }

@@ -19,6 +19,7 @@ interface SecretChange {
   changed: boolean;
   created: boolean;
   restarted: string[];
+  pushed?: string[];
 }
 
 export function registerSecretsCommands(program: Command): void {
@@ -54,6 +55,8 @@ export function registerSecretsCommands(program: Command): void {
       if (out.json) return out.printJson(change);
       const what = change.created ? 'created' : change.changed ? 'rotated' : 'unchanged (same value)';
       out.line(`${name}: ${what} (${change.secret.fingerprint})`);
+      if (change.pushed && change.pushed.length > 0)
+        out.line(`  pushed to ${change.pushed.join(', ')} (their config files; no restart)`);
       if (change.restarted.length > 0)
         out.line(`  rolling restart of ${change.restarted.join(', ')} (follow with \`baton status -w\`)`);
       else if (change.secret.usedBy.length === 0)
