@@ -14,7 +14,7 @@ import type {
   TraceQuery,
   TraceSummary,
 } from '../../ports/span-store.ts';
-import { pendingMigrations } from '../store/migrations.ts';
+import { migratePostgres } from '../store/postgres/postgres-migrate.ts';
 import { classifyPostgresError, withCodedErrors } from '../store/store-errors.ts';
 import { POSTGRES_SPAN_STORE_MIGRATIONS } from './postgres-span-store-migrations.ts';
 
@@ -39,7 +39,14 @@ export async function openPostgresSpanStore(options: {
   // An idle connection dropped: the next query opens another. Unheard, 'error' would end the process.
   pool.on('error', () => {});
   try {
-    await migrate(pool, schema);
+    await migratePostgres({
+      inTransaction: (work) => inTransaction(pool, work),
+      migrations: POSTGRES_SPAN_STORE_MIGRATIONS,
+      lockKey: `baton:span-migrate:${schema}`,
+      schema,
+      inSchema: true,
+      database: `PostgreSQL span schema ${schema}`,
+    });
   } catch (error) {
     await pool.end();
     throw error;
@@ -50,37 +57,6 @@ export async function openPostgresSpanStore(options: {
     classifyPostgresError,
     'PostgreSQL span',
   );
-}
-
-/** Each migration in its own transaction under an advisory lock: replicas starting together apply it once. */
-async function migrate(pool: pg.Pool, schema: string): Promise<void> {
-  const lockedVersion = async (client: pg.PoolClient) => {
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton:span-migrate:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(`SET LOCAL search_path TO ${schema}`);
-    await client.query(`
-      CREATE TABLE IF NOT EXISTS schema_migrations (
-        version    integer PRIMARY KEY,
-        name       text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`);
-    const { rows } = await client.query<{ version: number }>(
-      'SELECT coalesce(max(version), 0) AS version FROM schema_migrations',
-    );
-    return rows[0]!.version;
-  };
-  const current = await inTransaction(pool, lockedVersion);
-  const database = `PostgreSQL span schema ${schema}`;
-  for (const migration of pendingMigrations(POSTGRES_SPAN_STORE_MIGRATIONS, current, database)) {
-    await inTransaction(pool, async (client) => {
-      if ((await lockedVersion(client)) >= migration.version) return;
-      await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-        migration.version,
-        migration.name,
-      ]);
-    });
-  }
 }
 
 /** A checked-out client whose connection drops between two queries emits 'error': the next query reports it. */

@@ -26,7 +26,7 @@ import type {
 } from '../../../ports/store.ts';
 import { BatonError } from '../../../domain/errors.ts';
 import { epochHolds } from './lease-table.ts';
-import { pendingMigrations } from '../migrations.ts';
+import { migratePostgres } from './postgres-migrate.ts';
 import { classifyPostgresError, withCodedErrors } from '../store-errors.ts';
 import {
   announce,
@@ -65,7 +65,13 @@ export async function openPostgresStore(options: {
   }
   try {
     const namespace = schema ?? (await currentSchema(pool));
-    await migrate(pool, schema, namespace);
+    await migratePostgres({
+      inTransaction: (work) => inTransaction(pool, work),
+      migrations: POSTGRES_MIGRATIONS,
+      lockKey: `baton:migrate:${namespace}`,
+      schema,
+      database: schema === undefined ? 'PostgreSQL database' : `PostgreSQL schema ${schema}`,
+    });
     const store = new PostgresStore(pool, {
       writeLock: `baton:write:${namespace}`,
       channel: schema === undefined ? 'baton_events' : `baton_events_${schema}`,
@@ -81,40 +87,6 @@ export async function openPostgresStore(options: {
 async function currentSchema(pool: pg.Pool): Promise<string> {
   const { rows } = await pool.query<{ schema: string | null }>('SELECT current_schema() AS schema');
   return rows[0]?.schema ?? '';
-}
-
-/**
- * Each migration in its own transaction under an advisory lock, so that replicas starting
- * together apply it once: the loser of the lock finds it applied and moves on.
- */
-async function migrate(pool: pg.Pool, schema: string | undefined, namespace: string): Promise<void> {
-  const lockKey = `baton:migrate:${namespace}`;
-  const lockedVersion = async (client: pg.PoolClient) => {
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
-    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(`
-      CREATE TABLE IF NOT EXISTS schema_migrations (
-        version    integer PRIMARY KEY,
-        name       text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`);
-    const { rows } = await client.query<{ version: number }>(
-      'SELECT coalesce(max(version), 0) AS version FROM schema_migrations',
-    );
-    return rows[0]!.version;
-  };
-  const database = schema === undefined ? 'PostgreSQL database' : `PostgreSQL schema ${schema}`;
-  const current = await inTransaction(pool, lockedVersion);
-  for (const migration of pendingMigrations(POSTGRES_MIGRATIONS, current, database)) {
-    await inTransaction(pool, async (client) => {
-      if ((await lockedVersion(client)) >= migration.version) return;
-      await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-        migration.version,
-        migration.name,
-      ]);
-    });
-  }
 }
 
 /** A checked-out client whose connection drops between two queries emits 'error': unheard, it would end the process. */
