@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
@@ -108,9 +109,13 @@ describe('traces over two replicas sharing PostgreSQL', { timeout: 600_000 }, ()
     await admin.query(`CREATE DATABASE ${database}`);
     store = PG_URL.replace(/\/[^/]*$/, `/${database}`);
     dir = await tempDir('ha-traces');
-    // Own state folders, own admin tokens: only the database is shared.
-    a = await startServer(join(dir.path, 'a'), ['--store', store]);
-    b = await startServer(join(dir.path, 'b'), ['--store', store]);
+    // Own state folders (other machines): the database is shared, and so are the secrets key
+    // and the bootstrap admin token's file, as docs/security.md tells replicas to.
+    const env = { BATON_SECRETS_KEY: randomBytes(32).toString('base64') };
+    a = await startServer(join(dir.path, 'a'), ['--store', store], env);
+    await mkdir(join(dir.path, 'b'), { mode: 0o700 });
+    await copyFile(join(dir.path, 'a', 'token'), join(dir.path, 'b', 'token'));
+    b = await startServer(join(dir.path, 'b'), ['--store', store], env);
   });
 
   after(async () => {

@@ -50,6 +50,7 @@ export interface ServerProcess {
 export async function startServer(
   stateDir: string,
   extraArgs: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
@@ -64,7 +65,7 @@ export async function startServer(
       'warn',
       ...extraArgs,
     ],
-    { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let stderr = '';
@@ -72,8 +73,8 @@ export async function startServer(
   const url = await new Promise<string>((resolveUrl, reject) => {
     let stdout = '';
     const deadline = setTimeout(
-      () => reject(new Error(`server did not start within 20 s\n${stderr}`)),
-      20_000,
+      () => reject(new Error(`server did not start within 60 s\n${stderr}`)),
+      60_000,
     );
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
