@@ -71,7 +71,12 @@ describe('failures that say why (CLI, real processes)', () => {
   it('refuses a manifest whose script does not exist, exiting 1 by itself and naming the file', async () => {
     const file = await manifest('missing', service('api', '1.0.0', join(REPO, 'test/fixtures/missing.ts')));
     // By itself: long before the rollout's deadline (5 minutes) would end a wait.
+    const started = performance.now();
     const r = await cli(90_000, 'apply', '-f', file);
+    // Reported, not asserted (a loaded machine stretches it): the issue's figure is 10 s.
+    console.error(
+      `apply of a missing script exited ${r.code} after ${Math.round(performance.now() - started)} ms`,
+    );
     assert.equal(r.killed, false, 'exited by itself, not waiting for the deadline');
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /script-not-found/);
