@@ -22,8 +22,13 @@ export const DEFAULT_SPAN_SCHEMA = 'baton_traces';
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,48}$/;
 /** As many as stored_bytes has rows (migration 1). */
 const SIZE_SLOTS = 8;
-/** A deadlock between two appends (or an append and retention) is retried this many times. */
-const ATTEMPTS = 3;
+/**
+ * A deadlock between two appends (or an append and retention) is retried this many times,
+ * after a short random pause. Sorted rows make them rare, not impossible (the summary and
+ * service rows a statement touches are not all taken in key order): three attempts were not
+ * enough with three replicas racing on one machine under load.
+ */
+const ATTEMPTS = 10;
 
 export async function openPostgresSpanStore(options: {
   connectionString: string;
@@ -99,6 +104,8 @@ async function retryingDeadlocks<T>(work: () => Promise<T>): Promise<T> {
       const code = (error as { code?: unknown }).code;
       if (attempt >= ATTEMPTS || typeof code !== 'string' || !DEADLOCK_OR_SERIALIZATION.has(code))
         throw error;
+      // Apart, so that the same two do not meet again at once.
+      await new Promise((resolve) => setTimeout(resolve, randomInt(1, 10 * attempt)));
     }
   }
 }
