@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { findOwnedProcesses } from '../src/adapters/runtime/process/process-runtime.ts';
 import {
   BATON_BIN,
   REPO,
@@ -65,6 +66,10 @@ describe('failures that say why (CLI, real processes)', () => {
   });
   after(async () => {
     await server?.stop();
+    // Instances outlive their control plane (the next one adopts them): end them by their marks.
+    if (dir)
+      for (const { pid } of await findOwnedProcesses(join(dir.path, 'state')).catch(() => []))
+        process.kill(pid, 'SIGKILL');
     await dir?.remove();
   });
 
