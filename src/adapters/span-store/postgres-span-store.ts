@@ -15,6 +15,7 @@ import type {
   TraceSummary,
 } from '../../ports/span-store.ts';
 import { migratePostgres } from '../store/postgres/postgres-migrate.ts';
+import { inTransaction as pgTransaction } from '../store/postgres/postgres-transaction.ts';
 import { classifyPostgresError, withCodedErrors } from '../store/store-errors.ts';
 import { POSTGRES_SPAN_STORE_MIGRATIONS } from './postgres-span-store-migrations.ts';
 
@@ -64,34 +65,13 @@ export async function openPostgresSpanStore(options: {
   );
 }
 
-/** A checked-out client whose connection drops between two queries emits 'error': the next query reports it. */
-const ignoreDrop = (): void => {};
-
 /**
  * `work` in one transaction. Spans are worth less than revisions: a commit does not wait for
  * its WAL to reach the disk (synchronous_commit off), as the SQLite store's synchronous=NORMAL.
  * A crash of Baton loses nothing; a crash of PostgreSQL itself may lose the last ~0.6 s of spans.
  */
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  client.on('error', ignoreDrop);
-  try {
-    await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
-    const result = await work(client);
-    await client.query('COMMIT');
-    client.release();
-    return result;
-  } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-      client.release();
-    } catch (rollbackError) {
-      client.release(rollbackError as Error); // the connection is broken: do not reuse it
-    }
-    throw error;
-  } finally {
-    client.off('error', ignoreDrop);
-  }
+function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return pgTransaction(pool, work, 'BEGIN; SET LOCAL synchronous_commit TO off');
 }
 
 const DEADLOCK_OR_SERIALIZATION = new Set(['40P01', '40001']);

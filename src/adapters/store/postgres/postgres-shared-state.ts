@@ -14,6 +14,7 @@ import { BatonError } from '../../../domain/errors.ts';
 import type { SharedChanges, SharedEntry, SharedState } from '../../../ports/shared-state.ts';
 import { listenForEvents, type EventListener } from './event-listener.ts';
 import { epochHolds, LEASE_TABLE } from './lease-table.ts';
+import { inTransaction } from './postgres-transaction.ts';
 
 const TABLE = 'baton_shared_state';
 /** How far tombstones have been pruned: changes at or below it may have lost their removals. */
@@ -224,23 +225,7 @@ class PostgresSharedState implements SharedState {
     await this.#pool.end();
   }
 
-  async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.#pool.connect();
-    const ignoreDrop = () => {};
-    client.on('error', ignoreDrop);
-    try {
-      await client.query('BEGIN');
-      await work(client);
-      await client.query('COMMIT');
-      client.release();
-    } catch (error) {
-      await client.query('ROLLBACK').then(
-        () => client.release(),
-        (broken: Error) => client.release(broken),
-      );
-      throw error;
-    } finally {
-      client.off('error', ignoreDrop);
-    }
+  transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    return inTransaction(this.#pool, work);
   }
 }

@@ -27,6 +27,7 @@ import type {
 import { BatonError } from '../../../domain/errors.ts';
 import { epochHolds } from './lease-table.ts';
 import { migratePostgres } from './postgres-migrate.ts';
+import { inTransaction as pgTransaction } from './postgres-transaction.ts';
 import { classifyPostgresError, withCodedErrors } from '../store-errors.ts';
 import {
   announce,
@@ -89,37 +90,11 @@ async function currentSchema(pool: pg.Pool): Promise<string> {
   return rows[0]?.schema ?? '';
 }
 
-/** A checked-out client whose connection drops between two queries emits 'error': unheard, it would end the process. */
-const ignoreDrop = (): void => {};
-
+/** One transaction; a revision number taken meanwhile by another replica is a conflict, not a failure. */
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  // The next query on it fails with the drop, which is what the caller hears.
-  client.on('error', ignoreDrop);
   try {
-    return await transaction(client, work);
-  } finally {
-    client.off('error', ignoreDrop);
-  }
-}
-
-async function transaction<T>(
-  client: pg.PoolClient,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    client.release();
-    return result;
+    return await pgTransaction(pool, work);
   } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-      client.release();
-    } catch (rollbackError) {
-      client.release(rollbackError as Error); // the connection is broken: do not reuse it
-    }
     if ((error as { constraint?: string }).constraint === 'revisions_pkey') {
       throw new StoreConflictError('another revision with this number was recorded first', { cause: error });
     }
